@@ -1,0 +1,85 @@
+//! The dialects. Each one authenticates a wire request, turns it into typed calls on
+//! the core, and turns the core's answer (or error) back into its own wire format. No
+//! dialect holds state of its own beyond what authentication needs.
+
+pub mod json;
+pub mod tencent;
+
+use crate::auth::credentials::Credentials;
+use crate::auth::replay::ReplayGuard;
+use crate::kms::Kms;
+use bytes::Bytes;
+use http::HeaderMap;
+use std::sync::Arc;
+
+/// A request as the HTTP layer hands it over: fully read, within the body cap.
+pub struct Request {
+    pub method: http::Method,
+    pub path: String,
+    pub query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// A response for the HTTP layer to write.
+pub struct Response {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+/// Why the HTTP layer refused a request before a dialect saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    BodyTooLarge { limit: usize },
+    BodyUnreadable,
+}
+
+/// Settings the dialects share.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// The region used when a request names none.
+    pub default_region: String,
+    /// How far a signed timestamp may be from the server's clock, in seconds.
+    pub signature_window: i64,
+    /// Whether TC3 `X-TC-Content-SHA256: UNSIGNED-PAYLOAD` is accepted.
+    pub allow_unsigned_payload: bool,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        ApiSettings {
+            default_region: "ap-guangzhou".into(),
+            signature_window: 300,
+            allow_unsigned_payload: false,
+        }
+    }
+}
+
+pub struct Api {
+    pub kms: Arc<Kms>,
+    pub credentials: Credentials,
+    pub replay: ReplayGuard,
+    pub settings: ApiSettings,
+}
+
+impl Api {
+    pub fn new(kms: Arc<Kms>, credentials: Credentials, settings: ApiSettings) -> Self {
+        Api {
+            kms,
+            credentials,
+            replay: ReplayGuard::default(),
+            settings,
+        }
+    }
+
+    /// Routes a request to its dialect by path.
+    pub async fn handle(&self, req: Request) -> Response {
+        tencent::handle(self, req).await
+    }
+
+    /// The dialect-shaped answer to a request the HTTP layer refused.
+    pub fn refuse(&self, _path: &str, why: Refusal) -> Response {
+        tencent::refuse(why)
+    }
+}

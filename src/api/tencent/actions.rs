@@ -1,0 +1,537 @@
+//! The actions: read parameters, call the core, shape the answer.
+
+use super::codes::ALL_ACTIONS;
+use super::errors::{from_core, TcError};
+use super::params::Params;
+use super::Call;
+use crate::crypto::cmk::CmkCipher;
+use crate::kms::keys::{self, KeyFilter, NewKey};
+use crate::kms::model::{Cmk, KeyState, Origin, Tag, USAGE_ENCRYPT_DECRYPT};
+use crate::kms::{Error, Field};
+use base64::Engine;
+use serde_json::{json, Map, Value};
+
+type Answer = Result<Map<String, Value>, TcError>;
+
+/// The usages the Tencent API defines. Only ENCRYPT_DECRYPT can be created today; the
+/// others are recognised so that they get "not supported" rather than "invalid".
+const KNOWN_USAGES: &[&str] = &[
+    "ENCRYPT_DECRYPT",
+    "ASYMMETRIC_DECRYPT_RSA_2048",
+    "ASYMMETRIC_DECRYPT_SM2",
+    "ASYMMETRIC_SIGN_VERIFY_SM2",
+    "ASYMMETRIC_SIGN_VERIFY_RSA_2048",
+    "ASYMMETRIC_SIGN_VERIFY_ECC",
+    "ASYMMETRIC_SIGN_VERIFY_ECDSA384",
+];
+
+const DEFAULT_PAGE: i64 = 10;
+const MAX_PAGE: i64 = 200;
+
+pub(crate) async fn dispatch(call: &Call<'_>, p: Params) -> Answer {
+    let r = match call.action {
+        "CreateKey" => create_key(call, p).await,
+        "DescribeKey" => describe_key(call, p).await,
+        "DescribeKeys" => describe_keys(call, p).await,
+        "ListKeys" => list_keys(call, p).await,
+        "ListKeyDetail" => list_key_detail(call, p).await,
+        "EnableKey" => single_key(call, p, Change::Enable).await,
+        "DisableKey" => single_key(call, p, Change::Disable).await,
+        "ArchiveKey" => single_key(call, p, Change::Archive).await,
+        "CancelKeyArchive" => single_key(call, p, Change::CancelArchive).await,
+        "CancelKeyDeletion" => single_key(call, p, Change::CancelDeletion).await,
+        "EnableKeys" => many_keys(call, p, true).await,
+        "DisableKeys" => many_keys(call, p, false).await,
+        "ScheduleKeyDeletion" => schedule_key_deletion(call, p).await,
+        "UpdateAlias" => update_alias(call, p).await,
+        "UpdateKeyDescription" => update_key_description(call, p).await,
+        "GenerateRandom" => generate_random(call, p).await,
+        "GetServiceStatus" => get_service_status(call, p).await,
+        "ListAlgorithms" => list_algorithms(call, p).await,
+        other if ALL_ACTIONS.contains(&other) => Err(Fail::Tc(TcError::new(
+            "UnsupportedOperation",
+            format!("{other} is a KMS action that this server does not implement"),
+        ))),
+        other => Err(Fail::Tc(TcError::new(
+            "InvalidAction",
+            format!("{other:?} is not an action of the kms API version 2019-01-18"),
+        ))),
+    };
+    r.map_err(|f| match f {
+        Fail::Tc(e) => e,
+        Fail::Core(e) => from_core(call.action, e, call.request_id),
+    })
+}
+
+/// An action fails either while reading its parameters (already a Tencent error) or in
+/// the core (mapped once, in `dispatch`).
+pub(crate) enum Fail {
+    Tc(TcError),
+    Core(Error),
+}
+
+impl From<TcError> for Fail {
+    fn from(e: TcError) -> Self {
+        Fail::Tc(e)
+    }
+}
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Self {
+        Fail::Core(e)
+    }
+}
+
+type Handled = Result<Map<String, Value>, Fail>;
+
+fn obj(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => unreachable!("answers are objects"),
+    }
+}
+
+/// `MemberAccount(s)` address another account of a Tencent organisation. This server
+/// has no organisations, so acting on the caller's own account instead would be wrong.
+fn refuse_member_account(p: &mut Params) -> Result<(), TcError> {
+    if p.present("MemberAccount") || p.present("MemberAccounts") {
+        return Err(TcError::new(
+            "UnsupportedOperation.NotRoleOperation",
+            "MemberAccount (acting for another account of an organisation) is not supported by this server",
+        ));
+    }
+    Ok(())
+}
+
+/// This server has no HSM clusters: an empty value means "none" and is fine.
+fn refuse_hsm_cluster(p: &mut Params) -> Result<(), TcError> {
+    match p.opt_str("HsmClusterId")? {
+        Some(id) if !id.is_empty() => Err(TcError::new(
+            "InvalidParameterValue.InvalidHsmClusterId",
+            format!("HsmClusterId {id:?} does not exist: this server has no HSM clusters; omit the parameter"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn read_tags(p: &mut Params, name: &str) -> Result<Vec<Tag>, TcError> {
+    let Some(items) = p.opt_obj_list(name)? else {
+        return Ok(Vec::new());
+    };
+    let mut tags = Vec::with_capacity(items.len());
+    for mut t in items {
+        let key = t.req_str("TagKey")?;
+        let value = t.opt_str("TagValue")?.unwrap_or_default();
+        t.finish()?;
+        tags.push(Tag { key, value });
+    }
+    Ok(tags)
+}
+
+/// Offset and Limit as the listing actions define them.
+fn paging(p: &mut Params) -> Result<(u64, u64), TcError> {
+    let offset = p.opt_int("Offset")?.unwrap_or(0);
+    if offset < 0 {
+        return Err(TcError::invalid_parameter("Offset must not be negative"));
+    }
+    let limit = p.opt_int("Limit")?.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(TcError::invalid_parameter(format!(
+            "Limit must be between 1 and {MAX_PAGE}, got {limit}"
+        )));
+    }
+    Ok((offset as u64, limit as u64))
+}
+
+/// Role 0 lists the user's own keys; role 1, keys that cloud products created for the
+/// user, of which this server has none.
+fn role(p: &mut Params) -> Result<bool, TcError> {
+    match p.opt_int("Role")?.unwrap_or(0) {
+        0 => Ok(true),
+        1 => Ok(false),
+        other => Err(TcError::invalid_parameter(format!(
+            "Role must be 0 (keys you created) or 1 (keys created by cloud products), got {other}"
+        ))),
+    }
+}
+
+/// The Tencent `Alias` rule: 1–60 of letters, digits, `-` and `_`, starting with a
+/// letter or digit; the `kms-` prefix is reserved for keys that cloud products create.
+fn check_tencent_alias(alias: &str) -> Result<(), TcError> {
+    let bad = |why: &str| {
+        TcError::new(
+            "InvalidParameterValue.InvalidAlias",
+            format!("Alias {alias:?} {why}"),
+        )
+    };
+    if alias.is_empty() || alias.len() > 60 {
+        return Err(bad("must be 1 to 60 characters"));
+    }
+    if !alias
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(bad("may contain only letters, digits, '-' and '_'"));
+    }
+    if !alias.as_bytes()[0].is_ascii_alphanumeric() {
+        return Err(bad("must start with a letter or a digit"));
+    }
+    if alias.starts_with("kms-") {
+        return Err(bad("must not start with kms-, which is reserved for cloud products"));
+    }
+    Ok(())
+}
+
+/// KeyMetadata as the SDK's model defines it.
+pub(crate) fn key_metadata(k: &Cmk) -> Value {
+    json!({
+        "KeyId": k.key_id,
+        "Alias": k.alias,
+        "CreateTime": k.created_at,
+        "Description": k.description,
+        "KeyState": k.state.as_str(),
+        "KeyUsage": k.usage,
+        "Type": match k.cipher { CmkCipher::Sm4Gcm => 4, CmkCipher::Aes256Gcm => 2 },
+        "CreatorUin": k.scope.account,
+        "CreatorUinString": k.scope.account.to_string(),
+        "KeyRotationEnabled": k.rotation_enabled,
+        "Owner": "user",
+        "NextRotateTime": k.next_rotate_time,
+        "DeletionDate": k.deletion_date,
+        "Origin": k.origin.as_str(),
+        "ValidTo": 0,
+        "ResourceId": format!("creatorUin/{}/{}", k.scope.account, k.key_id),
+        "HsmClusterId": "",
+        "RotateDays": k.rotate_days,
+        "LastRotateTime": k.last_rotate_time,
+        "IsSyncReplica": 0,
+        "SourceRegion": "",
+        "SyncStatus": 0,
+        "SyncMessages": "",
+        "SyncStartTime": 0,
+        "SyncEndTime": 0,
+        "SourceHsmClusterId": "",
+    })
+}
+
+async fn create_key(call: &Call<'_>, mut p: Params) -> Handled {
+    let alias = p.req_str("Alias")?;
+    let description = p.opt_str("Description")?.unwrap_or_default();
+    let usage = p
+        .opt_str("KeyUsage")?
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| USAGE_ENCRYPT_DECRYPT.to_string());
+    let origin = match p.opt_int("Type")?.unwrap_or(1) {
+        1 => Origin::Kms,
+        2 => Origin::External,
+        t => {
+            return Err(TcError::new(
+                "InvalidParameterValue.InvalidType",
+                format!("Type must be 1 (material generated by KMS) or 2 (EXTERNAL, material you import), got {t}"),
+            )
+            .into())
+        }
+    };
+    // smkms extension: which symmetric cipher the CMK uses.
+    let cipher = match p.opt_str("KeySpec")? {
+        None => None,
+        Some(s) => Some(CmkCipher::from_name(&s).ok_or_else(|| {
+            TcError::invalid_parameter_value(format!(
+                "KeySpec {s:?} is not a CMK cipher of this server; use SM4 or AES_256"
+            ))
+        })?),
+    };
+    let tags = read_tags(&mut p, "Tags")?;
+    refuse_hsm_cluster(&mut p)?;
+    p.finish()?;
+    check_tencent_alias(&alias)?;
+    if !KNOWN_USAGES.contains(&usage.as_str()) {
+        return Err(TcError::new(
+            "InvalidParameterValue.InvalidKeyUsage",
+            format!("KeyUsage {usage:?} is not a key usage; ENCRYPT_DECRYPT is the symmetric one"),
+        )
+        .into());
+    }
+    let k = call
+        .api
+        .kms
+        .create_key(
+            &call.scope,
+            NewKey {
+                alias,
+                description,
+                usage,
+                origin,
+                cipher,
+                tags,
+            },
+        )
+        .await?;
+    Ok(obj(json!({
+        "KeyId": k.key_id,
+        "Alias": k.alias,
+        "CreateTime": k.created_at,
+        "Description": k.description,
+        "KeyState": k.state.as_str(),
+        "KeyUsage": k.usage,
+        "TagCode": 0,
+        "TagMsg": "",
+        "HsmClusterId": "",
+    })))
+}
+
+async fn describe_key(call: &Call<'_>, mut p: Params) -> Handled {
+    let key_id = p.req_str("KeyId")?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    let k = call.api.kms.get_key(&call.scope, &key_id).await?;
+    Ok(obj(json!({ "KeyMetadata": key_metadata(&k) })))
+}
+
+async fn describe_keys(call: &Call<'_>, mut p: Params) -> Handled {
+    let ids = p.req_str_list("KeyIds")?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    let keys = call.api.kms.describe_keys(&call.scope, &ids).await?;
+    Ok(obj(json!({
+        "KeyMetadatas": keys.iter().map(key_metadata).collect::<Vec<_>>()
+    })))
+}
+
+async fn list_keys(call: &Call<'_>, mut p: Params) -> Handled {
+    let (offset, limit) = paging(&mut p)?;
+    let own = role(&mut p)?;
+    refuse_hsm_cluster(&mut p)?;
+    p.finish()?;
+    let page = if own {
+        call.api.kms.list_keys(&call.scope, offset, limit).await?
+    } else {
+        keys::Page { total: 0, items: Vec::new() }
+    };
+    Ok(obj(json!({
+        "Keys": page.items.iter().map(|k| json!({"KeyId": k.key_id})).collect::<Vec<_>>(),
+        "TotalCount": page.total,
+    })))
+}
+
+async fn list_key_detail(call: &Call<'_>, mut p: Params) -> Handled {
+    let (offset, limit) = paging(&mut p)?;
+    let own = role(&mut p)?;
+    let newest_first = match p.opt_int("OrderType")?.unwrap_or(0) {
+        0 => true,
+        1 => false,
+        o => return Err(TcError::invalid_parameter(format!("OrderType must be 0 (newest first) or 1 (oldest first), got {o}")).into()),
+    };
+    let state = match p.opt_int("KeyState")?.unwrap_or(0) {
+        0 => None,
+        1 => Some(KeyState::Enabled),
+        2 => Some(KeyState::Disabled),
+        3 => Some(KeyState::PendingDelete),
+        4 => Some(KeyState::PendingImport),
+        5 => Some(KeyState::Archived),
+        s => return Err(TcError::invalid_parameter(format!("KeyState must be 0 (all) or 1-5, got {s}")).into()),
+    };
+    let search = p.opt_str("SearchKeyAlias")?.filter(|s| !s.is_empty());
+    let origin = match p.opt_str("Origin")?.as_deref() {
+        None | Some("") | Some("ALL") => None,
+        Some(o) => Some(Origin::parse(o).ok_or_else(|| {
+            TcError::invalid_parameter(format!("Origin must be TENCENT_KMS, EXTERNAL or ALL, got {o:?}"))
+        })?),
+    };
+    let usage = match p.opt_str("KeyUsage")?.as_deref() {
+        None | Some("") => Some(USAGE_ENCRYPT_DECRYPT.to_string()),
+        Some("ALL") => None,
+        Some(u) if KNOWN_USAGES.contains(&u) => Some(u.to_string()),
+        Some(u) => {
+            return Err(TcError::new(
+                "InvalidParameter",
+                format!("KeyUsage {u:?} is not a key usage (or ALL)"),
+            )
+            .into())
+        }
+    };
+    let mut tags = Vec::new();
+    for mut f in p.opt_obj_list("TagFilters")?.unwrap_or_default() {
+        let key = f.req_str("TagKey")?;
+        let values = f.opt_str_list("TagValue")?.unwrap_or_default();
+        f.finish()?;
+        tags.push((key, values));
+    }
+    refuse_hsm_cluster(&mut p)?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    let filter = KeyFilter {
+        state,
+        search,
+        origin,
+        usage,
+        tags,
+        newest_first,
+    };
+    let page = if own {
+        call.api
+            .kms
+            .list_keys_filtered(&call.scope, &filter, offset, limit)
+            .await?
+    } else {
+        keys::Page { total: 0, items: Vec::new() }
+    };
+    Ok(obj(json!({
+        "TotalCount": page.total,
+        "KeyMetadatas": page.items.iter().map(key_metadata).collect::<Vec<_>>(),
+    })))
+}
+
+enum Change {
+    Enable,
+    Disable,
+    Archive,
+    CancelArchive,
+    CancelDeletion,
+}
+
+async fn single_key(call: &Call<'_>, mut p: Params, change: Change) -> Handled {
+    let key_id = p.req_str("KeyId")?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    let kms = &call.api.kms;
+    let s = &call.scope;
+    let k = match change {
+        Change::Enable => kms.enable_key(s, &key_id).await?,
+        Change::Disable => kms.disable_key(s, &key_id).await?,
+        Change::Archive => kms.archive_key(s, &key_id).await?,
+        Change::CancelArchive => kms.cancel_key_archive(s, &key_id).await?,
+        Change::CancelDeletion => {
+            let k = kms.cancel_key_deletion(s, &key_id).await?;
+            return Ok(obj(json!({ "KeyId": k.key_id })));
+        }
+    };
+    let _ = k;
+    Ok(Map::new())
+}
+
+async fn many_keys(call: &Call<'_>, mut p: Params, enable: bool) -> Handled {
+    let ids = p.req_str_list("KeyIds")?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    call.api
+        .kms
+        .set_keys_enabled(&call.scope, &ids, enable)
+        .await?;
+    Ok(Map::new())
+}
+
+async fn schedule_key_deletion(call: &Call<'_>, mut p: Params) -> Handled {
+    let key_id = p.req_str("KeyId")?;
+    let days = p
+        .opt_int("PendingWindowInDays")?
+        .ok_or_else(|| TcError::missing("PendingWindowInDays"))?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    // Tencent's window is 7–30 days (the Huawei dialect allows up to 1096).
+    if !(7..=30).contains(&days) {
+        return Err(TcError::new(
+            "InvalidParameter.InvalidPendingWindowInDays",
+            format!("PendingWindowInDays must be between 7 and 30, got {days}"),
+        )
+        .into());
+    }
+    let k = call
+        .api
+        .kms
+        .schedule_key_deletion(&call.scope, &key_id, days as u32)
+        .await?;
+    Ok(obj(json!({ "KeyId": k.key_id, "DeletionDate": k.deletion_date })))
+}
+
+async fn update_alias(call: &Call<'_>, mut p: Params) -> Handled {
+    let key_id = p.req_str("KeyId")?;
+    let alias = p.req_str("Alias")?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    check_tencent_alias(&alias)?;
+    call.api.kms.update_alias(&call.scope, &key_id, &alias).await?;
+    Ok(Map::new())
+}
+
+async fn update_key_description(call: &Call<'_>, mut p: Params) -> Handled {
+    let key_id = p.req_str("KeyId")?;
+    let description = p.req_str("Description")?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    call.api
+        .kms
+        .update_description(&call.scope, &key_id, &description)
+        .await?;
+    Ok(Map::new())
+}
+
+async fn generate_random(_call: &Call<'_>, mut p: Params) -> Handled {
+    let n = p
+        .opt_int("NumberOfBytes")?
+        .ok_or_else(|| TcError::missing("NumberOfBytes"))?;
+    p.finish()?;
+    let n = u64::try_from(n).map_err(|_| {
+        Error::invalid(Field::NumberOfBytes, format!("must be between 1 and 1024, got {n}"))
+    })?;
+    let bytes = keys::generate_random(n)?;
+    Ok(obj(json!({
+        "Plaintext": base64::engine::general_purpose::STANDARD.encode(bytes)
+    })))
+}
+
+async fn get_service_status(call: &Call<'_>, p: Params) -> Handled {
+    p.finish()?;
+    let count = call.api.kms.count_keys(&call.scope).await?;
+    Ok(obj(json!({
+        "ServiceEnabled": true,
+        "InvalidType": 1,
+        "UserLevel": 0,
+        "ProExpireTime": 0,
+        "ProRenewFlag": 0,
+        "ProResourceId": "",
+        "ExclusiveVSMEnabled": false,
+        "ExclusiveHSMEnabled": false,
+        "SubscriptionInfo": "",
+        "CmkUserCount": count,
+        "CmkLimit": call.api.kms.limits().cmks_per_scope,
+        "ExclusiveHSMList": [],
+        "IsAllowedDataKeyHosted": false,
+        "DataKeyLimit": 0,
+        "FreeDataKeyLimit": 0,
+        "DataKeyUsedCount": 0,
+        "SyncTaskList": [],
+        "IsAllowedSync": false,
+    })))
+}
+
+async fn list_algorithms(_call: &Call<'_>, p: Params) -> Handled {
+    p.finish()?;
+    Ok(obj(json!({
+        "SymmetricAlgorithms": [
+            {"KeyUsage": "ENCRYPT_DECRYPT", "Algorithm": "SM4"},
+            {"KeyUsage": "ENCRYPT_DECRYPT", "Algorithm": "AES_256"},
+        ],
+        "AsymmetricAlgorithms": [],
+        "AsymmetricSignVerifyAlgorithms": [],
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tencent_alias_rule() {
+        for ok in ["a", "A-b_c", "9lives", &"x".repeat(60)] {
+            assert!(check_tencent_alias(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-a", "_a", "a b", "a/b", "kms-thing", &"x".repeat(61), "é"] {
+            assert_eq!(
+                check_tencent_alias(bad).unwrap_err().code,
+                "InvalidParameterValue.InvalidAlias",
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Tencent API 3.0 error codes: the dialect's error type and the one mapping from the
+//! core's errors.
+
+use super::codes::DOCUMENTED;
+use crate::auth::AuthError;
+use crate::kms::error::{Error, Field, Limit, Resource};
+use crate::kms::model::KeyState;
+use crate::kms::states::Op;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl TcError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        TcError {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn invalid_parameter(message: impl Into<String>) -> Self {
+        Self::new("InvalidParameter", message)
+    }
+    pub fn invalid_parameter_value(message: impl Into<String>) -> Self {
+        Self::new("InvalidParameterValue", message)
+    }
+    pub fn missing(name: &str) -> Self {
+        Self::new(
+            "MissingParameter",
+            format!("the required parameter {name} is missing"),
+        )
+    }
+    pub fn internal(request_id: &str) -> Self {
+        Self::new(
+            "InternalError",
+            format!("an internal error occurred; the server log has the details under RequestId {request_id}"),
+        )
+    }
+}
+
+impl From<AuthError> for TcError {
+    fn from(e: AuthError) -> Self {
+        let code = match &e {
+            AuthError::Malformed(_) | AuthError::Replay(_) => "AuthFailure.InvalidAuthorization",
+            AuthError::Expired(_) => "AuthFailure.SignatureExpire",
+            AuthError::UnknownSecretId(_) => "AuthFailure.SecretIdNotFound",
+            AuthError::BadSignature(_) => "AuthFailure.SignatureFailure",
+        };
+        TcError::new(code, e.to_string())
+    }
+}
+
+/// The codes `action` is documented to return.
+fn documented(action: &str) -> &'static [&'static str] {
+    DOCUMENTED
+        .iter()
+        .find(|(a, _)| *a == action)
+        .map(|(_, c)| *c)
+        .unwrap_or(&[])
+}
+
+/// A state error's code: the most specific code the action documents for that state,
+/// else the generic `ResourceUnavailable.CmkStateNotSupport`.
+fn state_code(action: &str, state: KeyState, op: Op) -> &'static str {
+    match (op, state) {
+        (Op::ScheduleDeletion, KeyState::Enabled) => {
+            return "ResourceUnavailable.CmkShouldBeDisabled"
+        }
+        (Op::CancelDeletion, _) => return "ResourceUnavailable.CmkNotPendingDelete",
+        _ => {}
+    }
+    let preferences: &[&'static str] = match state {
+        KeyState::Disabled => &["ResourceUnavailable.CmkDisabled"],
+        KeyState::PendingDelete => &[
+            "ResourceUnavailable.KeyPendingDelete",
+            "ResourceUnavailable.CmkStateNotSupport",
+            "ResourceUnavailable.CmkDisabled",
+        ],
+        KeyState::Archived => &["ResourceUnavailable.CmkArchived"],
+        KeyState::PendingImport | KeyState::Enabled => &[],
+    };
+    let documented = documented(action);
+    preferences
+        .iter()
+        .find(|c| documented.contains(c))
+        .copied()
+        .unwrap_or("ResourceUnavailable.CmkStateNotSupport")
+}
+
+/// The one mapping from the core's errors to Tencent codes.
+pub fn from_core(action: &str, e: Error, request_id: &str) -> TcError {
+    match e {
+        Error::Invalid { field, reason } => {
+            let code = match field {
+                Field::KeyId => "InvalidParameterValue.InvalidKeyId",
+                Field::Alias => "InvalidParameterValue.InvalidAlias",
+                Field::KeyUsage => "InvalidParameterValue.InvalidKeyUsage",
+                Field::KeyType => "InvalidParameterValue.InvalidType",
+                Field::HsmClusterId => "InvalidParameterValue.InvalidHsmClusterId",
+                Field::PendingWindowInDays => "InvalidParameter.InvalidPendingWindowInDays",
+                Field::KeyIds | Field::NumberOfBytes | Field::Offset | Field::Limit => {
+                    "InvalidParameter"
+                }
+                Field::Description | Field::KeySpec | Field::Tags | Field::Other(_) => {
+                    "InvalidParameterValue"
+                }
+            };
+            TcError::new(code, format!("{} {reason}", field.name()))
+        }
+        Error::Duplicate { field, value } => {
+            let (code, msg) = match field {
+                Field::Alias => (
+                    "InvalidParameterValue.AliasAlreadyExists",
+                    format!("the alias {value} is already used by another key in this region"),
+                ),
+                Field::KeyIds | Field::KeyId => (
+                    "InvalidParameterValue.DuplicatedKeyId",
+                    format!("the key id {value} appears more than once"),
+                ),
+                Field::Tags => (
+                    "InvalidParameterValue.TagKeysDuplicated",
+                    format!("the tag key {value} appears more than once"),
+                ),
+                other => (
+                    "InvalidParameterValue",
+                    format!("{} {value} appears more than once", other.name()),
+                ),
+            };
+            TcError::new(code, msg)
+        }
+        Error::NotFound {
+            what: Resource::Cmk,
+            id,
+        } => TcError::new(
+            "ResourceUnavailable.CmkNotFound",
+            format!("the key {id} does not exist in this account and region"),
+        ),
+        Error::WrongState { key_id, state, op } => {
+            let code = state_code(action, state, op);
+            let hint = match (op, state) {
+                (Op::ScheduleDeletion, KeyState::Enabled) => "; disable it first (DisableKey)",
+                (Op::CancelDeletion, _) => "; only a key pending deletion can have its deletion cancelled",
+                (_, KeyState::Archived) => "; CancelKeyArchive makes it usable again",
+                (_, KeyState::PendingDelete) => "; CancelKeyDeletion takes it out of deletion",
+                (_, KeyState::Disabled) => "; EnableKey makes it usable again",
+                (_, KeyState::PendingImport) => "; it has no key material yet",
+                _ => "",
+            };
+            TcError::new(
+                code,
+                format!(
+                    "the key {key_id} is {} and does not allow {action}{hint}",
+                    state.as_str()
+                ),
+            )
+        }
+        Error::LimitExceeded {
+            what: Limit::CmksPerScope,
+            limit,
+        } => TcError::new(
+            "LimitExceeded.CmkLimitExceeded",
+            format!("this account already has {limit} keys in this region, the configured limit"),
+        ),
+        Error::Unsupported(msg) => TcError::new("UnsupportedOperation", msg),
+        Error::Internal(detail) => {
+            tracing::error!(request_id, action, %detail, "internal error");
+            TcError::internal(request_id)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wrong(state: KeyState, op: Op) -> Error {
+        Error::WrongState {
+            key_id: "k".into(),
+            state,
+            op,
+        }
+    }
+
+    #[test]
+    fn state_codes_follow_each_actions_documented_list() {
+        let c = |a: &str, s, o| from_core(a, wrong(s, o), "r").code;
+        assert_eq!(c("Encrypt", KeyState::Disabled, Op::Encrypt), "ResourceUnavailable.CmkDisabled");
+        assert_eq!(c("Encrypt", KeyState::Archived, Op::Encrypt), "ResourceUnavailable.CmkArchived");
+        assert_eq!(c("GenerateDataKey", KeyState::PendingDelete, Op::Encrypt), "ResourceUnavailable.KeyPendingDelete");
+        assert_eq!(c("EnableKey", KeyState::PendingDelete, Op::Enable), "ResourceUnavailable.CmkStateNotSupport");
+        assert_eq!(c("ScheduleKeyDeletion", KeyState::Enabled, Op::ScheduleDeletion), "ResourceUnavailable.CmkShouldBeDisabled");
+        assert_eq!(c("CancelKeyDeletion", KeyState::Enabled, Op::CancelDeletion), "ResourceUnavailable.CmkNotPendingDelete");
+    }
+
+    /// Every variant of the core's error maps to a code; internal details never reach
+    /// the client.
+    #[test]
+    fn every_core_error_maps() {
+        let all = vec![
+            Error::invalid(Field::KeyId, "x"),
+            Error::invalid(Field::Alias, "x"),
+            Error::invalid(Field::KeyUsage, "x"),
+            Error::invalid(Field::KeyType, "x"),
+            Error::invalid(Field::HsmClusterId, "x"),
+            Error::invalid(Field::PendingWindowInDays, "x"),
+            Error::invalid(Field::KeyIds, "x"),
+            Error::invalid(Field::Tags, "x"),
+            Error::Duplicate { field: Field::Alias, value: "a".into() },
+            Error::Duplicate { field: Field::KeyIds, value: "a".into() },
+            Error::Duplicate { field: Field::Tags, value: "a".into() },
+            Error::NotFound { what: Resource::Cmk, id: "k".into() },
+            wrong(KeyState::Disabled, Op::Encrypt),
+            Error::LimitExceeded { what: Limit::CmksPerScope, limit: 1 },
+            Error::Unsupported("no".into()),
+            Error::Internal("disk on fire /var/secret".into()),
+        ];
+        for e in all {
+            let t = from_core("CreateKey", e, "rid");
+            assert!(!t.code.is_empty());
+            assert!(!t.message.contains("/var/secret"));
+        }
+    }
+}

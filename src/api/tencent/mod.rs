@@ -1,0 +1,221 @@
+//! Tencent Cloud API 3.0 (KMS version 2019-01-18): `POST /` with a JSON body or
+//! `GET /?query`, the action in `X-TC-Action`, signed with TC3-HMAC-SHA256.
+//!
+//! Every answer is HTTP 200 with `Content-Type: application/json` and
+//! `{"Response": {..., "RequestId"}}`; errors are `{"Response": {"Error": {"Code",
+//! "Message"}, "RequestId"}}`. The official Python SDK ignores an error body served
+//! under any other content type, so that header is exact.
+
+mod actions;
+pub mod codes;
+pub mod errors;
+pub mod params;
+
+use super::{Api, Refusal, Request, Response};
+use crate::auth::{replay, tc3, AuthError};
+use crate::kms::model::Scope;
+use errors::TcError;
+use params::Params;
+use serde_json::{json, Map, Value};
+
+pub const VERSION: &str = "2019-01-18";
+
+/// Who is calling, for which scope, with what parameters.
+pub(crate) struct Call<'a> {
+    pub api: &'a Api,
+    pub action: &'a str,
+    pub scope: Scope,
+    pub request_id: &'a str,
+}
+
+pub async fn handle(api: &Api, req: Request) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let outcome = process(api, &req, &request_id).await;
+    render(outcome, &request_id)
+}
+
+pub fn refuse(why: Refusal) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let err = match why {
+        Refusal::BodyTooLarge { limit } => TcError::new(
+            "RequestSizeLimitExceeded",
+            format!("the request body is larger than the {limit}-byte limit"),
+        ),
+        Refusal::BodyUnreadable => {
+            TcError::invalid_parameter("the request body could not be read completely")
+        }
+    };
+    render(Err(err), &request_id)
+}
+
+fn render(outcome: Result<Map<String, Value>, TcError>, request_id: &str) -> Response {
+    let body = match outcome {
+        Ok(mut fields) => {
+            fields.insert("RequestId".into(), Value::String(request_id.to_string()));
+            json!({ "Response": fields })
+        }
+        Err(e) => json!({
+            "Response": {
+                "Error": { "Code": e.code, "Message": e.message },
+                "RequestId": request_id,
+            }
+        }),
+    };
+    Response {
+        status: 200,
+        content_type: "application/json",
+        body: serde_json::to_vec(&body).expect("JSON values serialise"),
+    }
+}
+
+fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn process(api: &Api, req: &Request, request_id: &str) -> Result<Map<String, Value>, TcError> {
+    let is_get = match req.method {
+        http::Method::POST => false,
+        http::Method::GET => true,
+        ref m => {
+            return Err(TcError::invalid_parameter(format!(
+                "the HTTP method {m} is not supported; use POST (JSON) or GET"
+            )))
+        }
+    };
+    if req.path != "/" {
+        return Err(TcError::invalid_parameter(format!(
+            "the path {} is not served; Tencent API 3.0 requests go to /",
+            req.path
+        )));
+    }
+    if is_get {
+        if !req.body.is_empty() {
+            return Err(TcError::invalid_parameter("a GET request must not have a body"));
+        }
+    } else {
+        let ct = header(req, "content-type").unwrap_or("");
+        let media = ct.split(';').next().unwrap_or("").trim();
+        if !media.eq_ignore_ascii_case("application/json") {
+            return Err(TcError::invalid_parameter(format!(
+                "Content-Type must be application/json, got {ct:?}"
+            )));
+        }
+    }
+
+    let action = header(req, "x-tc-action").unwrap_or("");
+    let version = header(req, "x-tc-version").unwrap_or("");
+    let region = header(req, "x-tc-region").unwrap_or("");
+    let account = authenticate(api, req, is_get, action, region, version).await?;
+
+    if action.is_empty() {
+        return Err(TcError::missing("X-TC-Action"));
+    }
+    if version.is_empty() {
+        return Err(TcError::missing("X-TC-Version"));
+    }
+    if version != VERSION {
+        return Err(TcError::new(
+            "NoSuchVersion",
+            format!("the API version {version:?} does not exist for kms; use {VERSION}"),
+        ));
+    }
+    let region = if region.is_empty() {
+        api.settings.default_region.clone()
+    } else if region.len() <= 40
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        region.to_string()
+    } else {
+        return Err(TcError::new(
+            "UnsupportedRegion",
+            format!("{region:?} is not a region name (such as ap-guangzhou)"),
+        ));
+    };
+
+    let params = if is_get {
+        Params::from_query(&req.query)?
+    } else {
+        Params::from_json_body(&req.body)?
+    };
+    let call = Call {
+        api,
+        action,
+        scope: Scope { account, region },
+        request_id,
+    };
+    actions::dispatch(&call, params).await
+}
+
+/// Verifies the TC3 signature and the replay rule; returns the caller's account.
+async fn authenticate(
+    api: &Api,
+    req: &Request,
+    is_get: bool,
+    action: &str,
+    region: &str,
+    version: &str,
+) -> Result<u64, TcError> {
+    let authorization = header(req, "authorization").ok_or_else(|| {
+        AuthError::Malformed("the Authorization header is missing; sign the request with TC3-HMAC-SHA256".into())
+    })?;
+    let auth = tc3::parse_authorization(authorization)?;
+    let timestamp: i64 = header(req, "x-tc-timestamp")
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| AuthError::Malformed("X-TC-Timestamp is missing or not a unix time in seconds".into()))?;
+    let now = api.kms.now();
+    let window = api.settings.signature_window;
+    tc3::check_scope(&auth, timestamp, now, window)?;
+
+    let payload_hash = match header(req, "x-tc-content-sha256") {
+        Some(tc3::UNSIGNED_PAYLOAD) if !api.settings.allow_unsigned_payload => {
+            return Err(AuthError::Malformed(
+                "X-TC-Content-SHA256: UNSIGNED-PAYLOAD is not accepted by this server; sign the body".into(),
+            )
+            .into())
+        }
+        // The SDKs hash the literal text in this mode rather than the body.
+        Some(tc3::UNSIGNED_PAYLOAD) => tc3::sha256_hex(tc3::UNSIGNED_PAYLOAD.as_bytes()),
+        _ if is_get => tc3::sha256_hex(b""),
+        _ => tc3::sha256_hex(&req.body),
+    };
+
+    let (account, secret) = api
+        .credentials
+        .lookup(&auth.secret_id)
+        .await
+        .map_err(|detail| {
+            tracing::error!(%detail, "credential lookup failed");
+            AuthError::BadSignature("the credential could not be verified".into())
+        })?
+        .ok_or_else(|| AuthError::UnknownSecretId(auth.secret_id.clone()))?;
+
+    let lookup = |name: &str| -> Option<String> {
+        let mut values = req.headers.get_all(name).iter();
+        let first = values.next()?.to_str().ok()?.to_string();
+        // A header sent twice is ambiguous; refuse to sign over it.
+        values.next().is_none().then_some(first)
+    };
+    let method = if is_get { "GET" } else { "POST" };
+    let parts = tc3::SignedParts {
+        method,
+        query: if is_get { &req.query } else { "" },
+        header: &lookup,
+        payload_hash: &payload_hash,
+    };
+    let canonical = tc3::canonical_request(&parts, &auth.signed_headers)?;
+    tc3::verify(&auth, secret.expose(), timestamp, &canonical)?;
+
+    let binding = replay::binding(&[action, region, version]);
+    if !api
+        .replay
+        .check(&auth.signature, &binding, timestamp + window, now)
+    {
+        return Err(AuthError::Replay(
+            "this signature was already used with a different X-TC-Action, X-TC-Region or X-TC-Version; sign each request anew".into(),
+        )
+        .into());
+    }
+    Ok(account)
+}

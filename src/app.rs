@@ -1,0 +1,145 @@
+//! Wiring: a data directory and a configuration become a running service. Shared by
+//! the `serve` and `credentials` commands and by tests, so that both commands open a
+//! data directory in exactly the same way.
+
+use crate::api::{Api, ApiSettings};
+use crate::auth::credentials::Credentials;
+use crate::config::Config;
+use crate::crypto::cmk::CmkCipher;
+use crate::crypto::secret::SecretBytes;
+use crate::http::server::{self, HttpLimits};
+use crate::kms::{Clock, Kms, Limits, SystemClock};
+use crate::store::seal::{self, Sealer};
+use crate::store::sqlite::SqliteStore;
+use crate::store::Store;
+use std::future::Future;
+use std::os::unix::fs::DirBuilderExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+pub const DB_FILE: &str = "smkms.db";
+pub const ROOT_KEY_FILE: &str = "root.key";
+/// A value sealed under the root key when the data directory is created. Opening it
+/// on every start proves the root key is the one the data was sealed with, so a wrong
+/// key stops the server at once instead of failing every request later.
+const ROOT_CHECK: &str = "root-key-check";
+const ROOT_CHECK_PLAINTEXT: &[u8] = b"smkms root key check v1";
+
+pub struct Opened {
+    pub store: Arc<dyn Store>,
+    pub sealer: Arc<Sealer>,
+    pub kms: Arc<Kms>,
+    /// True when this call created the database: the data directory's first start.
+    pub created: bool,
+}
+
+impl Opened {
+    pub fn credentials(&self) -> Credentials {
+        Credentials::new(self.store.clone(), self.sealer.clone())
+    }
+}
+
+/// Opens (creating on first use) the data directory: mode-0700 directory, root key,
+/// database, root-key check.
+pub async fn open(config: &Config) -> Result<Opened, String> {
+    open_with_clock(config, Arc::new(SystemClock)).await
+}
+
+pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Opened, String> {
+    let dir = &config.data_dir;
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
+    }
+    let root: SecretBytes = match &config.root_key {
+        Some(hex) => seal::root_key_from_hex(hex)?,
+        None => seal::load_or_create_root_key(&dir.join(ROOT_KEY_FILE))?.0,
+    };
+    let sealer = Arc::new(Sealer::new(&root)?);
+    let db = dir.join(DB_FILE);
+    let created = !db.exists();
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?,
+    );
+    let proposed = sealer.seal(ROOT_CHECK, ROOT_CHECK_PLAINTEXT);
+    let stored = store
+        .put_meta_if_absent(ROOT_CHECK, &proposed)
+        .await
+        .map_err(|e| e.to_string())?;
+    match sealer.open(ROOT_CHECK, &stored) {
+        Ok(p) if p.expose() == ROOT_CHECK_PLAINTEXT => {}
+        _ => {
+            return Err(format!(
+                "the root key does not match the data in {}: it was sealed under another key. \
+                 Start with the root key it was created with (root.key or SMKMS_ROOT_KEY).",
+                dir.display()
+            ))
+        }
+    }
+    let cipher = CmkCipher::from_name(&config.default_cipher)
+        .ok_or_else(|| format!("unknown default_cipher {:?}", config.default_cipher))?;
+    let kms = Arc::new(Kms::new(
+        store.clone(),
+        sealer.clone(),
+        clock,
+        Limits {
+            cmks_per_scope: config.limits.cmks_per_region,
+        },
+        cipher,
+    ));
+    Ok(Opened {
+        store,
+        sealer,
+        kms,
+        created,
+    })
+}
+
+pub fn api_for(opened: &Opened, config: &Config) -> Api {
+    Api::new(
+        opened.kms.clone(),
+        opened.credentials(),
+        ApiSettings {
+            default_region: config.default_region.clone(),
+            signature_window: config.auth.signature_window_secs,
+            allow_unsigned_payload: config.auth.allow_unsigned_payload,
+        },
+    )
+}
+
+pub fn http_limits(config: &Config) -> HttpLimits {
+    HttpLimits {
+        max_body_bytes: config.limits.max_body_bytes,
+        max_connections: config.limits.max_connections,
+        header_read_timeout: Duration::from_secs(config.limits.header_read_timeout_secs),
+        request_timeout: Duration::from_secs(config.limits.request_timeout_secs),
+        ..HttpLimits::default()
+    }
+}
+
+/// Serves until `shutdown` resolves, running the background sweeper alongside.
+pub async fn run(
+    opened: &Opened,
+    config: &Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) {
+    let api = Arc::new(api_for(opened, config));
+    let kms = opened.kms.clone();
+    let every = Duration::from_secs(config.background.sweep_interval_secs);
+    let sweeper = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = kms.destroy_due_keys().await {
+                tracing::error!(error = %e, "background sweep failed");
+            }
+        }
+    });
+    server::serve(listener, api, http_limits(config), shutdown).await;
+    sweeper.abort();
+}

@@ -1,0 +1,190 @@
+//! Configuration: embedded defaults, then a TOML file, then environment variables, then
+//! command-line flags, each overriding the one before.
+//!
+//! Every setting and its default is listed in README.md ("Configuration").
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the database and the root key file live.
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// The region (Tencent) or project (Huawei) used when a request names none.
+    pub default_region: String,
+    /// The cipher of new CMKs unless a request chooses: "SM4" or "AES_256".
+    pub default_cipher: String,
+    /// The root key as 64 hex characters; when unset, `<data_dir>/root.key` is used
+    /// (and created on first start). Prefer the SMKMS_ROOT_KEY environment variable
+    /// over writing it into a file that is not mode 0600.
+    pub root_key: Option<String>,
+    /// tracing filter, e.g. "info" or "smkms=debug".
+    pub log: String,
+    pub limits: LimitsConfig,
+    pub auth: AuthConfig,
+    pub background: BackgroundConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    pub cmks_per_region: u32,
+    pub max_body_bytes: usize,
+    pub max_connections: usize,
+    pub header_read_timeout_secs: u64,
+    /// How long an idle keep-alive connection or a slow body may take.
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    pub signature_window_secs: i64,
+    pub allow_unsigned_payload: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackgroundConfig {
+    /// How often keys past their deletion date are looked for.
+    pub sweep_interval_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./smkms-data"),
+            listen: "127.0.0.1:6300".parse().unwrap(),
+            default_region: "ap-guangzhou".into(),
+            default_cipher: "SM4".into(),
+            root_key: None,
+            log: "info".into(),
+            limits: LimitsConfig::default(),
+            auth: AuthConfig::default(),
+            background: BackgroundConfig::default(),
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            cmks_per_region: 1000,
+            max_body_bytes: 1 << 20,
+            max_connections: 1024,
+            header_read_timeout_secs: 10,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            signature_window_secs: 300,
+            allow_unsigned_payload: false,
+        }
+    }
+}
+
+impl Default for BackgroundConfig {
+    fn default() -> Self {
+        BackgroundConfig {
+            sweep_interval_secs: 60,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, overridden by `file` (if given) and then by the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, String> {
+        let mut c = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => Config::default(),
+        };
+        c.apply_env(|k| std::env::var(k).ok())?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), String> {
+        if let Some(v) = get("SMKMS_DATA") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = get("SMKMS_LISTEN") {
+            self.listen = v
+                .parse()
+                .map_err(|_| format!("SMKMS_LISTEN={v:?} is not an address such as 127.0.0.1:6300"))?;
+        }
+        if let Some(v) = get("SMKMS_ROOT_KEY") {
+            self.root_key = Some(v);
+        }
+        if let Some(v) = get("SMKMS_LOG") {
+            self.log = v;
+        }
+        if let Some(v) = get("SMKMS_DEFAULT_REGION") {
+            self.default_region = v;
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if crate::crypto::cmk::CmkCipher::from_name(&self.default_cipher).is_none() {
+            return Err(format!(
+                "default_cipher = {:?}: use \"SM4\" or \"AES_256\"",
+                self.default_cipher
+            ));
+        }
+        if self.limits.max_body_bytes < 1024 {
+            return Err("limits.max_body_bytes must be at least 1024".into());
+        }
+        if self.limits.max_connections == 0 {
+            return Err("limits.max_connections must be at least 1".into());
+        }
+        if self.limits.header_read_timeout_secs == 0 || self.limits.request_timeout_secs == 0 {
+            return Err("timeouts must be at least 1 second".into());
+        }
+        if !(1..=3600).contains(&self.auth.signature_window_secs) {
+            return Err("auth.signature_window_secs must be between 1 and 3600".into());
+        }
+        if self.background.sweep_interval_secs == 0 {
+            return Err("background.sweep_interval_secs must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_env_and_file() {
+        let mut c = Config::default();
+        assert_eq!(c.listen.port(), 6300);
+        c.apply_env(|k| match k {
+            "SMKMS_LISTEN" => Some("127.0.0.1:0".into()),
+            "SMKMS_DATA" => Some("/tmp/x".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.listen.port(), 0);
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+        assert!(c.apply_env(|_| Some("nope".into())).is_err());
+
+        let parsed: Config = toml::from_str("listen = \"0.0.0.0:7000\"\n[limits]\ncmks_per_region = 5\n").unwrap();
+        assert_eq!(parsed.limits.cmks_per_region, 5);
+        assert_eq!(parsed.limits.max_body_bytes, 1 << 20, "unset fields keep defaults");
+        assert!(toml::from_str::<Config>("lisen = \"x\"").is_err(), "typos are refused");
+        let mut bad = Config::default();
+        bad.default_cipher = "DES".into();
+        assert!(bad.validate().is_err());
+    }
+}

@@ -1,0 +1,5 @@
+//! The HTTP layer: hyper 1.x on tokio, with the limits that keep one client from
+//! taking the server down. It knows nothing of any dialect's format; it hands fully
+//! read requests to [`crate::api::Api`] and writes what comes back.
+
+pub mod server;

@@ -1,0 +1,169 @@
+//! Accept loop, per-connection limits, body cap, graceful shutdown.
+//!
+//! - Connections: at most `max_connections` are served at once. Further ones wait in
+//!   the kernel's accept backlog until a slot frees (queued, not dropped).
+//! - Headers must arrive within `header_read_timeout` (hyper enforces this only when a
+//!   timer is set, which is why one is). The same timeout closes idle keep-alive
+//!   connections.
+//! - Bodies: a declared Content-Length over the cap is refused before reading a byte;
+//!   a chunked body is read up to the cap and refused when it passes it. The whole body
+//!   must arrive within `request_timeout`.
+//! - Shutdown: on the signal, stop accepting, let in-flight requests finish (up to a
+//!   grace period), then return.
+
+use crate::api::{Api, Refusal, Request, Response};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+#[derive(Debug, Clone)]
+pub struct HttpLimits {
+    pub max_body_bytes: usize,
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub request_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            max_body_bytes: 1 << 20,
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+pub async fn serve(
+    listener: TcpListener,
+    api: Arc<Api>,
+    limits: HttpLimits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let limits = Arc::new(limits);
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            _ = &mut shutdown => break,
+            p = slots.clone().acquire_owned() => p.expect("semaphore is never closed"),
+        };
+        let (stream, peer) = tokio::select! {
+            _ = &mut shutdown => break,
+            r = listener.accept() => match r {
+                Ok(s) => s,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let api = api.clone();
+        let limits2 = limits.clone();
+        let service = service_fn(move |req| {
+            let api = api.clone();
+            let limits = limits2.clone();
+            async move { Ok::<_, std::convert::Infallible>(handle(&api, &limits, req).await) }
+        });
+        let conn = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: waiting for in-flight requests");
+    tokio::select! {
+        _ = graceful.shutdown() => tracing::info!("all connections closed"),
+        _ = tokio::time::sleep(limits.shutdown_grace) => {
+            tracing::warn!("grace period over; closing remaining connections")
+        }
+    }
+}
+
+async fn handle(
+    api: &Api,
+    limits: &HttpLimits,
+    req: hyper::Request<Incoming>,
+) -> hyper::Response<Full<Bytes>> {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let response = if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
+        api.refuse(
+            &path,
+            Refusal::BodyTooLarge {
+                limit: limits.max_body_bytes,
+            },
+        )
+    } else {
+        let read = tokio::time::timeout(
+            limits.request_timeout,
+            Limited::new(body, limits.max_body_bytes).collect(),
+        )
+        .await;
+        match read {
+            Ok(Ok(collected)) => {
+                let request = Request {
+                    method: parts.method.clone(),
+                    path: path.clone(),
+                    query: parts.uri.query().unwrap_or("").to_string(),
+                    headers: parts.headers,
+                    body: collected.to_bytes(),
+                };
+                api.handle(request).await
+            }
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => api.refuse(
+                &path,
+                Refusal::BodyTooLarge {
+                    limit: limits.max_body_bytes,
+                },
+            ),
+            _ => api.refuse(&path, Refusal::BodyUnreadable),
+        }
+    };
+    tracing::debug!(
+        method = %parts.method,
+        path = %path,
+        status = response.status,
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    to_hyper(response)
+}
+
+fn to_hyper(r: Response) -> hyper::Response<Full<Bytes>> {
+    hyper::Response::builder()
+        .status(r.status)
+        .header(http::header::CONTENT_TYPE, r.content_type)
+        .body(Full::new(Bytes::from(r.body)))
+        .expect("status and header are valid")
+}

@@ -1,0 +1,105 @@
+//! The core's one error type. It says *what* went wrong in the core's terms; each
+//! dialect maps it to its own codes with one exhaustive `match`.
+
+use super::model::KeyState;
+use super::states::Op;
+
+/// Which request field an error is about. Dialects use it to choose a specific code
+/// (Tencent's `InvalidParameterValue.InvalidKeyId`, say) and to name the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    KeyId,
+    KeyIds,
+    Alias,
+    Description,
+    KeyUsage,
+    KeyType,
+    KeySpec,
+    HsmClusterId,
+    PendingWindowInDays,
+    Tags,
+    NumberOfBytes,
+    Offset,
+    Limit,
+    Other(&'static str),
+}
+
+impl Field {
+    /// The field's name as the Tencent API spells it (the default wording of messages).
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::KeyId => "KeyId",
+            Field::KeyIds => "KeyIds",
+            Field::Alias => "Alias",
+            Field::Description => "Description",
+            Field::KeyUsage => "KeyUsage",
+            Field::KeyType => "Type",
+            Field::KeySpec => "KeySpec",
+            Field::HsmClusterId => "HsmClusterId",
+            Field::PendingWindowInDays => "PendingWindowInDays",
+            Field::Tags => "Tags",
+            Field::NumberOfBytes => "NumberOfBytes",
+            Field::Offset => "Offset",
+            Field::Limit => "Limit",
+            Field::Other(name) => name,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Cmk,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    CmksPerScope,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// A value the core cannot accept; `reason` is a sentence a person can act on.
+    #[error("{}: {reason}", field.name())]
+    Invalid { field: Field, reason: String },
+    /// A value that must be unique already exists (an alias) or repeats in one request.
+    #[error("{} {value} is already used", field.name())]
+    Duplicate { field: Field, value: String },
+    /// The resource does not exist *for this caller*: another account's or scope's key
+    /// answers exactly like a key that was never created.
+    #[error("{id} was not found")]
+    NotFound { what: Resource, id: String },
+    /// The key's state does not allow the operation. The state table in `states.rs`
+    /// decides; dialects pick a code from (op, state).
+    #[error("key {key_id} is {} and cannot be used for {op:?}", state.as_str())]
+    WrongState {
+        key_id: String,
+        state: KeyState,
+        op: Op,
+    },
+    #[error("limit of {limit} reached")]
+    LimitExceeded { what: Limit, limit: u64 },
+    /// Something this server does not do (yet); the message says what.
+    #[error("{0}")]
+    Unsupported(String),
+    /// A failure of ours, not the caller's. The message is for the log; dialects show a
+    /// generic text to the client.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(field: Field, reason: impl Into<String>) -> Self {
+        Error::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for Error {
+    fn from(e: crate::store::StoreError) -> Self {
+        Error::Internal(e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,640 @@
+//! CMK lifecycle: create, describe, list, state changes, aliases, deletion.
+
+use super::error::{Error, Field, Limit, Resource, Result};
+use super::model::{Cmk, KeyState, Origin, Scope, Tag, USAGE_ENCRYPT_DECRYPT};
+use super::states::{allowed, Op};
+use super::Kms;
+use crate::crypto::{cmk::CmkCipher, random};
+use crate::store::{seal, StoreError};
+
+/// Aliases as every dialect may store them: the widest rule of all dialects (Huawei's
+/// `[a-zA-Z0-9:/_-]{1,255}`). Each dialect checks its own, narrower rule first.
+pub fn check_alias_charset(alias: &str) -> Result<()> {
+    if alias.is_empty() || alias.len() > 255 {
+        return Err(Error::invalid(Field::Alias, "must be 1 to 255 characters"));
+    }
+    if !alias
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':' | b'/'))
+    {
+        return Err(Error::invalid(
+            Field::Alias,
+            "may contain only letters, digits, '_', '-', ':' and '/'",
+        ));
+    }
+    Ok(())
+}
+
+pub const MAX_DESCRIPTION_BYTES: usize = 1024;
+pub const MAX_BATCH: usize = 100;
+pub const MAX_TAGS: usize = 50;
+
+fn check_description(d: &str) -> Result<()> {
+    if d.len() > MAX_DESCRIPTION_BYTES {
+        return Err(Error::invalid(
+            Field::Description,
+            format!(
+                "is {} bytes; at most {MAX_DESCRIPTION_BYTES} are allowed",
+                d.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_tags(tags: &[Tag]) -> Result<()> {
+    if tags.len() > MAX_TAGS {
+        return Err(Error::invalid(
+            Field::Tags,
+            format!("at most {MAX_TAGS} tags are allowed"),
+        ));
+    }
+    for (i, t) in tags.iter().enumerate() {
+        if t.key.is_empty() || t.key.chars().count() > 127 {
+            return Err(Error::invalid(Field::Tags, "a tag key must be 1 to 127 characters"));
+        }
+        if t.value.chars().count() > 255 {
+            return Err(Error::invalid(Field::Tags, "a tag value must be at most 255 characters"));
+        }
+        if tags[..i].iter().any(|u| u.key == t.key) {
+            return Err(Error::Duplicate {
+                field: Field::Tags,
+                value: t.key.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Key ids are UUIDs. Parsing them first means a malformed id gets its own error rather
+/// than "not found", and the stored form (lowercase, hyphenated) is the only one.
+pub fn parse_key_id(id: &str) -> Result<String> {
+    match uuid::Uuid::try_parse(id) {
+        Ok(u) if id.len() == 36 => Ok(u.hyphenated().to_string()),
+        _ => Err(Error::invalid(
+            Field::KeyId,
+            format!("{id:?} is not a key id (a UUID such as 1b7c6a3e-2f0d-4c5b-9a8e-0d1f2e3c4b5a)"),
+        )),
+    }
+}
+
+/// What a caller may set when creating a CMK.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub alias: String,
+    pub description: String,
+    pub usage: String,
+    pub origin: Origin,
+    /// None: the server's default cipher.
+    pub cipher: Option<CmkCipher>,
+    pub tags: Vec<Tag>,
+}
+
+/// Filters of a detailed listing (Tencent's ListKeyDetail; other dialects use a subset).
+#[derive(Debug, Clone, Default)]
+pub struct KeyFilter {
+    pub state: Option<KeyState>,
+    /// Substring of the key id or alias.
+    pub search: Option<String>,
+    pub origin: Option<Origin>,
+    /// None: every usage.
+    pub usage: Option<String>,
+    /// Each (key, values) must match: the key present with one of the values (any value
+    /// when `values` is empty).
+    pub tags: Vec<(String, Vec<String>)>,
+    pub newest_first: bool,
+}
+
+pub struct Page<T> {
+    pub total: u64,
+    pub items: Vec<T>,
+}
+
+/// How often an update is retried when another writer changed the key in between.
+const CONFLICT_RETRIES: usize = 16;
+
+impl Kms {
+    pub async fn create_key(&self, scope: &Scope, new: NewKey) -> Result<Cmk> {
+        check_alias_charset(&new.alias)?;
+        check_description(&new.description)?;
+        check_tags(&new.tags)?;
+        if new.usage != USAGE_ENCRYPT_DECRYPT {
+            return Err(Error::Unsupported(format!(
+                "KeyUsage {} needs an asymmetric CMK, which this server does not create yet; \
+                 use ENCRYPT_DECRYPT",
+                new.usage
+            )));
+        }
+        let cipher = new.cipher.unwrap_or(self.default_cipher);
+        let key_id = uuid::Uuid::new_v4().hyphenated().to_string();
+        let (state, version) = match new.origin {
+            Origin::Kms => (KeyState::Enabled, 1),
+            Origin::External => (KeyState::PendingImport, 0),
+        };
+        let cmk = Cmk {
+            key_id: key_id.clone(),
+            scope: scope.clone(),
+            alias: new.alias,
+            description: new.description,
+            usage: new.usage,
+            cipher,
+            origin: new.origin,
+            state,
+            created_at: self.now(),
+            deletion_date: 0,
+            rotation_enabled: false,
+            rotate_days: 0,
+            next_rotate_time: 0,
+            last_rotate_time: 0,
+            current_version: version,
+            tags: new.tags,
+            revision: 0,
+        };
+        let sealed = (version > 0).then(|| {
+            let material = random::secret(cipher.key_len());
+            self.sealer
+                .seal(&seal::cmk_identity(&key_id, version), material.expose())
+        });
+        match self
+            .store
+            .create_cmk(&cmk, sealed.as_deref(), self.limits.cmks_per_scope)
+            .await
+        {
+            Ok(()) => Ok(cmk),
+            Err(StoreError::AliasExists) => Err(Error::Duplicate {
+                field: Field::Alias,
+                value: cmk.alias,
+            }),
+            Err(StoreError::LimitReached(n)) => Err(Error::LimitExceeded {
+                what: Limit::CmksPerScope,
+                limit: n as u64,
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The key, if it exists in the caller's scope. Anything else is `NotFound`.
+    pub async fn get_key(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
+        let id = parse_key_id(key_id)?;
+        match self.store.get_cmk(&id).await? {
+            Some(k) if &k.scope == scope => Ok(k),
+            _ => Err(Error::NotFound {
+                what: Resource::Cmk,
+                id,
+            }),
+        }
+    }
+
+    pub async fn describe_keys(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Cmk>> {
+        let ids = check_batch(ids)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in &ids {
+            out.push(self.get_key(scope, id).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn list_keys(&self, scope: &Scope, offset: u64, limit: u64) -> Result<Page<Cmk>> {
+        let all = self.store.list_cmks(scope).await?;
+        Ok(page(all, offset, limit))
+    }
+
+    pub async fn list_keys_filtered(
+        &self,
+        scope: &Scope,
+        filter: &KeyFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<Cmk>> {
+        let mut all: Vec<Cmk> = self
+            .store
+            .list_cmks(scope)
+            .await?
+            .into_iter()
+            .filter(|k| filter.state.map_or(true, |s| k.state == s))
+            .filter(|k| filter.origin.map_or(true, |o| k.origin == o))
+            .filter(|k| filter.usage.as_ref().map_or(true, |u| &k.usage == u))
+            .filter(|k| {
+                filter
+                    .search
+                    .as_ref()
+                    .map_or(true, |s| k.key_id.contains(s.as_str()) || k.alias.contains(s.as_str()))
+            })
+            .filter(|k| {
+                filter.tags.iter().all(|(key, values)| {
+                    k.tags
+                        .iter()
+                        .any(|t| &t.key == key && (values.is_empty() || values.contains(&t.value)))
+                })
+            })
+            .collect();
+        if filter.newest_first {
+            all.reverse();
+        }
+        Ok(page(all, offset, limit))
+    }
+
+    /// Reads the key, lets `change` edit it, and writes it back under the store's
+    /// revision check, retrying from a fresh read if another writer got in between.
+    async fn modify<F>(&self, scope: &Scope, key_id: &str, change: F) -> Result<Cmk>
+    where
+        F: Fn(&mut Cmk) -> Result<()>,
+    {
+        for _ in 0..CONFLICT_RETRIES {
+            let mut key = self.get_key(scope, key_id).await?;
+            let before = key.clone();
+            change(&mut key)?;
+            if key == before {
+                return Ok(key);
+            }
+            match self.store.update_cmk(&key).await {
+                Ok(stored) => return Ok(stored),
+                Err(StoreError::Conflict) => continue,
+                Err(StoreError::NotFound) => {
+                    return Err(Error::NotFound {
+                        what: Resource::Cmk,
+                        id: key.key_id,
+                    })
+                }
+                Err(StoreError::AliasExists) => {
+                    return Err(Error::Duplicate {
+                        field: Field::Alias,
+                        value: key.alias,
+                    })
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Internal(format!(
+            "key {key_id} kept changing under concurrent updates"
+        )))
+    }
+
+    /// Moves a key from one state to another after the state table allows `op`.
+    async fn transition(
+        &self,
+        scope: &Scope,
+        key_id: &str,
+        op: Op,
+        apply: impl Fn(&mut Cmk, i64),
+    ) -> Result<Cmk> {
+        let now = self.now();
+        self.modify(scope, key_id, |k| {
+            require(k, op)?;
+            apply(k, now);
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn enable_key(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
+        self.transition(scope, key_id, Op::Enable, |k, _| k.state = KeyState::Enabled)
+            .await
+    }
+
+    pub async fn disable_key(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
+        self.transition(scope, key_id, Op::Disable, |k, _| k.state = KeyState::Disabled)
+            .await
+    }
+
+    /// Enables (or disables) every key or none: all are checked before any changes.
+    pub async fn set_keys_enabled(&self, scope: &Scope, ids: &[String], enable: bool) -> Result<()> {
+        let ids = check_batch(ids)?;
+        let op = if enable { Op::Enable } else { Op::Disable };
+        for id in &ids {
+            require(&self.get_key(scope, id).await?, op)?;
+        }
+        for id in &ids {
+            if enable {
+                self.enable_key(scope, id).await?;
+            } else {
+                self.disable_key(scope, id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Schedules destruction `days` days from now. The dialect checks its own window;
+    /// the core only refuses what no dialect allows.
+    pub async fn schedule_key_deletion(&self, scope: &Scope, key_id: &str, days: u32) -> Result<Cmk> {
+        if !(1..=1096).contains(&days) {
+            return Err(Error::invalid(
+                Field::PendingWindowInDays,
+                "must be between 1 and 1096 days",
+            ));
+        }
+        self.transition(scope, key_id, Op::ScheduleDeletion, |k, now| {
+            k.state = KeyState::PendingDelete;
+            k.deletion_date = now + days as i64 * 86_400;
+        })
+        .await
+    }
+
+    /// A key taken out of deletion comes back Disabled, or PendingImport if it never got
+    /// material, so cancelling a deletion never silently puts a key back into use.
+    pub async fn cancel_key_deletion(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
+        self.transition(scope, key_id, Op::CancelDeletion, |k, _| {
+            k.state = if k.current_version == 0 {
+                KeyState::PendingImport
+            } else {
+                KeyState::Disabled
+            };
+            k.deletion_date = 0;
+        })
+        .await
+    }
+
+    pub async fn archive_key(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
+        self.transition(scope, key_id, Op::Archive, |k, _| k.state = KeyState::Archived)
+            .await
+    }
+
+    pub async fn cancel_key_archive(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
+        self.transition(scope, key_id, Op::CancelArchive, |k, _| {
+            k.state = KeyState::Enabled
+        })
+        .await
+    }
+
+    pub async fn update_alias(&self, scope: &Scope, key_id: &str, alias: &str) -> Result<Cmk> {
+        check_alias_charset(alias)?;
+        self.modify(scope, key_id, |k| {
+            k.alias = alias.to_string();
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn update_description(&self, scope: &Scope, key_id: &str, d: &str) -> Result<Cmk> {
+        check_description(d)?;
+        self.modify(scope, key_id, |k| {
+            k.description = d.to_string();
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn count_keys(&self, scope: &Scope) -> Result<u64> {
+        Ok(self.store.count_cmks(scope).await?)
+    }
+
+    /// Destroys every key whose deletion date has passed, material and all. Returns how
+    /// many were destroyed. Run periodically by the server's background task.
+    pub async fn destroy_due_keys(&self) -> Result<usize> {
+        let due = self.store.cmks_due_for_deletion(self.now()).await?;
+        for k in &due {
+            self.store.destroy_cmk(&k.key_id).await?;
+            tracing::info!(key_id = %k.key_id, "destroyed key past its deletion date");
+        }
+        Ok(due.len())
+    }
+}
+
+/// Random bytes for GenerateRandom.
+pub fn generate_random(n: u64) -> Result<Vec<u8>> {
+    if !(1..=1024).contains(&n) {
+        return Err(Error::invalid(
+            Field::NumberOfBytes,
+            format!("must be between 1 and 1024, got {n}"),
+        ));
+    }
+    Ok(random::bytes(n as usize))
+}
+
+fn require(k: &Cmk, op: Op) -> Result<()> {
+    if allowed(op, k.state) {
+        Ok(())
+    } else {
+        Err(Error::WrongState {
+            key_id: k.key_id.clone(),
+            state: k.state,
+            op,
+        })
+    }
+}
+
+fn check_batch(ids: &[String]) -> Result<Vec<String>> {
+    if ids.is_empty() {
+        return Err(Error::invalid(Field::KeyIds, "must name at least one key"));
+    }
+    if ids.len() > MAX_BATCH {
+        return Err(Error::invalid(
+            Field::KeyIds,
+            format!("names {} keys; at most {MAX_BATCH} are allowed", ids.len()),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(ids.len());
+    for id in ids {
+        let id = parse_key_id(id)?;
+        if out.contains(&id) {
+            return Err(Error::Duplicate {
+                field: Field::KeyIds,
+                value: id,
+            });
+        }
+        out.push(id);
+    }
+    Ok(out)
+}
+
+fn page<T>(all: Vec<T>, offset: u64, limit: u64) -> Page<T> {
+    let total = all.len() as u64;
+    let items = all
+        .into_iter()
+        .skip(offset.min(usize::MAX as u64) as usize)
+        .take(limit.min(usize::MAX as u64) as usize)
+        .collect();
+    Page { total, items }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::secret::SecretBytes;
+    use crate::kms::{Limits, ManualClock};
+    use crate::store::{seal::Sealer, sqlite::SqliteStore, Store};
+    use std::sync::Arc;
+
+    fn kms_with(clock: ManualClock, limit: u32) -> (Kms, Arc<dyn Store>) {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let sealer = Arc::new(Sealer::new(&SecretBytes::new(vec![5; 32])).unwrap());
+        let kms = Kms::new(
+            store.clone(),
+            sealer,
+            Arc::new(clock),
+            Limits {
+                cmks_per_scope: limit,
+            },
+            CmkCipher::Sm4Gcm,
+        );
+        (kms, store)
+    }
+
+    fn scope(account: u64) -> Scope {
+        Scope {
+            account,
+            region: "ap-guangzhou".into(),
+        }
+    }
+
+    fn new_key(alias: &str) -> NewKey {
+        NewKey {
+            alias: alias.into(),
+            description: String::new(),
+            usage: USAGE_ENCRYPT_DECRYPT.into(),
+            origin: Origin::Kms,
+            cipher: None,
+            tags: vec![],
+        }
+    }
+
+    #[tokio::test]
+    async fn material_is_sealed_under_the_key_identity() {
+        let (kms, store) = kms_with(ManualClock::new(1_000), 10);
+        let k = kms.create_key(&scope(1), new_key("a")).await.unwrap();
+        let sealed = store.get_material(&k.key_id, 1).await.unwrap().unwrap();
+        let material = kms
+            .sealer
+            .open(&seal::cmk_identity(&k.key_id, 1), &sealed)
+            .unwrap();
+        assert_eq!(material.len(), 16, "SM4 material is 128 bits");
+        assert!(!sealed.windows(16).any(|w| w == material.expose()));
+        let mut aes = new_key("b");
+        aes.cipher = Some(CmkCipher::Aes256Gcm);
+        let k = kms.create_key(&scope(1), aes).await.unwrap();
+        let sealed = store.get_material(&k.key_id, 1).await.unwrap().unwrap();
+        let m = kms.sealer.open(&seal::cmk_identity(&k.key_id, 1), &sealed).unwrap();
+        assert_eq!(m.len(), 32);
+    }
+
+    #[tokio::test]
+    async fn other_accounts_and_regions_see_nothing() {
+        let (kms, _) = kms_with(ManualClock::new(1_000), 10);
+        let k = kms.create_key(&scope(1), new_key("a")).await.unwrap();
+        let foreign = kms.get_key(&scope(2), &k.key_id).await.unwrap_err();
+        let missing = kms
+            .get_key(&scope(1), "00000000-0000-4000-8000-000000000000")
+            .await
+            .unwrap_err();
+        assert!(matches!(foreign, Error::NotFound { .. }));
+        assert!(matches!(missing, Error::NotFound { .. }));
+        let mut elsewhere = scope(1);
+        elsewhere.region = "ap-beijing".into();
+        assert!(kms.get_key(&elsewhere, &k.key_id).await.is_err());
+        assert!(kms.disable_key(&scope(2), &k.key_id).await.is_err());
+        assert_eq!(kms.get_key(&scope(1), &k.key_id).await.unwrap().state, KeyState::Enabled);
+    }
+
+    #[tokio::test]
+    async fn deletion_lifecycle_and_destruction() {
+        let clock = ManualClock::new(1_000_000);
+        let (kms, store) = kms_with(clock.clone(), 10);
+        let s = scope(1);
+        let k = kms.create_key(&s, new_key("a")).await.unwrap();
+        let e = kms.schedule_key_deletion(&s, &k.key_id, 7).await.unwrap_err();
+        assert!(matches!(e, Error::WrongState { state: KeyState::Enabled, op: Op::ScheduleDeletion, .. }));
+        kms.disable_key(&s, &k.key_id).await.unwrap();
+        let pending = kms.schedule_key_deletion(&s, &k.key_id, 7).await.unwrap();
+        assert_eq!(pending.deletion_date, 1_000_000 + 7 * 86_400);
+        let back = kms.cancel_key_deletion(&s, &k.key_id).await.unwrap();
+        assert_eq!(back.state, KeyState::Disabled);
+        assert_eq!(back.deletion_date, 0);
+        kms.schedule_key_deletion(&s, &k.key_id, 7).await.unwrap();
+        clock.advance(7 * 86_400 - 1);
+        assert_eq!(kms.destroy_due_keys().await.unwrap(), 0);
+        clock.advance(1);
+        assert_eq!(kms.destroy_due_keys().await.unwrap(), 1);
+        assert!(matches!(kms.get_key(&s, &k.key_id).await, Err(Error::NotFound { .. })));
+        assert!(store.get_material(&k.key_id, 1).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn external_keys_wait_for_material() {
+        let (kms, _) = kms_with(ManualClock::new(1_000), 10);
+        let s = scope(1);
+        let mut nk = new_key("ext");
+        nk.origin = Origin::External;
+        let k = kms.create_key(&s, nk).await.unwrap();
+        assert_eq!(k.state, KeyState::PendingImport);
+        assert_eq!(k.current_version, 0);
+        assert!(kms.enable_key(&s, &k.key_id).await.is_err());
+        kms.schedule_key_deletion(&s, &k.key_id, 7).await.unwrap();
+        let back = kms.cancel_key_deletion(&s, &k.key_id).await.unwrap();
+        assert_eq!(back.state, KeyState::PendingImport);
+    }
+
+    #[tokio::test]
+    async fn batches_are_all_or_nothing() {
+        let (kms, _) = kms_with(ManualClock::new(1_000), 10);
+        let s = scope(1);
+        let a = kms.create_key(&s, new_key("a")).await.unwrap();
+        let b = kms.create_key(&s, new_key("b")).await.unwrap();
+        kms.archive_key(&s, &b.key_id).await.unwrap();
+        let ids = vec![a.key_id.clone(), b.key_id.clone()];
+        assert!(kms.set_keys_enabled(&s, &ids, false).await.is_err());
+        assert_eq!(kms.get_key(&s, &a.key_id).await.unwrap().state, KeyState::Enabled);
+        let dup = vec![a.key_id.clone(), a.key_id.to_uppercase()];
+        assert!(matches!(
+            kms.set_keys_enabled(&s, &dup, false).await,
+            Err(Error::Duplicate { field: Field::KeyIds, .. })
+        ));
+        let many: Vec<String> = (0..101).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+        assert!(matches!(
+            kms.describe_keys(&s, &many).await,
+            Err(Error::Invalid { field: Field::KeyIds, .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn aliases_limits_and_filters() {
+        let (kms, _) = kms_with(ManualClock::new(1_000), 3);
+        let s = scope(1);
+        let a = kms.create_key(&s, new_key("a")).await.unwrap();
+        assert!(matches!(
+            kms.create_key(&s, new_key("a")).await,
+            Err(Error::Duplicate { field: Field::Alias, .. })
+        ));
+        let b = kms.create_key(&s, new_key("b")).await.unwrap();
+        assert!(matches!(
+            kms.update_alias(&s, &b.key_id, "a").await,
+            Err(Error::Duplicate { field: Field::Alias, .. })
+        ));
+        kms.update_alias(&s, &b.key_id, "zulu").await.unwrap();
+        let mut tagged = new_key("c");
+        tagged.tags = vec![Tag { key: "env".into(), value: "prod".into() }];
+        let c = kms.create_key(&s, tagged).await.unwrap();
+        assert!(matches!(
+            kms.create_key(&s, new_key("d")).await,
+            Err(Error::LimitExceeded { limit: 3, .. })
+        ));
+        let f = KeyFilter {
+            tags: vec![("env".into(), vec!["prod".into()])],
+            ..Default::default()
+        };
+        let p = kms.list_keys_filtered(&s, &f, 0, 10).await.unwrap();
+        assert_eq!(p.total, 1);
+        assert_eq!(p.items[0].key_id, c.key_id);
+        let f = KeyFilter { search: Some("zulu".into()), ..Default::default() };
+        assert_eq!(kms.list_keys_filtered(&s, &f, 0, 10).await.unwrap().items[0].key_id, b.key_id);
+        let f = KeyFilter { newest_first: true, ..Default::default() };
+        let p = kms.list_keys_filtered(&s, &f, 1, 1).await.unwrap();
+        assert_eq!((p.total, p.items.len()), (3, 1));
+        assert_eq!(p.items[0].key_id, b.key_id);
+        let p = kms.list_keys(&s, 0, 2).await.unwrap();
+        assert_eq!(p.items[0].key_id, a.key_id);
+    }
+
+    #[test]
+    fn key_ids_must_be_uuids() {
+        assert!(parse_key_id("not-a-key").is_err());
+        assert!(parse_key_id("").is_err());
+        assert!(parse_key_id("1b7c6a3e2f0d4c5b9a8e0d1f2e3c4b5a").is_err(), "simple form refused");
+        assert_eq!(
+            parse_key_id("1B7C6A3E-2F0D-4C5B-9A8E-0D1F2E3C4B5A").unwrap(),
+            "1b7c6a3e-2f0d-4c5b-9a8e-0d1f2e3c4b5a"
+        );
+        assert!(generate_random(0).is_err());
+        assert!(generate_random(1025).is_err());
+        assert_eq!(generate_random(1024).unwrap().len(), 1024);
+    }
+}

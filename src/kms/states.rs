@@ -1,0 +1,83 @@
+//! Which operations each key state allows: one table, walked whole by a test.
+
+use super::model::KeyState::{self, *};
+
+/// Everything that can be asked of a CMK, as far as its state matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    Enable,
+    Disable,
+    ScheduleDeletion,
+    CancelDeletion,
+    Archive,
+    CancelArchive,
+    /// Anything that encrypts under the key (Encrypt, GenerateDataKey, a ReEncrypt
+    /// destination).
+    Encrypt,
+    /// Anything that decrypts under the key (Decrypt, a ReEncrypt source).
+    Decrypt,
+    /// Reading or editing metadata: describe, alias, description, tags.
+    Metadata,
+}
+
+impl Op {
+    pub const ALL: [Op; 9] = [
+        Op::Enable,
+        Op::Disable,
+        Op::ScheduleDeletion,
+        Op::CancelDeletion,
+        Op::Archive,
+        Op::CancelArchive,
+        Op::Encrypt,
+        Op::Decrypt,
+        Op::Metadata,
+    ];
+}
+
+/// Whether `op` is allowed on a key in `state`.
+///
+/// Enabling or disabling a key that already is so succeeds (callers retry), as does
+/// archiving an archived key. Deletion needs the key out of use first: an Enabled key
+/// must be disabled before it can be scheduled for deletion. Archived keys still decrypt
+/// (that is what archiving is for: no new ciphertexts, old ones stay readable).
+pub fn allowed(op: Op, state: KeyState) -> bool {
+    match op {
+        Op::Enable | Op::Disable => matches!(state, Enabled | Disabled),
+        Op::ScheduleDeletion => matches!(state, Disabled | PendingImport | Archived),
+        Op::CancelDeletion => state == PendingDelete,
+        Op::Archive => matches!(state, Enabled | Archived),
+        Op::CancelArchive => state == Archived,
+        Op::Encrypt => state == Enabled,
+        Op::Decrypt => matches!(state, Enabled | Archived),
+        Op::Metadata => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The whole table, written out once more as a grid so that a change to `allowed`
+    /// has to be made deliberately in two places.
+    #[test]
+    fn the_whole_table() {
+        // Columns: Enabled, Disabled, PendingDelete, PendingImport, Archived.
+        let grid: [(Op, [bool; 5]); 9] = [
+            (Op::Enable, [true, true, false, false, false]),
+            (Op::Disable, [true, true, false, false, false]),
+            (Op::ScheduleDeletion, [false, true, false, true, true]),
+            (Op::CancelDeletion, [false, false, true, false, false]),
+            (Op::Archive, [true, false, false, false, true]),
+            (Op::CancelArchive, [false, false, false, false, true]),
+            (Op::Encrypt, [true, false, false, false, false]),
+            (Op::Decrypt, [true, false, false, false, true]),
+            (Op::Metadata, [true, true, true, true, true]),
+        ];
+        assert_eq!(grid.len(), Op::ALL.len());
+        for (op, row) in grid {
+            for (state, want) in KeyState::ALL.into_iter().zip(row) {
+                assert_eq!(allowed(op, state), want, "{op:?} on {state:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The `smkms` command. Thin: parses arguments and calls into the library.
+
+use clap::{Args, Parser, Subcommand};
+use smkms::app;
+use smkms::config::Config;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "smkms", version, about = "A self-hosted SM2/SM3/SM4 key management service that speaks the Tencent Cloud KMS API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (creating the data directory and a first credential on first start).
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// Address to listen on [default: 127.0.0.1:6300]; port 0 picks a free port.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Create, list or delete API credentials (SecretId/SecretKey pairs).
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
+}
+
+#[derive(Args)]
+struct Common {
+    /// TOML configuration file (see README, "Configuration").
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Data directory [default: ./smkms-data].
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum CredentialsCommand {
+    /// Create a credential and print its secret (the only time it is shown).
+    Create {
+        #[command(flatten)]
+        common: Common,
+        /// Add the credential to this existing account instead of a new one.
+        #[arg(long)]
+        uin: Option<u64>,
+        /// Print {"SecretId", "SecretKey", "Uin"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List credentials (never their secrets).
+    List {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a credential; a running server refuses it from the next request on.
+    Delete {
+        #[command(flatten)]
+        common: Common,
+        /// The SecretId to delete.
+        secret_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn load_config(common: &Common) -> Result<Config, String> {
+    let mut c = Config::load(common.config.as_deref())?;
+    if let Some(d) = &common.data {
+        c.data_dir = d.clone();
+    }
+    Ok(c)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("smkms: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve { common, listen } => serve(common, listen).await,
+            Command::Credentials(c) => credentials(c).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("smkms: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn serve(common: Common, listen: Option<SocketAddr>) -> Result<(), String> {
+    let mut config = load_config(&common)?;
+    if let Some(l) = listen {
+        config.listen = l;
+    }
+    init_logging(&config.log);
+    let opened = app::open(&config).await?;
+    let mut out = std::io::stdout().lock();
+    if opened.created {
+        let c = opened
+            .credentials()
+            .create(None, opened.kms.now())
+            .await?;
+        let _ = writeln!(
+            out,
+            "smkms: initialised {}\n\
+             First credential, shown only this once (create more with `smkms credentials create`):\n  \
+             SecretId:  {}\n  SecretKey: {}\n  Uin:       {}",
+            config.data_dir.display(),
+            c.secret_id,
+            c.secret_key.expose(),
+            c.account
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let _ = writeln!(out, "smkms listening on http://{addr}");
+    let _ = out.flush();
+    drop(out);
+    tracing::info!(%addr, data = %config.data_dir.display(), "serving");
+    app::run(&opened, &config, listener, shutdown_signal()).await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+async fn credentials(cmd: CredentialsCommand) -> Result<(), String> {
+    match cmd {
+        CredentialsCommand::Create { common, uin, json } => {
+            let config = load_config(&common)?;
+            let opened = app::open(&config).await?;
+            let c = opened.credentials().create(uin, opened.kms.now()).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "SecretId": c.secret_id,
+                        "SecretKey": c.secret_key.expose(),
+                        "Uin": c.account.to_string(),
+                    })
+                );
+            } else {
+                println!(
+                    "SecretId:  {}\nSecretKey: {}\nUin:       {}\n(the SecretKey is shown only now)",
+                    c.secret_id,
+                    c.secret_key.expose(),
+                    c.account
+                );
+            }
+            Ok(())
+        }
+        CredentialsCommand::List { common, json } => {
+            let config = load_config(&common)?;
+            let opened = app::open(&config).await?;
+            let list = opened.credentials().list().await?;
+            if json {
+                let items: Vec<_> = list
+                    .iter()
+                    .map(|c| {
+                        serde_json::json!({
+                            "SecretId": c.secret_id,
+                            "Uin": c.account.to_string(),
+                            "CreateTime": c.created_at,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(items));
+            } else {
+                for c in list {
+                    println!("{}  uin={}  created={}", c.secret_id, c.account, c.created_at);
+                }
+            }
+            Ok(())
+        }
+        CredentialsCommand::Delete {
+            common,
+            secret_id,
+            json,
+        } => {
+            let config = load_config(&common)?;
+            let opened = app::open(&config).await?;
+            if !opened.credentials().delete(&secret_id).await? {
+                return Err(format!("no credential has the SecretId {secret_id}"));
+            }
+            if json {
+                println!("{}", serde_json::json!({ "Deleted": secret_id }));
+            } else {
+                println!("deleted {secret_id}");
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The conformance suite every storage engine must pass. Engines call [`run_all`] from
+//! their own tests; each check uses its own account so they cannot interfere.
+
+use super::{Store, StoreError};
+use crate::crypto::cmk::CmkCipher;
+use crate::kms::model::{Cmk, Credential, KeyState, Origin, Scope, Tag};
+
+pub fn sample_cmk(alias: &str, account: u64) -> Cmk {
+    Cmk {
+        key_id: uuid::Uuid::new_v4().to_string(),
+        scope: Scope {
+            account,
+            region: "ap-guangzhou".into(),
+        },
+        alias: alias.into(),
+        description: "d".into(),
+        usage: "ENCRYPT_DECRYPT".into(),
+        cipher: CmkCipher::Sm4Gcm,
+        origin: Origin::Kms,
+        state: KeyState::Enabled,
+        created_at: 1_700_000_000,
+        deletion_date: 0,
+        rotation_enabled: false,
+        rotate_days: 0,
+        next_rotate_time: 0,
+        last_rotate_time: 0,
+        current_version: 1,
+        tags: vec![Tag {
+            key: "team".into(),
+            value: "pay".into(),
+        }],
+        revision: 0,
+    }
+}
+
+pub async fn run_all(store: &dyn Store) {
+    create_get_and_list(store).await;
+    alias_unique_per_scope(store).await;
+    limit_is_enforced(store).await;
+    optimistic_updates(store).await;
+    material_versions(store).await;
+    deletion_sweep(store).await;
+    credentials(store).await;
+    meta(store).await;
+}
+
+async fn meta(store: &dyn Store) {
+    assert!(store.get_meta("conformance").await.unwrap().is_none());
+    assert_eq!(store.put_meta_if_absent("conformance", b"one").await.unwrap(), b"one");
+    assert_eq!(store.put_meta_if_absent("conformance", b"two").await.unwrap(), b"one");
+    assert_eq!(store.get_meta("conformance").await.unwrap().unwrap(), b"one");
+}
+
+async fn create_get_and_list(store: &dyn Store) {
+    let a = sample_cmk("a", 1001);
+    let mut b = sample_cmk("b", 1001);
+    b.created_at += 1;
+    b.cipher = CmkCipher::Aes256Gcm;
+    b.origin = Origin::External;
+    b.state = KeyState::PendingImport;
+    b.current_version = 0;
+    b.tags.clear();
+    store.create_cmk(&a, Some(b"m1"), 10).await.unwrap();
+    store.create_cmk(&b, None, 10).await.unwrap();
+    assert_eq!(store.get_cmk(&a.key_id).await.unwrap().unwrap(), a);
+    assert_eq!(store.get_cmk(&b.key_id).await.unwrap().unwrap(), b);
+    assert!(store.get_cmk("no-such-key").await.unwrap().is_none());
+    let listed = store.list_cmks(&a.scope).await.unwrap();
+    assert_eq!(listed, vec![a.clone(), b.clone()], "creation order");
+    assert_eq!(store.count_cmks(&a.scope).await.unwrap(), 2);
+    let elsewhere = Scope {
+        account: 1001,
+        region: "ap-beijing".into(),
+    };
+    assert!(store.list_cmks(&elsewhere).await.unwrap().is_empty());
+    assert!(matches!(
+        store.create_cmk(&a, Some(b"m1"), 10).await,
+        Err(StoreError::AlreadyExists | StoreError::AliasExists)
+    ));
+}
+
+async fn alias_unique_per_scope(store: &dyn Store) {
+    let a = sample_cmk("same", 1002);
+    store.create_cmk(&a, Some(b"m"), 10).await.unwrap();
+    let dup = sample_cmk("same", 1002);
+    assert!(matches!(
+        store.create_cmk(&dup, Some(b"m"), 10).await,
+        Err(StoreError::AliasExists)
+    ));
+    assert!(store.get_cmk(&dup.key_id).await.unwrap().is_none(), "nothing half-written");
+    let mut other_region = sample_cmk("same", 1002);
+    other_region.scope.region = "ap-shanghai".into();
+    store.create_cmk(&other_region, Some(b"m"), 10).await.unwrap();
+    let other_account = sample_cmk("same", 1003);
+    store.create_cmk(&other_account, Some(b"m"), 10).await.unwrap();
+    // Renaming onto a taken alias is refused too.
+    let mut c = sample_cmk("c", 1002);
+    store.create_cmk(&c, Some(b"m"), 10).await.unwrap();
+    c.alias = "same".into();
+    assert!(matches!(store.update_cmk(&c).await, Err(StoreError::AliasExists)));
+}
+
+async fn limit_is_enforced(store: &dyn Store) {
+    for i in 0..3 {
+        store
+            .create_cmk(&sample_cmk(&format!("l{i}"), 1004), Some(b"m"), 3)
+            .await
+            .unwrap();
+    }
+    let over = sample_cmk("l3", 1004);
+    assert!(matches!(
+        store.create_cmk(&over, Some(b"m"), 3).await,
+        Err(StoreError::LimitReached(3))
+    ));
+    assert!(store.get_cmk(&over.key_id).await.unwrap().is_none());
+    assert!(store.get_material(&over.key_id, 1).await.unwrap().is_none());
+}
+
+async fn optimistic_updates(store: &dyn Store) {
+    let a = sample_cmk("u", 1005);
+    store.create_cmk(&a, Some(b"m"), 10).await.unwrap();
+    let mut first = a.clone();
+    first.state = KeyState::Disabled;
+    first.description = "changed".into();
+    let stored = store.update_cmk(&first).await.unwrap();
+    assert_eq!(stored.revision, a.revision + 1);
+    assert_eq!(store.get_cmk(&a.key_id).await.unwrap().unwrap(), stored);
+    // A writer that read before the first update must not overwrite it.
+    let mut stale = a.clone();
+    stale.alias = "u2".into();
+    assert!(matches!(store.update_cmk(&stale).await, Err(StoreError::Conflict)));
+    assert_eq!(store.get_cmk(&a.key_id).await.unwrap().unwrap(), stored);
+    let mut gone = sample_cmk("never-created", 1005);
+    gone.description = "x".into();
+    assert!(matches!(store.update_cmk(&gone).await, Err(StoreError::NotFound)));
+}
+
+async fn material_versions(store: &dyn Store) {
+    let a = sample_cmk("m", 1006);
+    store.create_cmk(&a, Some(b"v1"), 10).await.unwrap();
+    assert_eq!(store.get_material(&a.key_id, 1).await.unwrap().unwrap(), b"v1");
+    let rotated = store.add_material(&a, 2, b"v2").await.unwrap();
+    assert_eq!(rotated.current_version, 2);
+    assert_eq!(rotated.revision, a.revision + 1);
+    assert_eq!(store.get_material(&a.key_id, 1).await.unwrap().unwrap(), b"v1");
+    assert_eq!(store.get_material(&a.key_id, 2).await.unwrap().unwrap(), b"v2");
+    assert!(store.get_material(&a.key_id, 3).await.unwrap().is_none());
+    // The same version twice (two rotations racing) is a conflict, not a second row.
+    assert!(matches!(
+        store.add_material(&rotated, 2, b"other").await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(store.get_material(&a.key_id, 2).await.unwrap().unwrap(), b"v2");
+}
+
+async fn deletion_sweep(store: &dyn Store) {
+    let mut a = sample_cmk("d", 1007);
+    store.create_cmk(&a, Some(b"m"), 10).await.unwrap();
+    a.state = KeyState::PendingDelete;
+    a.deletion_date = 2_000_000_000;
+    let a = store.update_cmk(&a).await.unwrap();
+    let due = store.cmks_due_for_deletion(1_999_999_999).await.unwrap();
+    assert!(!due.iter().any(|k| k.key_id == a.key_id));
+    let due = store.cmks_due_for_deletion(2_000_000_000).await.unwrap();
+    assert!(due.iter().any(|k| k.key_id == a.key_id));
+    store.destroy_cmk(&a.key_id).await.unwrap();
+    assert!(store.get_cmk(&a.key_id).await.unwrap().is_none());
+    assert!(store.get_material(&a.key_id, 1).await.unwrap().is_none());
+    // The alias is free again.
+    store.create_cmk(&sample_cmk("d", 1007), Some(b"m"), 10).await.unwrap();
+}
+
+async fn credentials(store: &dyn Store) {
+    let c = Credential {
+        secret_id: "AKIDconformance".into(),
+        account: 1008,
+        sealed_secret: vec![1, 2, 3],
+        created_at: 5,
+    };
+    store.put_credential(&c).await.unwrap();
+    assert!(matches!(
+        store.put_credential(&c).await,
+        Err(StoreError::AlreadyExists)
+    ));
+    assert_eq!(store.get_credential(&c.secret_id).await.unwrap().unwrap(), c);
+    assert!(store
+        .list_credentials()
+        .await
+        .unwrap()
+        .iter()
+        .any(|x| x == &c));
+    assert!(store.delete_credential(&c.secret_id).await.unwrap());
+    assert!(!store.delete_credential(&c.secret_id).await.unwrap());
+    assert!(store.get_credential(&c.secret_id).await.unwrap().is_none());
+}

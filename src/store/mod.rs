@@ -1,0 +1,68 @@
+//! Persistence. One trait, [`Store`], over the core's records; engines implement it and
+//! every engine must pass the shared conformance suite in `conformance.rs`.
+//!
+//! The store never sees key material in the clear: the core seals it (see `seal.rs`)
+//! before handing it over, with the record's identity as associated data.
+
+pub mod seal;
+pub mod sqlite;
+
+#[cfg(test)]
+pub(crate) mod conformance;
+
+use crate::kms::model::{Cmk, Credential, Scope};
+use async_trait::async_trait;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("alias already exists in this scope")]
+    AliasExists,
+    #[error("the scope already holds its limit of {0} keys")]
+    LimitReached(u32),
+    #[error("record already exists")]
+    AlreadyExists,
+    #[error("record not found")]
+    NotFound,
+    /// The record changed since it was read; re-read and try again.
+    #[error("concurrent update")]
+    Conflict,
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Inserts a new CMK and (unless it awaits import) its first sealed material
+    /// version, atomically, refusing a duplicate alias in the scope or a scope that
+    /// already holds `limit` keys.
+    async fn create_cmk(&self, cmk: &Cmk, material: Option<&[u8]>, limit: u32)
+        -> StoreResult<()>;
+    async fn get_cmk(&self, key_id: &str) -> StoreResult<Option<Cmk>>;
+    /// Every CMK of the scope, in creation order (oldest first, ties by key id).
+    async fn list_cmks(&self, scope: &Scope) -> StoreResult<Vec<Cmk>>;
+    async fn count_cmks(&self, scope: &Scope) -> StoreResult<u64>;
+    /// Writes `cmk` if the stored revision still equals `cmk.revision`, storing
+    /// `cmk.revision + 1`. Returns the record as stored.
+    async fn update_cmk(&self, cmk: &Cmk) -> StoreResult<Cmk>;
+    /// Adds a sealed material version and sets it current, under the same revision rule.
+    async fn add_material(&self, cmk: &Cmk, version: u32, sealed: &[u8]) -> StoreResult<Cmk>;
+    async fn get_material(&self, key_id: &str, version: u32) -> StoreResult<Option<Vec<u8>>>;
+    /// Keys in PendingDelete whose deletion date is at or before `now`.
+    async fn cmks_due_for_deletion(&self, now: i64) -> StoreResult<Vec<Cmk>>;
+    /// Removes a CMK and every material version for good.
+    async fn destroy_cmk(&self, key_id: &str) -> StoreResult<()>;
+
+    async fn put_credential(&self, cred: &Credential) -> StoreResult<()>;
+    async fn get_credential(&self, secret_id: &str) -> StoreResult<Option<Credential>>;
+    async fn list_credentials(&self) -> StoreResult<Vec<Credential>>;
+    /// Returns whether a credential was removed.
+    async fn delete_credential(&self, secret_id: &str) -> StoreResult<bool>;
+
+    /// Small named values the server keeps about itself (the root-key check value).
+    async fn get_meta(&self, name: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Stores `value` under `name` unless a value is already there; returns the value
+    /// that is stored afterwards (so two processes initialising at once agree).
+    async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> StoreResult<Vec<u8>>;
+}

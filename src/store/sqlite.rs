@@ -1,0 +1,586 @@
+//! The embedded engine: SQLite in the data directory.
+//!
+//! WAL with `synchronous=FULL` makes every acknowledged commit durable across `kill -9`
+//! and power loss. One writer connection serialises writes (SQLite allows one writer at
+//! a time anyway); a few reader connections serve reads concurrently under WAL. Other
+//! processes (the `smkms credentials` command) may write to the same file while the
+//! server runs: a busy timeout makes them take turns, and each read sees the newest
+//! commit, so a credential created or deleted there takes effect at once.
+//!
+//! rusqlite is synchronous, so every call runs on tokio's blocking pool: an fsync never
+//! stalls the async workers.
+
+use super::{Store, StoreError, StoreResult};
+use crate::crypto::cmk::CmkCipher;
+use crate::kms::model::{Cmk, Credential, KeyState, Origin, Scope, Tag};
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const READERS: usize = 4;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS cmks (
+    key_id TEXT PRIMARY KEY,
+    account INTEGER NOT NULL,
+    region TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    description TEXT NOT NULL,
+    usage TEXT NOT NULL,
+    cipher INTEGER NOT NULL,
+    origin TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    deletion_date INTEGER NOT NULL,
+    rotation_enabled INTEGER NOT NULL,
+    rotate_days INTEGER NOT NULL,
+    next_rotate_time INTEGER NOT NULL,
+    last_rotate_time INTEGER NOT NULL,
+    current_version INTEGER NOT NULL,
+    tags TEXT NOT NULL,
+    revision INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS cmks_alias ON cmks(account, region, alias);
+CREATE INDEX IF NOT EXISTS cmks_scope ON cmks(account, region, created_at);
+CREATE INDEX IF NOT EXISTS cmks_deletion ON cmks(state, deletion_date);
+CREATE TABLE IF NOT EXISTS cmk_material (
+    key_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    sealed BLOB NOT NULL,
+    PRIMARY KEY (key_id, version)
+);
+CREATE TABLE IF NOT EXISTS meta (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS credentials (
+    secret_id TEXT PRIMARY KEY,
+    account INTEGER NOT NULL,
+    sealed_secret BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+);
+";
+
+const CMK_COLUMNS: &str = "key_id, account, region, alias, description, usage, cipher, origin, state, \
+     created_at, deletion_date, rotation_enabled, rotate_days, next_rotate_time, \
+     last_rotate_time, current_version, tags, revision";
+
+struct Inner {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let writer = Connection::open(path).map_err(backend)?;
+        configure(&writer).map_err(backend)?;
+        writer.execute_batch(SCHEMA).map_err(backend)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let r = Connection::open(path).map_err(backend)?;
+            configure(&r).map_err(backend)?;
+            readers.push(Mutex::new(r));
+        }
+        Ok(Self::from_parts(writer, readers))
+    }
+
+    /// A private in-memory database (one connection), for tests and fuzzing.
+    pub fn open_in_memory() -> StoreResult<Self> {
+        let writer = Connection::open_in_memory().map_err(backend)?;
+        writer.execute_batch(SCHEMA).map_err(backend)?;
+        Ok(Self::from_parts(writer, Vec::new()))
+    }
+
+    fn from_parts(writer: Connection, readers: Vec<Mutex<Connection>>) -> Self {
+        SqliteStore {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                readers,
+                next_reader: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut conn)
+        })
+        .await
+        .map_err(backend)?
+    }
+
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            if inner.readers.is_empty() {
+                let conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+                return f(&conn);
+            }
+            let i = inner.next_reader.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
+            let conn = inner.readers[i].lock().unwrap_or_else(|p| p.into_inner());
+            f(&conn)
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+fn tags_to_json(tags: &[Tag]) -> String {
+    let pairs: Vec<[&str; 2]> = tags.iter().map(|t| [t.key.as_str(), t.value.as_str()]).collect();
+    serde_json::to_string(&pairs).expect("tags serialise")
+}
+
+fn row_to_cmk(row: &Row<'_>) -> rusqlite::Result<Cmk> {
+    let corrupt = |what: &str| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("corrupt {what} in cmks row").into(),
+        )
+    };
+    let cipher: u8 = row.get(6)?;
+    let origin: String = row.get(7)?;
+    let state: String = row.get(8)?;
+    let tags: String = row.get(16)?;
+    let tags: Vec<(String, String)> =
+        serde_json::from_str(&tags).map_err(|_| corrupt("tags"))?;
+    Ok(Cmk {
+        key_id: row.get(0)?,
+        scope: Scope {
+            account: row.get::<_, i64>(1)? as u64,
+            region: row.get(2)?,
+        },
+        alias: row.get(3)?,
+        description: row.get(4)?,
+        usage: row.get(5)?,
+        cipher: CmkCipher::from_byte(cipher).ok_or_else(|| corrupt("cipher"))?,
+        origin: Origin::parse(&origin).ok_or_else(|| corrupt("origin"))?,
+        state: KeyState::parse(&state).ok_or_else(|| corrupt("state"))?,
+        created_at: row.get(9)?,
+        deletion_date: row.get(10)?,
+        rotation_enabled: row.get(11)?,
+        rotate_days: row.get(12)?,
+        next_rotate_time: row.get(13)?,
+        last_rotate_time: row.get(14)?,
+        current_version: row.get(15)?,
+        tags: tags
+            .into_iter()
+            .map(|(key, value)| Tag { key, value })
+            .collect(),
+        revision: row.get::<_, i64>(17)? as u64,
+    })
+}
+
+fn is_unique_violation(e: &rusqlite::Error, index_hint: &str) -> bool {
+    match e {
+        rusqlite::Error::SqliteFailure(err, Some(msg)) => {
+            err.code == rusqlite::ErrorCode::ConstraintViolation && msg.contains(index_hint)
+        }
+        _ => false,
+    }
+}
+
+/// Writes every mutable column of `cmk` if its revision is unchanged.
+fn update_row(tx: &rusqlite::Transaction<'_>, cmk: &Cmk) -> StoreResult<Cmk> {
+    let n = tx
+        .execute(
+            "UPDATE cmks SET alias=?2, description=?3, state=?4, deletion_date=?5, \
+             rotation_enabled=?6, rotate_days=?7, next_rotate_time=?8, last_rotate_time=?9, \
+             current_version=?10, tags=?11, revision=revision+1 \
+             WHERE key_id=?1 AND revision=?12",
+            params![
+                cmk.key_id,
+                cmk.alias,
+                cmk.description,
+                cmk.state.as_str(),
+                cmk.deletion_date,
+                cmk.rotation_enabled,
+                cmk.rotate_days,
+                cmk.next_rotate_time,
+                cmk.last_rotate_time,
+                cmk.current_version,
+                tags_to_json(&cmk.tags),
+                cmk.revision as i64
+            ],
+        )
+        .map_err(|e| {
+            if is_unique_violation(&e, "alias") {
+                StoreError::AliasExists
+            } else {
+                backend(e)
+            }
+        })?;
+    if n == 0 {
+        let exists: Option<i64> = tx
+            .query_row("SELECT 1 FROM cmks WHERE key_id=?1", [&cmk.key_id], |r| r.get(0))
+            .optional()
+            .map_err(backend)?;
+        return Err(if exists.is_some() {
+            StoreError::Conflict
+        } else {
+            StoreError::NotFound
+        });
+    }
+    let mut stored = cmk.clone();
+    stored.revision += 1;
+    Ok(stored)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_cmk(&self, cmk: &Cmk, material: Option<&[u8]>, limit: u32) -> StoreResult<()> {
+        let cmk = cmk.clone();
+        let material = material.map(|m| m.to_vec());
+        self.write(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let count: i64 = tx
+                .query_row(
+                    "SELECT COUNT(*) FROM cmks WHERE account=?1 AND region=?2",
+                    params![cmk.scope.account as i64, cmk.scope.region],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            if count >= limit as i64 {
+                return Err(StoreError::LimitReached(limit));
+            }
+            tx.execute(
+                &format!(
+                    "INSERT INTO cmks ({CMK_COLUMNS}) VALUES \
+                     (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
+                ),
+                params![
+                    cmk.key_id,
+                    cmk.scope.account as i64,
+                    cmk.scope.region,
+                    cmk.alias,
+                    cmk.description,
+                    cmk.usage,
+                    cmk.cipher as u8,
+                    cmk.origin.as_str(),
+                    cmk.state.as_str(),
+                    cmk.created_at,
+                    cmk.deletion_date,
+                    cmk.rotation_enabled,
+                    cmk.rotate_days,
+                    cmk.next_rotate_time,
+                    cmk.last_rotate_time,
+                    cmk.current_version,
+                    tags_to_json(&cmk.tags),
+                    cmk.revision as i64
+                ],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e, "alias") {
+                    StoreError::AliasExists
+                } else if is_unique_violation(&e, "key_id") {
+                    StoreError::AlreadyExists
+                } else {
+                    backend(e)
+                }
+            })?;
+            if let Some(sealed) = material {
+                tx.execute(
+                    "INSERT INTO cmk_material (key_id, version, sealed) VALUES (?1, ?2, ?3)",
+                    params![cmk.key_id, cmk.current_version, sealed],
+                )
+                .map_err(backend)?;
+            }
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn get_cmk(&self, key_id: &str) -> StoreResult<Option<Cmk>> {
+        let key_id = key_id.to_string();
+        self.read(move |conn| {
+            conn.query_row(
+                &format!("SELECT {CMK_COLUMNS} FROM cmks WHERE key_id=?1"),
+                [key_id],
+                row_to_cmk,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn list_cmks(&self, scope: &Scope) -> StoreResult<Vec<Cmk>> {
+        let scope = scope.clone();
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {CMK_COLUMNS} FROM cmks WHERE account=?1 AND region=?2 \
+                     ORDER BY created_at, rowid"
+                ))
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![scope.account as i64, scope.region], row_to_cmk)
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn count_cmks(&self, scope: &Scope) -> StoreResult<u64> {
+        let scope = scope.clone();
+        self.read(move |conn| {
+            conn.query_row(
+                "SELECT COUNT(*) FROM cmks WHERE account=?1 AND region=?2",
+                params![scope.account as i64, scope.region],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn update_cmk(&self, cmk: &Cmk) -> StoreResult<Cmk> {
+        let cmk = cmk.clone();
+        self.write(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let stored = update_row(&tx, &cmk)?;
+            tx.commit().map_err(backend)?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn add_material(&self, cmk: &Cmk, version: u32, sealed: &[u8]) -> StoreResult<Cmk> {
+        let mut cmk = cmk.clone();
+        let sealed = sealed.to_vec();
+        self.write(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            cmk.current_version = version;
+            let stored = update_row(&tx, &cmk)?;
+            tx.execute(
+                "INSERT INTO cmk_material (key_id, version, sealed) VALUES (?1, ?2, ?3)",
+                params![cmk.key_id, version, sealed],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e, "cmk_material") {
+                    StoreError::Conflict
+                } else {
+                    backend(e)
+                }
+            })?;
+            tx.commit().map_err(backend)?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn get_material(&self, key_id: &str, version: u32) -> StoreResult<Option<Vec<u8>>> {
+        let key_id = key_id.to_string();
+        self.read(move |conn| {
+            conn.query_row(
+                "SELECT sealed FROM cmk_material WHERE key_id=?1 AND version=?2",
+                params![key_id, version],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn cmks_due_for_deletion(&self, now: i64) -> StoreResult<Vec<Cmk>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {CMK_COLUMNS} FROM cmks WHERE state='PendingDelete' \
+                     AND deletion_date<=?1 ORDER BY deletion_date"
+                ))
+                .map_err(backend)?;
+            let rows = stmt.query_map([now], row_to_cmk).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn destroy_cmk(&self, key_id: &str) -> StoreResult<()> {
+        let key_id = key_id.to_string();
+        self.write(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            tx.execute("DELETE FROM cmk_material WHERE key_id=?1", [&key_id])
+                .map_err(backend)?;
+            tx.execute("DELETE FROM cmks WHERE key_id=?1", [&key_id])
+                .map_err(backend)?;
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn put_credential(&self, cred: &Credential) -> StoreResult<()> {
+        let cred = cred.clone();
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO credentials (secret_id, account, sealed_secret, created_at) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    cred.secret_id,
+                    cred.account as i64,
+                    cred.sealed_secret,
+                    cred.created_at
+                ],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e, "secret_id") {
+                    StoreError::AlreadyExists
+                } else {
+                    backend(e)
+                }
+            })?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_credential(&self, secret_id: &str) -> StoreResult<Option<Credential>> {
+        let secret_id = secret_id.to_string();
+        self.read(move |conn| {
+            conn.query_row(
+                "SELECT secret_id, account, sealed_secret, created_at FROM credentials \
+                 WHERE secret_id=?1",
+                [secret_id],
+                |r| {
+                    Ok(Credential {
+                        secret_id: r.get(0)?,
+                        account: r.get::<_, i64>(1)? as u64,
+                        sealed_secret: r.get(2)?,
+                        created_at: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn list_credentials(&self) -> StoreResult<Vec<Credential>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT secret_id, account, sealed_secret, created_at FROM credentials \
+                     ORDER BY created_at, rowid",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(Credential {
+                        secret_id: r.get(0)?,
+                        account: r.get::<_, i64>(1)? as u64,
+                        sealed_secret: r.get(2)?,
+                        created_at: r.get(3)?,
+                    })
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn get_meta(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        let name = name.to_string();
+        self.read(move |conn| {
+            conn.query_row("SELECT value FROM meta WHERE name=?1", [name], |r| r.get(0))
+                .optional()
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> StoreResult<Vec<u8>> {
+        let name = name.to_string();
+        let value = value.to_vec();
+        self.write(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            tx.execute(
+                "INSERT OR IGNORE INTO meta (name, value) VALUES (?1, ?2)",
+                params![name, value],
+            )
+            .map_err(backend)?;
+            let stored: Vec<u8> = tx
+                .query_row("SELECT value FROM meta WHERE name=?1", [&name], |r| r.get(0))
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn delete_credential(&self, secret_id: &str) -> StoreResult<bool> {
+        let secret_id = secret_id.to_string();
+        self.write(move |conn| {
+            conn.execute("DELETE FROM credentials WHERE secret_id=?1", [secret_id])
+                .map(|n| n > 0)
+                .map_err(backend)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn conformance_in_memory() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        super::super::conformance::run_all(&store).await;
+    }
+
+    #[tokio::test]
+    async fn conformance_on_disk_and_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("smkms.db");
+        let store = SqliteStore::open(&path).unwrap();
+        super::super::conformance::run_all(&store).await;
+        let cmk = super::super::conformance::sample_cmk("persist-me", 9);
+        store.create_cmk(&cmk, Some(b"sealed"), 10).await.unwrap();
+        drop(store);
+        let again = SqliteStore::open(&path).unwrap();
+        assert_eq!(again.get_cmk(&cmk.key_id).await.unwrap().unwrap(), cmk);
+        let journal: String = again
+            .inner
+            .writer
+            .lock()
+            .unwrap()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(journal, "wal");
+    }
+}
