@@ -62,9 +62,8 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
     let sealer = Arc::new(Sealer::new(&root)?);
     let db = dir.join(DB_FILE);
     let created = !db.exists();
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?,
-    );
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?);
     let proposed = sealer.seal(ROOT_CHECK, ROOT_CHECK_PLAINTEXT);
     let stored = store
         .put_meta_if_absent(ROOT_CHECK, &proposed)

@@ -119,9 +119,9 @@ impl Config {
             self.data_dir = v.into();
         }
         if let Some(v) = get("SMKMS_LISTEN") {
-            self.listen = v
-                .parse()
-                .map_err(|_| format!("SMKMS_LISTEN={v:?} is not an address such as 127.0.0.1:6300"))?;
+            self.listen = v.parse().map_err(|_| {
+                format!("SMKMS_LISTEN={v:?} is not an address such as 127.0.0.1:6300")
+            })?;
         }
         if let Some(v) = get("SMKMS_ROOT_KEY") {
             self.root_key = Some(v);
@@ -179,12 +179,22 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
         assert!(c.apply_env(|_| Some("nope".into())).is_err());
 
-        let parsed: Config = toml::from_str("listen = \"0.0.0.0:7000\"\n[limits]\ncmks_per_region = 5\n").unwrap();
+        let parsed: Config =
+            toml::from_str("listen = \"0.0.0.0:7000\"\n[limits]\ncmks_per_region = 5\n").unwrap();
         assert_eq!(parsed.limits.cmks_per_region, 5);
-        assert_eq!(parsed.limits.max_body_bytes, 1 << 20, "unset fields keep defaults");
-        assert!(toml::from_str::<Config>("lisen = \"x\"").is_err(), "typos are refused");
-        let mut bad = Config::default();
-        bad.default_cipher = "DES".into();
+        assert_eq!(
+            parsed.limits.max_body_bytes,
+            1 << 20,
+            "unset fields keep defaults"
+        );
+        assert!(
+            toml::from_str::<Config>("lisen = \"x\"").is_err(),
+            "typos are refused"
+        );
+        let bad = Config {
+            default_cipher: "DES".into(),
+            ..Config::default()
+        };
         assert!(bad.validate().is_err());
     }
 }

@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "smkms", version, about = "A self-hosted SM2/SM3/SM4 key management service that speaks the Tencent Cloud KMS API")]
+#[command(
+    name = "smkms",
+    version,
+    about = "A self-hosted SM2/SM3/SM4 key management service that speaks the Tencent Cloud KMS API"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -81,7 +85,10 @@ fn load_config(common: &Common) -> Result<Config, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("smkms: cannot start the runtime: {e}");
@@ -106,8 +113,10 @@ fn main() -> ExitCode {
 fn init_logging(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -121,10 +130,7 @@ async fn serve(common: Common, listen: Option<SocketAddr>) -> Result<(), String>
     let opened = app::open(&config).await?;
     let mut out = std::io::stdout().lock();
     if opened.created {
-        let c = opened
-            .credentials()
-            .create(None, opened.kms.now())
-            .await?;
+        let c = opened.credentials().create(None, opened.kms.now()).await?;
         let _ = writeln!(
             out,
             "smkms: initialised {}\n\
@@ -203,7 +209,10 @@ async fn credentials(cmd: CredentialsCommand) -> Result<(), String> {
                 println!("{}", serde_json::Value::Array(items));
             } else {
                 for c in list {
-                    println!("{}  uin={}  created={}", c.secret_id, c.account, c.created_at);
+                    println!(
+                        "{}  uin={}  created={}",
+                        c.secret_id, c.account, c.created_at
+                    );
                 }
             }
             Ok(())

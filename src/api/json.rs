@@ -87,7 +87,10 @@ mod tests {
     fn duplicates_are_refused_at_any_depth() {
         assert!(parse_strict(r#"{"a":1,"a":2}"#).is_err());
         assert!(parse_strict(r#"{"x":[{"a":1,"a":1}]}"#).is_err());
-        assert_eq!(parse_strict(r#"{"a":1,"b":[true,null,"s",1.5]}"#).unwrap()["b"][2], "s");
+        assert_eq!(
+            parse_strict(r#"{"a":1,"b":[true,null,"s",1.5]}"#).unwrap()["b"][2],
+            "s"
+        );
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub struct Request {
     pub query: String,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// Identifies the TCP connection the request came on (unique per server process).
+    /// The replay rule uses it; see `auth::replay`.
+    pub connection: u64,
 }
 
 /// A response for the HTTP layer to write.

@@ -41,7 +41,8 @@ impl Credentials {
     /// Creates a credential for `account`, or for a new account when None.
     pub async fn create(&self, account: Option<Uin>, now: i64) -> Result<NewCredential, String> {
         // Tencent account ids (Uin) are 12-digit numbers; ours look the same.
-        let account = account.unwrap_or_else(|| 100_000_000_000 + random::u64_below(900_000_000_000));
+        let account =
+            account.unwrap_or_else(|| 100_000_000_000 + random::u64_below(900_000_000_000));
         for _ in 0..4 {
             let secret_id = format!("AKID{}", random::string(32, ALNUM));
             let secret_key = SecretString::new(random::string(32, ALNUM));

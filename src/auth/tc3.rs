@@ -59,7 +59,9 @@ pub fn parse_authorization(header: &str) -> Result<Authorization, AuthError> {
 
     let parts: Vec<&str> = credential.split('/').collect();
     if parts.len() != 4 || parts[3] != "tc3_request" {
-        return Err(bad("Credential must be SecretId/YYYY-MM-DD/service/tc3_request"));
+        return Err(bad(
+            "Credential must be SecretId/YYYY-MM-DD/service/tc3_request",
+        ));
     }
     if parts[0].is_empty() {
         return Err(bad("Credential has an empty SecretId"));
@@ -78,9 +80,13 @@ pub fn parse_authorization(header: &str) -> Result<Authorization, AuthError> {
     }
     let signed_headers: Vec<String> = signed.split(';').map(str::to_string).collect();
     if signed_headers.iter().any(|h| {
-        h.is_empty() || h.bytes().any(|b| !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
+        h.is_empty()
+            || h.bytes()
+                .any(|b| !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
     }) {
-        return Err(bad("SignedHeaders must be lowercase header names separated by ';'"));
+        return Err(bad(
+            "SignedHeaders must be lowercase header names separated by ';'",
+        ));
     }
     let mut sig = [0u8; 32];
     if signature.len() != 64 || hex::decode_to_slice(signature, &mut sig).is_err() {
@@ -215,7 +221,13 @@ pub fn verify(
     timestamp: i64,
     canonical_request: &str,
 ) -> Result<(), AuthError> {
-    let want = signature(secret_key, timestamp, &auth.date, &auth.service, canonical_request);
+    let want = signature(
+        secret_key,
+        timestamp,
+        &auth.date,
+        &auth.service,
+        canonical_request,
+    );
     if bool::from(want.ct_eq(&auth.signature)) {
         Ok(())
     } else {
@@ -335,19 +347,48 @@ mod tests {
         let date = utc_date(now).unwrap();
         let a = mk(&date, "kms", &["content-type", "host"]);
         assert!(check_scope(&a, now, now, 300).is_ok());
-        assert!(check_scope(&a, now - 299, now, 300).is_ok() || utc_date(now - 299).unwrap() != date);
-        assert!(matches!(check_scope(&a, now - 301, now, 300), Err(AuthError::Expired(_))));
-        assert!(matches!(check_scope(&a, now + 301, now, 300), Err(AuthError::Expired(_))));
-        assert!(matches!(check_scope(&mk(&date, "cvm", &["content-type", "host"]), now, now, 300), Err(AuthError::Malformed(_))));
-        assert!(matches!(check_scope(&mk(&date, "kms", &["content-type"]), now, now, 300), Err(AuthError::Malformed(_))));
-        assert!(matches!(check_scope(&mk("2001-01-01", "kms", &["content-type", "host"]), now, now, 300), Err(AuthError::BadSignature(_))));
+        assert!(
+            check_scope(&a, now - 299, now, 300).is_ok() || utc_date(now - 299).unwrap() != date
+        );
+        assert!(matches!(
+            check_scope(&a, now - 301, now, 300),
+            Err(AuthError::Expired(_))
+        ));
+        assert!(matches!(
+            check_scope(&a, now + 301, now, 300),
+            Err(AuthError::Expired(_))
+        ));
+        assert!(matches!(
+            check_scope(&mk(&date, "cvm", &["content-type", "host"]), now, now, 300),
+            Err(AuthError::Malformed(_))
+        ));
+        assert!(matches!(
+            check_scope(&mk(&date, "kms", &["content-type"]), now, now, 300),
+            Err(AuthError::Malformed(_))
+        ));
+        assert!(matches!(
+            check_scope(
+                &mk("2001-01-01", "kms", &["content-type", "host"]),
+                now,
+                now,
+                300
+            ),
+            Err(AuthError::BadSignature(_))
+        ));
     }
 
     #[test]
     fn sign_then_verify() {
         let ts = 1_700_000_000;
         let body = br#"{"Alias":"a"}"#;
-        let header_value = sign_post("AKID1", "secret", "127.0.0.1:1", "application/json", ts, body);
+        let header_value = sign_post(
+            "AKID1",
+            "secret",
+            "127.0.0.1:1",
+            "application/json",
+            ts,
+            body,
+        );
         let auth = parse_authorization(&header_value).unwrap();
         let header = |n: &str| match n {
             "content-type" => Some("application/json".to_string()),
@@ -355,7 +396,12 @@ mod tests {
             _ => None,
         };
         let hash = sha256_hex(body);
-        let parts = SignedParts { method: "POST", query: "", header: &header, payload_hash: &hash };
+        let parts = SignedParts {
+            method: "POST",
+            query: "",
+            header: &header,
+            payload_hash: &hash,
+        };
         let canon = canonical_request(&parts, &auth.signed_headers).unwrap();
         assert!(verify(&auth, "secret", ts, &canon).is_ok());
         assert!(verify(&auth, "secreT", ts, &canon).is_err());

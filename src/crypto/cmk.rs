@@ -152,10 +152,19 @@ mod tests {
                 assert_eq!(open(cipher, &key, &nonce, b"aad", &bad), Err(DecryptFailed));
             }
             assert_eq!(open(cipher, &key, &nonce, b"aae", &ct), Err(DecryptFailed));
-            assert_eq!(open(cipher, &key, &[0u8; 12], b"aad", &ct), Err(DecryptFailed));
-            assert_eq!(open(cipher, &key, &nonce, b"aad", &ct[..10]), Err(DecryptFailed));
+            assert_eq!(
+                open(cipher, &key, &[0u8; 12], b"aad", &ct),
+                Err(DecryptFailed)
+            );
+            assert_eq!(
+                open(cipher, &key, &nonce, b"aad", &ct[..10]),
+                Err(DecryptFailed)
+            );
             let wrong = SecretBytes::new(vec![7u8; 5]);
-            assert_eq!(open(cipher, &wrong, &nonce, b"aad", &ct), Err(DecryptFailed));
+            assert_eq!(
+                open(cipher, &wrong, &nonce, b"aad", &ct),
+                Err(DecryptFailed)
+            );
         }
     }
 
@@ -166,8 +175,7 @@ mod tests {
         let Some(path) = crate::testutil::wycheproof_file("sm4_gcm_test.json") else {
             panic!("sm4_gcm_test.json not found: set WYCHEPROOF_DIR or keep ../shared/vectors/wycheproof beside the repo");
         };
-        let doc: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
         let mut checked = 0;
         for group in doc["testGroups"].as_array().unwrap() {
             if group["ivSize"].as_u64() != Some(96) || group["tagSize"].as_u64() != Some(128) {

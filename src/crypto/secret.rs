@@ -83,8 +83,17 @@ mod tests {
 
     #[test]
     fn equality_is_by_content() {
-        assert_eq!(SecretBytes::from_slice(b"abc"), SecretBytes::from_slice(b"abc"));
-        assert_ne!(SecretBytes::from_slice(b"abc"), SecretBytes::from_slice(b"abd"));
-        assert_ne!(SecretBytes::from_slice(b"abc"), SecretBytes::from_slice(b"abcd"));
+        assert_eq!(
+            SecretBytes::from_slice(b"abc"),
+            SecretBytes::from_slice(b"abc")
+        );
+        assert_ne!(
+            SecretBytes::from_slice(b"abc"),
+            SecretBytes::from_slice(b"abd")
+        );
+        assert_ne!(
+            SecretBytes::from_slice(b"abc"),
+            SecretBytes::from_slice(b"abcd")
+        );
     }
 }

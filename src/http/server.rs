@@ -55,6 +55,7 @@ pub async fn serve(
     let limits = Arc::new(limits);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
+    let mut next_connection: u64 = 0;
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -74,12 +75,16 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
+        next_connection += 1;
+        let connection = next_connection;
         let api = api.clone();
         let limits2 = limits.clone();
         let service = service_fn(move |req| {
             let api = api.clone();
             let limits = limits2.clone();
-            async move { Ok::<_, std::convert::Infallible>(handle(&api, &limits, req).await) }
+            async move {
+                Ok::<_, std::convert::Infallible>(handle(&api, &limits, connection, req).await)
+            }
         });
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
@@ -107,6 +112,7 @@ pub async fn serve(
 async fn handle(
     api: &Api,
     limits: &HttpLimits,
+    connection: u64,
     req: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
     let started = Instant::now();
@@ -138,6 +144,7 @@ async fn handle(
                     query: parts.uri.query().unwrap_or("").to_string(),
                     headers: parts.headers,
                     body: collected.to_bytes(),
+                    connection,
                 };
                 api.handle(request).await
             }

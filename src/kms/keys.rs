@@ -51,10 +51,16 @@ fn check_tags(tags: &[Tag]) -> Result<()> {
     }
     for (i, t) in tags.iter().enumerate() {
         if t.key.is_empty() || t.key.chars().count() > 127 {
-            return Err(Error::invalid(Field::Tags, "a tag key must be 1 to 127 characters"));
+            return Err(Error::invalid(
+                Field::Tags,
+                "a tag key must be 1 to 127 characters",
+            ));
         }
         if t.value.chars().count() > 255 {
-            return Err(Error::invalid(Field::Tags, "a tag value must be at most 255 characters"));
+            return Err(Error::invalid(
+                Field::Tags,
+                "a tag value must be at most 255 characters",
+            ));
         }
         if tags[..i].iter().any(|u| u.key == t.key) {
             return Err(Error::Duplicate {
@@ -215,10 +221,9 @@ impl Kms {
             .filter(|k| filter.origin.map_or(true, |o| k.origin == o))
             .filter(|k| filter.usage.as_ref().map_or(true, |u| &k.usage == u))
             .filter(|k| {
-                filter
-                    .search
-                    .as_ref()
-                    .map_or(true, |s| k.key_id.contains(s.as_str()) || k.alias.contains(s.as_str()))
+                filter.search.as_ref().map_or(true, |s| {
+                    k.key_id.contains(s.as_str()) || k.alias.contains(s.as_str())
+                })
             })
             .filter(|k| {
                 filter.tags.iter().all(|(key, values)| {
@@ -288,17 +293,26 @@ impl Kms {
     }
 
     pub async fn enable_key(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
-        self.transition(scope, key_id, Op::Enable, |k, _| k.state = KeyState::Enabled)
-            .await
+        self.transition(scope, key_id, Op::Enable, |k, _| {
+            k.state = KeyState::Enabled
+        })
+        .await
     }
 
     pub async fn disable_key(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
-        self.transition(scope, key_id, Op::Disable, |k, _| k.state = KeyState::Disabled)
-            .await
+        self.transition(scope, key_id, Op::Disable, |k, _| {
+            k.state = KeyState::Disabled
+        })
+        .await
     }
 
     /// Enables (or disables) every key or none: all are checked before any changes.
-    pub async fn set_keys_enabled(&self, scope: &Scope, ids: &[String], enable: bool) -> Result<()> {
+    pub async fn set_keys_enabled(
+        &self,
+        scope: &Scope,
+        ids: &[String],
+        enable: bool,
+    ) -> Result<()> {
         let ids = check_batch(ids)?;
         let op = if enable { Op::Enable } else { Op::Disable };
         for id in &ids {
@@ -316,7 +330,12 @@ impl Kms {
 
     /// Schedules destruction `days` days from now. The dialect checks its own window;
     /// the core only refuses what no dialect allows.
-    pub async fn schedule_key_deletion(&self, scope: &Scope, key_id: &str, days: u32) -> Result<Cmk> {
+    pub async fn schedule_key_deletion(
+        &self,
+        scope: &Scope,
+        key_id: &str,
+        days: u32,
+    ) -> Result<Cmk> {
         if !(1..=1096).contains(&days) {
             return Err(Error::invalid(
                 Field::PendingWindowInDays,
@@ -345,8 +364,10 @@ impl Kms {
     }
 
     pub async fn archive_key(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
-        self.transition(scope, key_id, Op::Archive, |k, _| k.state = KeyState::Archived)
-            .await
+        self.transition(scope, key_id, Op::Archive, |k, _| {
+            k.state = KeyState::Archived
+        })
+        .await
     }
 
     pub async fn cancel_key_archive(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
@@ -503,7 +524,10 @@ mod tests {
         aes.cipher = Some(CmkCipher::Aes256Gcm);
         let k = kms.create_key(&scope(1), aes).await.unwrap();
         let sealed = store.get_material(&k.key_id, 1).await.unwrap().unwrap();
-        let m = kms.sealer.open(&seal::cmk_identity(&k.key_id, 1), &sealed).unwrap();
+        let m = kms
+            .sealer
+            .open(&seal::cmk_identity(&k.key_id, 1), &sealed)
+            .unwrap();
         assert_eq!(m.len(), 32);
     }
 
@@ -522,7 +546,10 @@ mod tests {
         elsewhere.region = "ap-beijing".into();
         assert!(kms.get_key(&elsewhere, &k.key_id).await.is_err());
         assert!(kms.disable_key(&scope(2), &k.key_id).await.is_err());
-        assert_eq!(kms.get_key(&scope(1), &k.key_id).await.unwrap().state, KeyState::Enabled);
+        assert_eq!(
+            kms.get_key(&scope(1), &k.key_id).await.unwrap().state,
+            KeyState::Enabled
+        );
     }
 
     #[tokio::test]
@@ -531,8 +558,18 @@ mod tests {
         let (kms, store) = kms_with(clock.clone(), 10);
         let s = scope(1);
         let k = kms.create_key(&s, new_key("a")).await.unwrap();
-        let e = kms.schedule_key_deletion(&s, &k.key_id, 7).await.unwrap_err();
-        assert!(matches!(e, Error::WrongState { state: KeyState::Enabled, op: Op::ScheduleDeletion, .. }));
+        let e = kms
+            .schedule_key_deletion(&s, &k.key_id, 7)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            e,
+            Error::WrongState {
+                state: KeyState::Enabled,
+                op: Op::ScheduleDeletion,
+                ..
+            }
+        ));
         kms.disable_key(&s, &k.key_id).await.unwrap();
         let pending = kms.schedule_key_deletion(&s, &k.key_id, 7).await.unwrap();
         assert_eq!(pending.deletion_date, 1_000_000 + 7 * 86_400);
@@ -544,7 +581,10 @@ mod tests {
         assert_eq!(kms.destroy_due_keys().await.unwrap(), 0);
         clock.advance(1);
         assert_eq!(kms.destroy_due_keys().await.unwrap(), 1);
-        assert!(matches!(kms.get_key(&s, &k.key_id).await, Err(Error::NotFound { .. })));
+        assert!(matches!(
+            kms.get_key(&s, &k.key_id).await,
+            Err(Error::NotFound { .. })
+        ));
         assert!(store.get_material(&k.key_id, 1).await.unwrap().is_none());
     }
 
@@ -572,16 +612,25 @@ mod tests {
         kms.archive_key(&s, &b.key_id).await.unwrap();
         let ids = vec![a.key_id.clone(), b.key_id.clone()];
         assert!(kms.set_keys_enabled(&s, &ids, false).await.is_err());
-        assert_eq!(kms.get_key(&s, &a.key_id).await.unwrap().state, KeyState::Enabled);
+        assert_eq!(
+            kms.get_key(&s, &a.key_id).await.unwrap().state,
+            KeyState::Enabled
+        );
         let dup = vec![a.key_id.clone(), a.key_id.to_uppercase()];
         assert!(matches!(
             kms.set_keys_enabled(&s, &dup, false).await,
-            Err(Error::Duplicate { field: Field::KeyIds, .. })
+            Err(Error::Duplicate {
+                field: Field::KeyIds,
+                ..
+            })
         ));
         let many: Vec<String> = (0..101).map(|_| uuid::Uuid::new_v4().to_string()).collect();
         assert!(matches!(
             kms.describe_keys(&s, &many).await,
-            Err(Error::Invalid { field: Field::KeyIds, .. })
+            Err(Error::Invalid {
+                field: Field::KeyIds,
+                ..
+            })
         ));
     }
 
@@ -592,16 +641,25 @@ mod tests {
         let a = kms.create_key(&s, new_key("a")).await.unwrap();
         assert!(matches!(
             kms.create_key(&s, new_key("a")).await,
-            Err(Error::Duplicate { field: Field::Alias, .. })
+            Err(Error::Duplicate {
+                field: Field::Alias,
+                ..
+            })
         ));
         let b = kms.create_key(&s, new_key("b")).await.unwrap();
         assert!(matches!(
             kms.update_alias(&s, &b.key_id, "a").await,
-            Err(Error::Duplicate { field: Field::Alias, .. })
+            Err(Error::Duplicate {
+                field: Field::Alias,
+                ..
+            })
         ));
         kms.update_alias(&s, &b.key_id, "zulu").await.unwrap();
         let mut tagged = new_key("c");
-        tagged.tags = vec![Tag { key: "env".into(), value: "prod".into() }];
+        tagged.tags = vec![Tag {
+            key: "env".into(),
+            value: "prod".into(),
+        }];
         let c = kms.create_key(&s, tagged).await.unwrap();
         assert!(matches!(
             kms.create_key(&s, new_key("d")).await,
@@ -614,9 +672,18 @@ mod tests {
         let p = kms.list_keys_filtered(&s, &f, 0, 10).await.unwrap();
         assert_eq!(p.total, 1);
         assert_eq!(p.items[0].key_id, c.key_id);
-        let f = KeyFilter { search: Some("zulu".into()), ..Default::default() };
-        assert_eq!(kms.list_keys_filtered(&s, &f, 0, 10).await.unwrap().items[0].key_id, b.key_id);
-        let f = KeyFilter { newest_first: true, ..Default::default() };
+        let f = KeyFilter {
+            search: Some("zulu".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            kms.list_keys_filtered(&s, &f, 0, 10).await.unwrap().items[0].key_id,
+            b.key_id
+        );
+        let f = KeyFilter {
+            newest_first: true,
+            ..Default::default()
+        };
         let p = kms.list_keys_filtered(&s, &f, 1, 1).await.unwrap();
         assert_eq!((p.total, p.items.len()), (3, 1));
         assert_eq!(p.items[0].key_id, b.key_id);
@@ -628,7 +695,10 @@ mod tests {
     fn key_ids_must_be_uuids() {
         assert!(parse_key_id("not-a-key").is_err());
         assert!(parse_key_id("").is_err());
-        assert!(parse_key_id("1b7c6a3e2f0d4c5b9a8e0d1f2e3c4b5a").is_err(), "simple form refused");
+        assert!(
+            parse_key_id("1b7c6a3e2f0d4c5b9a8e0d1f2e3c4b5a").is_err(),
+            "simple form refused"
+        );
         assert_eq!(
             parse_key_id("1B7C6A3E-2F0D-4C5B-9A8E-0D1F2E3C4B5A").unwrap(),
             "1b7c6a3e-2f0d-4c5b-9a8e-0d1f2e3c4b5a"

@@ -46,9 +46,24 @@ pub async fn run_all(store: &dyn Store) {
 
 async fn meta(store: &dyn Store) {
     assert!(store.get_meta("conformance").await.unwrap().is_none());
-    assert_eq!(store.put_meta_if_absent("conformance", b"one").await.unwrap(), b"one");
-    assert_eq!(store.put_meta_if_absent("conformance", b"two").await.unwrap(), b"one");
-    assert_eq!(store.get_meta("conformance").await.unwrap().unwrap(), b"one");
+    assert_eq!(
+        store
+            .put_meta_if_absent("conformance", b"one")
+            .await
+            .unwrap(),
+        b"one"
+    );
+    assert_eq!(
+        store
+            .put_meta_if_absent("conformance", b"two")
+            .await
+            .unwrap(),
+        b"one"
+    );
+    assert_eq!(
+        store.get_meta("conformance").await.unwrap().unwrap(),
+        b"one"
+    );
 }
 
 async fn create_get_and_list(store: &dyn Store) {
@@ -87,17 +102,29 @@ async fn alias_unique_per_scope(store: &dyn Store) {
         store.create_cmk(&dup, Some(b"m"), 10).await,
         Err(StoreError::AliasExists)
     ));
-    assert!(store.get_cmk(&dup.key_id).await.unwrap().is_none(), "nothing half-written");
+    assert!(
+        store.get_cmk(&dup.key_id).await.unwrap().is_none(),
+        "nothing half-written"
+    );
     let mut other_region = sample_cmk("same", 1002);
     other_region.scope.region = "ap-shanghai".into();
-    store.create_cmk(&other_region, Some(b"m"), 10).await.unwrap();
+    store
+        .create_cmk(&other_region, Some(b"m"), 10)
+        .await
+        .unwrap();
     let other_account = sample_cmk("same", 1003);
-    store.create_cmk(&other_account, Some(b"m"), 10).await.unwrap();
+    store
+        .create_cmk(&other_account, Some(b"m"), 10)
+        .await
+        .unwrap();
     // Renaming onto a taken alias is refused too.
     let mut c = sample_cmk("c", 1002);
     store.create_cmk(&c, Some(b"m"), 10).await.unwrap();
     c.alias = "same".into();
-    assert!(matches!(store.update_cmk(&c).await, Err(StoreError::AliasExists)));
+    assert!(matches!(
+        store.update_cmk(&c).await,
+        Err(StoreError::AliasExists)
+    ));
 }
 
 async fn limit_is_enforced(store: &dyn Store) {
@@ -128,29 +155,47 @@ async fn optimistic_updates(store: &dyn Store) {
     // A writer that read before the first update must not overwrite it.
     let mut stale = a.clone();
     stale.alias = "u2".into();
-    assert!(matches!(store.update_cmk(&stale).await, Err(StoreError::Conflict)));
+    assert!(matches!(
+        store.update_cmk(&stale).await,
+        Err(StoreError::Conflict)
+    ));
     assert_eq!(store.get_cmk(&a.key_id).await.unwrap().unwrap(), stored);
     let mut gone = sample_cmk("never-created", 1005);
     gone.description = "x".into();
-    assert!(matches!(store.update_cmk(&gone).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.update_cmk(&gone).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 async fn material_versions(store: &dyn Store) {
     let a = sample_cmk("m", 1006);
     store.create_cmk(&a, Some(b"v1"), 10).await.unwrap();
-    assert_eq!(store.get_material(&a.key_id, 1).await.unwrap().unwrap(), b"v1");
+    assert_eq!(
+        store.get_material(&a.key_id, 1).await.unwrap().unwrap(),
+        b"v1"
+    );
     let rotated = store.add_material(&a, 2, b"v2").await.unwrap();
     assert_eq!(rotated.current_version, 2);
     assert_eq!(rotated.revision, a.revision + 1);
-    assert_eq!(store.get_material(&a.key_id, 1).await.unwrap().unwrap(), b"v1");
-    assert_eq!(store.get_material(&a.key_id, 2).await.unwrap().unwrap(), b"v2");
+    assert_eq!(
+        store.get_material(&a.key_id, 1).await.unwrap().unwrap(),
+        b"v1"
+    );
+    assert_eq!(
+        store.get_material(&a.key_id, 2).await.unwrap().unwrap(),
+        b"v2"
+    );
     assert!(store.get_material(&a.key_id, 3).await.unwrap().is_none());
     // The same version twice (two rotations racing) is a conflict, not a second row.
     assert!(matches!(
         store.add_material(&rotated, 2, b"other").await,
         Err(StoreError::Conflict)
     ));
-    assert_eq!(store.get_material(&a.key_id, 2).await.unwrap().unwrap(), b"v2");
+    assert_eq!(
+        store.get_material(&a.key_id, 2).await.unwrap().unwrap(),
+        b"v2"
+    );
 }
 
 async fn deletion_sweep(store: &dyn Store) {
@@ -167,7 +212,10 @@ async fn deletion_sweep(store: &dyn Store) {
     assert!(store.get_cmk(&a.key_id).await.unwrap().is_none());
     assert!(store.get_material(&a.key_id, 1).await.unwrap().is_none());
     // The alias is free again.
-    store.create_cmk(&sample_cmk("d", 1007), Some(b"m"), 10).await.unwrap();
+    store
+        .create_cmk(&sample_cmk("d", 1007), Some(b"m"), 10)
+        .await
+        .unwrap();
 }
 
 async fn credentials(store: &dyn Store) {
@@ -182,7 +230,10 @@ async fn credentials(store: &dyn Store) {
         store.put_credential(&c).await,
         Err(StoreError::AlreadyExists)
     ));
-    assert_eq!(store.get_credential(&c.secret_id).await.unwrap().unwrap(), c);
+    assert_eq!(
+        store.get_credential(&c.secret_id).await.unwrap().unwrap(),
+        c
+    );
     assert!(store
         .list_credentials()
         .await

@@ -37,8 +37,7 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts a new CMK and (unless it awaits import) its first sealed material
     /// version, atomically, refusing a duplicate alias in the scope or a scope that
     /// already holds `limit` keys.
-    async fn create_cmk(&self, cmk: &Cmk, material: Option<&[u8]>, limit: u32)
-        -> StoreResult<()>;
+    async fn create_cmk(&self, cmk: &Cmk, material: Option<&[u8]>, limit: u32) -> StoreResult<()>;
     async fn get_cmk(&self, key_id: &str) -> StoreResult<Option<Cmk>>;
     /// Every CMK of the scope, in creation order (oldest first, ties by key id).
     async fn list_cmks(&self, scope: &Scope) -> StoreResult<Vec<Cmk>>;

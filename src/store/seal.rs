@@ -103,9 +103,8 @@ pub fn load_or_create_root_key(path: &Path) -> Result<(SecretBytes, bool), Strin
                     path.display()
                 ));
             }
-            let key = hex::decode(text.trim()).map_err(|_| {
-                format!("{} does not hold a hex-encoded root key", path.display())
-            })?;
+            let key = hex::decode(text.trim())
+                .map_err(|_| format!("{} does not hold a hex-encoded root key", path.display()))?;
             let key = SecretBytes::new(key);
             if key.len() != ROOT_KEY_LEN {
                 return Err(format!(
@@ -164,10 +163,16 @@ mod tests {
         let s = sealer();
         let sealed = s.seal("cmk/a/1", b"material");
         assert_eq!(s.open("cmk/a/1", &sealed).unwrap().expose(), b"material");
-        assert!(s.open("cmk/b/1", &sealed).is_err(), "a record moved to another row must not open");
+        assert!(
+            s.open("cmk/b/1", &sealed).is_err(),
+            "a record moved to another row must not open"
+        );
         assert!(s.open("cmk/a/2", &sealed).is_err());
         let other = Sealer::new(&SecretBytes::new(vec![43u8; 32])).unwrap();
-        assert!(other.open("cmk/a/1", &sealed).is_err(), "another root key must not open it");
+        assert!(
+            other.open("cmk/a/1", &sealed).is_err(),
+            "another root key must not open it"
+        );
         for i in 0..sealed.len() {
             let mut bad = sealed.clone();
             bad[i] ^= 0x80;
@@ -189,11 +194,16 @@ mod tests {
         let path = dir.path().join("root.key");
         let (k1, created) = load_or_create_root_key(&path).unwrap();
         assert!(created);
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let (k2, created) = load_or_create_root_key(&path).unwrap();
         assert!(!created);
         assert_eq!(k1, k2);
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(load_or_create_root_key(&path).unwrap_err().contains("chmod 600"));
+        assert!(load_or_create_root_key(&path)
+            .unwrap_err()
+            .contains("chmod 600"));
     }
 }

@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS credentials (
 );
 ";
 
-const CMK_COLUMNS: &str = "key_id, account, region, alias, description, usage, cipher, origin, state, \
+const CMK_COLUMNS: &str =
+    "key_id, account, region, alias, description, usage, cipher, origin, state, \
      created_at, deletion_date, rotation_enabled, rotate_days, next_rotate_time, \
      last_rotate_time, current_version, tags, revision";
 
@@ -158,7 +159,10 @@ impl SqliteStore {
 }
 
 fn tags_to_json(tags: &[Tag]) -> String {
-    let pairs: Vec<[&str; 2]> = tags.iter().map(|t| [t.key.as_str(), t.value.as_str()]).collect();
+    let pairs: Vec<[&str; 2]> = tags
+        .iter()
+        .map(|t| [t.key.as_str(), t.value.as_str()])
+        .collect();
     serde_json::to_string(&pairs).expect("tags serialise")
 }
 
@@ -174,8 +178,7 @@ fn row_to_cmk(row: &Row<'_>) -> rusqlite::Result<Cmk> {
     let origin: String = row.get(7)?;
     let state: String = row.get(8)?;
     let tags: String = row.get(16)?;
-    let tags: Vec<(String, String)> =
-        serde_json::from_str(&tags).map_err(|_| corrupt("tags"))?;
+    let tags: Vec<(String, String)> = serde_json::from_str(&tags).map_err(|_| corrupt("tags"))?;
     Ok(Cmk {
         key_id: row.get(0)?,
         scope: Scope {
@@ -244,7 +247,9 @@ fn update_row(tx: &rusqlite::Transaction<'_>, cmk: &Cmk) -> StoreResult<Cmk> {
         })?;
     if n == 0 {
         let exists: Option<i64> = tx
-            .query_row("SELECT 1 FROM cmks WHERE key_id=?1", [&cmk.key_id], |r| r.get(0))
+            .query_row("SELECT 1 FROM cmks WHERE key_id=?1", [&cmk.key_id], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(backend)?;
         return Err(if exists.is_some() {
@@ -534,7 +539,9 @@ impl Store for SqliteStore {
             )
             .map_err(backend)?;
             let stored: Vec<u8> = tx
-                .query_row("SELECT value FROM meta WHERE name=?1", [&name], |r| r.get(0))
+                .query_row("SELECT value FROM meta WHERE name=?1", [&name], |r| {
+                    r.get(0)
+                })
                 .map_err(backend)?;
             tx.commit().map_err(backend)?;
             Ok(stored)

@@ -177,7 +177,9 @@ fn check_tencent_alias(alias: &str) -> Result<(), TcError> {
         return Err(bad("must start with a letter or a digit"));
     }
     if alias.starts_with("kms-") {
-        return Err(bad("must not start with kms-, which is reserved for cloud products"));
+        return Err(bad(
+            "must not start with kms-, which is reserved for cloud products",
+        ));
     }
     Ok(())
 }
@@ -306,7 +308,10 @@ async fn list_keys(call: &Call<'_>, mut p: Params) -> Handled {
     let page = if own {
         call.api.kms.list_keys(&call.scope, offset, limit).await?
     } else {
-        keys::Page { total: 0, items: Vec::new() }
+        keys::Page {
+            total: 0,
+            items: Vec::new(),
+        }
     };
     Ok(obj(json!({
         "Keys": page.items.iter().map(|k| json!({"KeyId": k.key_id})).collect::<Vec<_>>(),
@@ -320,7 +325,12 @@ async fn list_key_detail(call: &Call<'_>, mut p: Params) -> Handled {
     let newest_first = match p.opt_int("OrderType")?.unwrap_or(0) {
         0 => true,
         1 => false,
-        o => return Err(TcError::invalid_parameter(format!("OrderType must be 0 (newest first) or 1 (oldest first), got {o}")).into()),
+        o => {
+            return Err(TcError::invalid_parameter(format!(
+                "OrderType must be 0 (newest first) or 1 (oldest first), got {o}"
+            ))
+            .into())
+        }
     };
     let state = match p.opt_int("KeyState")?.unwrap_or(0) {
         0 => None,
@@ -329,13 +339,20 @@ async fn list_key_detail(call: &Call<'_>, mut p: Params) -> Handled {
         3 => Some(KeyState::PendingDelete),
         4 => Some(KeyState::PendingImport),
         5 => Some(KeyState::Archived),
-        s => return Err(TcError::invalid_parameter(format!("KeyState must be 0 (all) or 1-5, got {s}")).into()),
+        s => {
+            return Err(TcError::invalid_parameter(format!(
+                "KeyState must be 0 (all) or 1-5, got {s}"
+            ))
+            .into())
+        }
     };
     let search = p.opt_str("SearchKeyAlias")?.filter(|s| !s.is_empty());
     let origin = match p.opt_str("Origin")?.as_deref() {
         None | Some("") | Some("ALL") => None,
         Some(o) => Some(Origin::parse(o).ok_or_else(|| {
-            TcError::invalid_parameter(format!("Origin must be TENCENT_KMS, EXTERNAL or ALL, got {o:?}"))
+            TcError::invalid_parameter(format!(
+                "Origin must be TENCENT_KMS, EXTERNAL or ALL, got {o:?}"
+            ))
         })?),
     };
     let usage = match p.opt_str("KeyUsage")?.as_deref() {
@@ -374,7 +391,10 @@ async fn list_key_detail(call: &Call<'_>, mut p: Params) -> Handled {
             .list_keys_filtered(&call.scope, &filter, offset, limit)
             .await?
     } else {
-        keys::Page { total: 0, items: Vec::new() }
+        keys::Page {
+            total: 0,
+            items: Vec::new(),
+        }
     };
     Ok(obj(json!({
         "TotalCount": page.total,
@@ -396,17 +416,17 @@ async fn single_key(call: &Call<'_>, mut p: Params, change: Change) -> Handled {
     p.finish()?;
     let kms = &call.api.kms;
     let s = &call.scope;
-    let k = match change {
+    match change {
         Change::Enable => kms.enable_key(s, &key_id).await?,
         Change::Disable => kms.disable_key(s, &key_id).await?,
         Change::Archive => kms.archive_key(s, &key_id).await?,
         Change::CancelArchive => kms.cancel_key_archive(s, &key_id).await?,
         Change::CancelDeletion => {
             let k = kms.cancel_key_deletion(s, &key_id).await?;
+            // The only one of these actions whose answer names the key.
             return Ok(obj(json!({ "KeyId": k.key_id })));
         }
     };
-    let _ = k;
     Ok(Map::new())
 }
 
@@ -441,7 +461,9 @@ async fn schedule_key_deletion(call: &Call<'_>, mut p: Params) -> Handled {
         .kms
         .schedule_key_deletion(&call.scope, &key_id, days as u32)
         .await?;
-    Ok(obj(json!({ "KeyId": k.key_id, "DeletionDate": k.deletion_date })))
+    Ok(obj(
+        json!({ "KeyId": k.key_id, "DeletionDate": k.deletion_date }),
+    ))
 }
 
 async fn update_alias(call: &Call<'_>, mut p: Params) -> Handled {
@@ -450,7 +472,10 @@ async fn update_alias(call: &Call<'_>, mut p: Params) -> Handled {
     refuse_member_account(&mut p)?;
     p.finish()?;
     check_tencent_alias(&alias)?;
-    call.api.kms.update_alias(&call.scope, &key_id, &alias).await?;
+    call.api
+        .kms
+        .update_alias(&call.scope, &key_id, &alias)
+        .await?;
     Ok(Map::new())
 }
 
@@ -472,7 +497,10 @@ async fn generate_random(_call: &Call<'_>, mut p: Params) -> Handled {
         .ok_or_else(|| TcError::missing("NumberOfBytes"))?;
     p.finish()?;
     let n = u64::try_from(n).map_err(|_| {
-        Error::invalid(Field::NumberOfBytes, format!("must be between 1 and 1024, got {n}"))
+        Error::invalid(
+            Field::NumberOfBytes,
+            format!("must be between 1 and 1024, got {n}"),
+        )
     })?;
     let bytes = keys::generate_random(n)?;
     Ok(obj(json!({
@@ -526,7 +554,16 @@ mod tests {
         for ok in ["a", "A-b_c", "9lives", &"x".repeat(60)] {
             assert!(check_tencent_alias(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "-a", "_a", "a b", "a/b", "kms-thing", &"x".repeat(61), "é"] {
+        for bad in [
+            "",
+            "-a",
+            "_a",
+            "a b",
+            "a/b",
+            "kms-thing",
+            &"x".repeat(61),
+            "é",
+        ] {
             assert_eq!(
                 check_tencent_alias(bad).unwrap_err().code,
                 "InvalidParameterValue.InvalidAlias",

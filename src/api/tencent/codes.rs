@@ -468,11 +468,7 @@ pub const DOCUMENTED: &[(&str, &[&str])] = &[
     ),
     (
         "GenerateRandom",
-        &[
-            "InternalError",
-            "InvalidParameter",
-            "UnauthorizedOperation",
-        ],
+        &["InternalError", "InvalidParameter", "UnauthorizedOperation"],
     ),
     (
         "GetDataKeyCiphertextBlob",
@@ -535,12 +531,7 @@ pub const DOCUMENTED: &[(&str, &[&str])] = &[
             "UnauthorizedOperation",
         ],
     ),
-    (
-        "GetRegions",
-        &[
-            "InternalError",
-        ],
-    ),
+    ("GetRegions", &["InternalError"]),
     (
         "GetServiceStatus",
         &[
@@ -591,10 +582,7 @@ pub const DOCUMENTED: &[(&str, &[&str])] = &[
     ),
     (
         "ListAlgorithms",
-        &[
-            "InternalError",
-            "UnauthorizedOperation",
-        ],
+        &["InternalError", "UnauthorizedOperation"],
     ),
     (
         "ListDataKeyDetail",

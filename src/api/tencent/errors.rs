@@ -141,7 +141,9 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> TcError {
             let code = state_code(action, state, op);
             let hint = match (op, state) {
                 (Op::ScheduleDeletion, KeyState::Enabled) => "; disable it first (DisableKey)",
-                (Op::CancelDeletion, _) => "; only a key pending deletion can have its deletion cancelled",
+                (Op::CancelDeletion, _) => {
+                    "; only a key pending deletion can have its deletion cancelled"
+                }
                 (_, KeyState::Archived) => "; CancelKeyArchive makes it usable again",
                 (_, KeyState::PendingDelete) => "; CancelKeyDeletion takes it out of deletion",
                 (_, KeyState::Disabled) => "; EnableKey makes it usable again",
@@ -186,12 +188,34 @@ mod tests {
     #[test]
     fn state_codes_follow_each_actions_documented_list() {
         let c = |a: &str, s, o| from_core(a, wrong(s, o), "r").code;
-        assert_eq!(c("Encrypt", KeyState::Disabled, Op::Encrypt), "ResourceUnavailable.CmkDisabled");
-        assert_eq!(c("Encrypt", KeyState::Archived, Op::Encrypt), "ResourceUnavailable.CmkArchived");
-        assert_eq!(c("GenerateDataKey", KeyState::PendingDelete, Op::Encrypt), "ResourceUnavailable.KeyPendingDelete");
-        assert_eq!(c("EnableKey", KeyState::PendingDelete, Op::Enable), "ResourceUnavailable.CmkStateNotSupport");
-        assert_eq!(c("ScheduleKeyDeletion", KeyState::Enabled, Op::ScheduleDeletion), "ResourceUnavailable.CmkShouldBeDisabled");
-        assert_eq!(c("CancelKeyDeletion", KeyState::Enabled, Op::CancelDeletion), "ResourceUnavailable.CmkNotPendingDelete");
+        assert_eq!(
+            c("Encrypt", KeyState::Disabled, Op::Encrypt),
+            "ResourceUnavailable.CmkDisabled"
+        );
+        assert_eq!(
+            c("Encrypt", KeyState::Archived, Op::Encrypt),
+            "ResourceUnavailable.CmkArchived"
+        );
+        assert_eq!(
+            c("GenerateDataKey", KeyState::PendingDelete, Op::Encrypt),
+            "ResourceUnavailable.KeyPendingDelete"
+        );
+        assert_eq!(
+            c("EnableKey", KeyState::PendingDelete, Op::Enable),
+            "ResourceUnavailable.CmkStateNotSupport"
+        );
+        assert_eq!(
+            c(
+                "ScheduleKeyDeletion",
+                KeyState::Enabled,
+                Op::ScheduleDeletion
+            ),
+            "ResourceUnavailable.CmkShouldBeDisabled"
+        );
+        assert_eq!(
+            c("CancelKeyDeletion", KeyState::Enabled, Op::CancelDeletion),
+            "ResourceUnavailable.CmkNotPendingDelete"
+        );
     }
 
     /// Every variant of the core's error maps to a code; internal details never reach
@@ -207,12 +231,27 @@ mod tests {
             Error::invalid(Field::PendingWindowInDays, "x"),
             Error::invalid(Field::KeyIds, "x"),
             Error::invalid(Field::Tags, "x"),
-            Error::Duplicate { field: Field::Alias, value: "a".into() },
-            Error::Duplicate { field: Field::KeyIds, value: "a".into() },
-            Error::Duplicate { field: Field::Tags, value: "a".into() },
-            Error::NotFound { what: Resource::Cmk, id: "k".into() },
+            Error::Duplicate {
+                field: Field::Alias,
+                value: "a".into(),
+            },
+            Error::Duplicate {
+                field: Field::KeyIds,
+                value: "a".into(),
+            },
+            Error::Duplicate {
+                field: Field::Tags,
+                value: "a".into(),
+            },
+            Error::NotFound {
+                what: Resource::Cmk,
+                id: "k".into(),
+            },
             wrong(KeyState::Disabled, Op::Encrypt),
-            Error::LimitExceeded { what: Limit::CmksPerScope, limit: 1 },
+            Error::LimitExceeded {
+                what: Limit::CmksPerScope,
+                limit: 1,
+            },
             Error::Unsupported("no".into()),
             Error::Internal("disk on fire /var/secret".into()),
         ];

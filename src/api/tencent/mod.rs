@@ -72,7 +72,11 @@ fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-async fn process(api: &Api, req: &Request, request_id: &str) -> Result<Map<String, Value>, TcError> {
+async fn process(
+    api: &Api,
+    req: &Request,
+    request_id: &str,
+) -> Result<Map<String, Value>, TcError> {
     let is_get = match req.method {
         http::Method::POST => false,
         http::Method::GET => true,
@@ -90,7 +94,9 @@ async fn process(api: &Api, req: &Request, request_id: &str) -> Result<Map<Strin
     }
     if is_get {
         if !req.body.is_empty() {
-            return Err(TcError::invalid_parameter("a GET request must not have a body"));
+            return Err(TcError::invalid_parameter(
+                "a GET request must not have a body",
+            ));
         }
     } else {
         let ct = header(req, "content-type").unwrap_or("");
@@ -158,12 +164,16 @@ async fn authenticate(
     version: &str,
 ) -> Result<u64, TcError> {
     let authorization = header(req, "authorization").ok_or_else(|| {
-        AuthError::Malformed("the Authorization header is missing; sign the request with TC3-HMAC-SHA256".into())
+        AuthError::Malformed(
+            "the Authorization header is missing; sign the request with TC3-HMAC-SHA256".into(),
+        )
     })?;
     let auth = tc3::parse_authorization(authorization)?;
     let timestamp: i64 = header(req, "x-tc-timestamp")
         .and_then(|t| t.parse().ok())
-        .ok_or_else(|| AuthError::Malformed("X-TC-Timestamp is missing or not a unix time in seconds".into()))?;
+        .ok_or_else(|| {
+            AuthError::Malformed("X-TC-Timestamp is missing or not a unix time in seconds".into())
+        })?;
     let now = api.kms.now();
     let window = api.settings.signature_window;
     tc3::check_scope(&auth, timestamp, now, window)?;
@@ -208,12 +218,15 @@ async fn authenticate(
     tc3::verify(&auth, secret.expose(), timestamp, &canonical)?;
 
     let binding = replay::binding(&[action, region, version]);
-    if !api
-        .replay
-        .check(&auth.signature, &binding, timestamp + window, now)
-    {
+    if !api.replay.check(
+        &auth.signature,
+        &binding,
+        req.connection,
+        timestamp + window,
+        now,
+    ) {
         return Err(AuthError::Replay(
-            "this signature was already used with a different X-TC-Action, X-TC-Region or X-TC-Version; sign each request anew".into(),
+            "this signature was already used with a different X-TC-Action, X-TC-Region or X-TC-Version on another connection; sign each request anew".into(),
         )
         .into());
     }

@@ -245,7 +245,8 @@ mod tests {
 
     #[test]
     fn json_body_fields_and_unknowns() {
-        let mut p = Params::from_json_body(br#"{"KeyId":"k","Limit":5,"Extra":1,"N":null}"#).unwrap();
+        let mut p =
+            Params::from_json_body(br#"{"KeyId":"k","Limit":5,"Extra":1,"N":null}"#).unwrap();
         assert_eq!(p.req_str("KeyId").unwrap(), "k");
         assert_eq!(p.opt_int("Limit").unwrap(), Some(5));
         assert_eq!(p.opt_int("N").unwrap(), None, "null is absent");
@@ -279,7 +280,10 @@ mod tests {
         assert_eq!(tags[0].req_str("TagValue").unwrap(), "v");
         p.finish().unwrap();
         assert!(Params::from_query("A=1&A=2").is_err());
-        assert!(Params::from_query("KeyIds.1=a").is_err(), "gaps are refused");
+        assert!(
+            Params::from_query("KeyIds.1=a").is_err(),
+            "gaps are refused"
+        );
         assert!(Params::from_query("A..B=1").is_err());
     }
 
@@ -288,6 +292,9 @@ mod tests {
         assert!(Params::from_json_body(b"[1]").is_err());
         assert!(Params::from_json_body(b"{").is_err());
         assert!(Params::from_json_body(b"\xff").is_err());
-        assert!(Params::from_json_body(b"").is_ok(), "an empty body is an empty object");
+        assert!(
+            Params::from_json_body(b"").is_ok(),
+            "an empty body is an empty object"
+        );
     }
 }

@@ -1,0 +1,149 @@
+//! The command line: help everywhere, first start, credentials, errors.
+
+mod common;
+use common::*;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(bin()).args(args).output().unwrap()
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["credentials", "--help"],
+        vec!["credentials", "create", "--help"],
+        vec!["credentials", "list", "--help"],
+        vec!["credentials", "delete", "--help"],
+    ] {
+        let out = run(&args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn errors_go_to_stderr_with_a_failing_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&[
+        "credentials",
+        "delete",
+        "--data",
+        dir.path().to_str().unwrap(),
+        "AKIDnope",
+    ]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("AKIDnope"));
+    let out = run(&["serve", "--listen", "not-an-address"]);
+    assert!(!out.status.success());
+    assert!(!out.stderr.is_empty());
+    let out = run(&["frobnicate"]);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn first_start_creates_a_private_data_dir_and_prints_one_credential() {
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("data");
+    let mut server = Server::start(&data);
+    assert!(server.banner.contains("SecretId:"), "{}", server.banner);
+    let id = server
+        .banner
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("SecretId:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let key = server
+        .banner
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("SecretKey:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let uin: u64 = server
+        .banner
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Uin:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let c = server.client(&Cred {
+        secret_id: id.clone(),
+        secret_key: key.clone(),
+        uin,
+    });
+    c.ok("GenerateRandom", serde_json::json!({"NumberOfBytes": 8}));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data.join("root.key")), 0o600);
+    assert_eq!(mode(&data), 0o700);
+    // The secret is not in the database in the clear.
+    let db = std::fs::read(data.join("smkms.db")).unwrap();
+    assert!(!db.windows(key.len()).any(|w| w == key.as_bytes()));
+    assert_eq!(server.stop(), Some(0));
+    let server = Server::start(&data);
+    assert!(server.banner.is_empty(), "printed again: {}", server.banner);
+
+    let out = run(&[
+        "credentials",
+        "list",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["SecretId"], id.as_str());
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains(&key),
+        "list never shows secrets"
+    );
+}
+
+#[test]
+fn a_wrong_root_key_stops_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    create_credential(dir.path(), None);
+    let out = Command::new(bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path())
+        .env("SMKMS_ROOT_KEY", "11".repeat(32))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("root key does not match"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn credentials_on_a_new_dir_then_the_server_uses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = create_credential(dir.path(), None);
+    let b = create_credential(dir.path(), None);
+    assert_ne!(a.uin, b.uin, "each create without --uin is a new account");
+    let server = Server::start(dir.path());
+    assert!(
+        server.banner.is_empty(),
+        "credentials create initialised the dir already"
+    );
+    let ka = server
+        .client(&a)
+        .ok("CreateKey", serde_json::json!({"Alias": "mine"}));
+    let (code, _) = server
+        .client(&b)
+        .err("DescribeKey", serde_json::json!({"KeyId": ka["KeyId"]}));
+    assert_eq!(
+        code, "ResourceUnavailable.CmkNotFound",
+        "accounts are isolated"
+    );
+}
