@@ -87,6 +87,7 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
         clock,
         Limits {
             cmks_per_scope: config.limits.cmks_per_region,
+            ..Limits::default()
         },
         cipher,
     ));
@@ -134,9 +135,7 @@ pub async fn run(
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            if let Err(e) = kms.destroy_due_keys().await {
-                tracing::error!(error = %e, "background sweep failed");
-            }
+            kms.background_tick().await;
         }
     });
     server::serve(listener, api, http_limits(config), shutdown).await;

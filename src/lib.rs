@@ -18,6 +18,7 @@ pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod http;
+pub mod json;
 pub mod kms;
 pub mod store;
 

@@ -2,7 +2,6 @@
 //! the core, and turns the core's answer (or error) back into its own wire format. No
 //! dialect holds state of its own beyond what authentication needs.
 
-pub mod json;
 pub mod tencent;
 
 use crate::auth::credentials::Credentials;

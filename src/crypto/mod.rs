@@ -3,7 +3,9 @@
 //! Everything here takes bytes and returns bytes (or an opaque failure), so it can be
 //! tested against published vectors and fuzzed without a running server.
 
+pub mod blob;
 pub mod cmk;
+pub mod context;
 pub mod random;
 pub mod secret;
 

@@ -21,6 +21,9 @@ pub enum Field {
     NumberOfBytes,
     Offset,
     Limit,
+    EncryptionContext,
+    Plaintext,
+    RotateDays,
     Other(&'static str),
 }
 
@@ -41,6 +44,9 @@ impl Field {
             Field::NumberOfBytes => "NumberOfBytes",
             Field::Offset => "Offset",
             Field::Limit => "Limit",
+            Field::EncryptionContext => "EncryptionContext",
+            Field::Plaintext => "Plaintext",
+            Field::RotateDays => "RotateDays",
             Field::Other(name) => name,
         }
     }
@@ -76,6 +82,13 @@ pub enum Error {
         state: KeyState,
         op: Op,
     },
+    /// A ciphertext that is malformed, tampered with, or presented with the wrong
+    /// EncryptionContext. Deliberately one error for all: no oracle.
+    #[error("the ciphertext is invalid")]
+    InvalidCiphertext,
+    /// The operation does not apply to keys whose material was imported (EXTERNAL).
+    #[error("key {key_id} has imported material and does not support {op:?}")]
+    NotForExternal { key_id: String, op: Op },
     #[error("limit of {limit} reached")]
     LimitExceeded { what: Limit, limit: u64 },
     /// Something this server does not do (yet); the message says what.

@@ -241,7 +241,7 @@ impl Kms {
 
     /// Reads the key, lets `change` edit it, and writes it back under the store's
     /// revision check, retrying from a fresh read if another writer got in between.
-    async fn modify<F>(&self, scope: &Scope, key_id: &str, change: F) -> Result<Cmk>
+    pub(crate) async fn modify<F>(&self, scope: &Scope, key_id: &str, change: F) -> Result<Cmk>
     where
         F: Fn(&mut Cmk) -> Result<()>,
     {
@@ -405,6 +405,7 @@ impl Kms {
         let due = self.store.cmks_due_for_deletion(self.now()).await?;
         for k in &due {
             self.store.destroy_cmk(&k.key_id).await?;
+            self.materials.forget(&k.key_id);
             tracing::info!(key_id = %k.key_id, "destroyed key past its deletion date");
         }
         Ok(due.len())
@@ -422,7 +423,7 @@ pub fn generate_random(n: u64) -> Result<Vec<u8>> {
     Ok(random::bytes(n as usize))
 }
 
-fn require(k: &Cmk, op: Op) -> Result<()> {
+pub(crate) fn require(k: &Cmk, op: Op) -> Result<()> {
     if allowed(op, k.state) {
         Ok(())
     } else {
@@ -485,6 +486,7 @@ mod tests {
             Arc::new(clock),
             Limits {
                 cmks_per_scope: limit,
+                ..Limits::default()
             },
             CmkCipher::Sm4Gcm,
         );

@@ -1,9 +1,12 @@
 //! The core: accounts' CMKs, their states and limits. It knows no HTTP and no dialect;
 //! dialects call the methods here with typed arguments and map [`Error`] to their codes.
 
+pub mod crypt;
 pub mod error;
 pub mod keys;
+pub mod material;
 pub mod model;
+pub mod rotation;
 pub mod states;
 
 pub use error::{Error, Field, Result};
@@ -56,12 +59,15 @@ impl Clock for ManualClock {
 pub struct Limits {
     /// CMKs per (account, scope). The Tencent legacy API documents 1000.
     pub cmks_per_scope: u32,
+    /// How many unsealed material versions are kept in memory.
+    pub material_cache: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             cmks_per_scope: 1000,
+            material_cache: 10_000,
         }
     }
 }
@@ -72,6 +78,7 @@ pub struct Kms {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) limits: Limits,
     pub(crate) default_cipher: CmkCipher,
+    pub(crate) materials: material::MaterialCache,
 }
 
 impl Kms {
@@ -86,8 +93,20 @@ impl Kms {
             store,
             sealer,
             clock,
+            materials: material::MaterialCache::new(limits.material_cache),
             limits,
             default_cipher,
+        }
+    }
+
+    /// The periodic work: destroy keys past their deletion date, rotate keys whose
+    /// rotation is due. Errors are logged and retried on the next tick.
+    pub async fn background_tick(&self) {
+        if let Err(e) = self.destroy_due_keys().await {
+            tracing::error!(error = %e, "destroying keys past their deletion date failed");
+        }
+        if let Err(e) = self.rotate_due_keys().await {
+            tracing::error!(error = %e, "automatic rotation failed");
         }
     }
 

@@ -18,10 +18,14 @@ pub enum Op {
     Decrypt,
     /// Reading or editing metadata: describe, alias, description, tags.
     Metadata,
+    /// Turning automatic rotation on or off.
+    ConfigureRotation,
+    /// Adding a new material version now.
+    Rotate,
 }
 
 impl Op {
-    pub const ALL: [Op; 9] = [
+    pub const ALL: [Op; 11] = [
         Op::Enable,
         Op::Disable,
         Op::ScheduleDeletion,
@@ -31,6 +35,8 @@ impl Op {
         Op::Encrypt,
         Op::Decrypt,
         Op::Metadata,
+        Op::ConfigureRotation,
+        Op::Rotate,
     ];
 }
 
@@ -50,6 +56,8 @@ pub fn allowed(op: Op, state: KeyState) -> bool {
         Op::Encrypt => state == Enabled,
         Op::Decrypt => matches!(state, Enabled | Archived),
         Op::Metadata => true,
+        Op::ConfigureRotation => matches!(state, Enabled | Disabled),
+        Op::Rotate => state == Enabled,
     }
 }
 
@@ -62,7 +70,7 @@ mod tests {
     #[test]
     fn the_whole_table() {
         // Columns: Enabled, Disabled, PendingDelete, PendingImport, Archived.
-        let grid: [(Op, [bool; 5]); 9] = [
+        let grid: [(Op, [bool; 5]); 11] = [
             (Op::Enable, [true, true, false, false, false]),
             (Op::Disable, [true, true, false, false, false]),
             (Op::ScheduleDeletion, [false, true, false, true, true]),
@@ -72,6 +80,8 @@ mod tests {
             (Op::Encrypt, [true, false, false, false, false]),
             (Op::Decrypt, [true, false, false, false, true]),
             (Op::Metadata, [true, true, true, true, true]),
+            (Op::ConfigureRotation, [true, true, false, false, false]),
+            (Op::Rotate, [true, false, false, false, false]),
         ];
         assert_eq!(grid.len(), Op::ALL.len());
         for (op, row) in grid {

@@ -40,6 +40,7 @@ pub async fn run_all(store: &dyn Store) {
     optimistic_updates(store).await;
     material_versions(store).await;
     deletion_sweep(store).await;
+    rotation_due(store).await;
     credentials(store).await;
     meta(store).await;
 }
@@ -216,6 +217,22 @@ async fn deletion_sweep(store: &dyn Store) {
         .create_cmk(&sample_cmk("d", 1007), Some(b"m"), 10)
         .await
         .unwrap();
+}
+
+async fn rotation_due(store: &dyn Store) {
+    let mut a = sample_cmk("rot", 1009);
+    a.rotation_enabled = true;
+    a.rotate_days = 7;
+    a.next_rotate_time = 3_000_000_000;
+    store.create_cmk(&a, Some(b"m"), 10).await.unwrap();
+    let mut off = sample_cmk("rot-off", 1009);
+    off.next_rotate_time = 1;
+    store.create_cmk(&off, Some(b"m"), 10).await.unwrap();
+    let due = |v: Vec<Cmk>| v.into_iter().map(|k| k.key_id).collect::<Vec<_>>();
+    assert!(!due(store.cmks_due_for_rotation(2_999_999_999).await.unwrap()).contains(&a.key_id));
+    let now_due = due(store.cmks_due_for_rotation(3_000_000_000).await.unwrap());
+    assert!(now_due.contains(&a.key_id));
+    assert!(!now_due.contains(&off.key_id), "rotation off: never due");
 }
 
 async fn credentials(store: &dyn Store) {

@@ -50,6 +50,8 @@ pub trait Store: Send + Sync + 'static {
     async fn get_material(&self, key_id: &str, version: u32) -> StoreResult<Option<Vec<u8>>>;
     /// Keys in PendingDelete whose deletion date is at or before `now`.
     async fn cmks_due_for_deletion(&self, now: i64) -> StoreResult<Vec<Cmk>>;
+    /// Keys with automatic rotation on whose next rotation time is at or before `now`.
+    async fn cmks_due_for_rotation(&self, now: i64) -> StoreResult<Vec<Cmk>>;
     /// Removes a CMK and every material version for good.
     async fn destroy_cmk(&self, key_id: &str) -> StoreResult<()>;
 

@@ -435,6 +435,20 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn cmks_due_for_rotation(&self, now: i64) -> StoreResult<Vec<Cmk>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {CMK_COLUMNS} FROM cmks WHERE rotation_enabled=1 \
+                     AND next_rotate_time<=?1 ORDER BY next_rotate_time"
+                ))
+                .map_err(backend)?;
+            let rows = stmt.query_map([now], row_to_cmk).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
     async fn destroy_cmk(&self, key_id: &str) -> StoreResult<()> {
         let key_id = key_id.to_string();
         self.write(move |conn| {

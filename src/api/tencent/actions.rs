@@ -48,6 +48,14 @@ pub(crate) async fn dispatch(call: &Call<'_>, p: Params) -> Answer {
         "GenerateRandom" => generate_random(call, p).await,
         "GetServiceStatus" => get_service_status(call, p).await,
         "ListAlgorithms" => list_algorithms(call, p).await,
+        "Encrypt" => encrypt(call, p).await,
+        "Decrypt" => decrypt(call, p).await,
+        "ReEncrypt" => re_encrypt(call, p).await,
+        "GenerateDataKey" => generate_data_key(call, p).await,
+        "EnableKeyRotation" => enable_key_rotation(call, p).await,
+        "DisableKeyRotation" => disable_key_rotation(call, p).await,
+        "GetKeyRotationStatus" => get_key_rotation_status(call, p).await,
+        "RotateKey" => rotate_key(call, p).await,
         other if ALL_ACTIONS.contains(&other) => Err(Fail::Tc(TcError::new(
             "UnsupportedOperation",
             format!("{other} is a KMS action that this server does not implement"),
@@ -545,9 +553,217 @@ async fn list_algorithms(_call: &Call<'_>, p: Params) -> Handled {
     })))
 }
 
+/// Strict standard base64 (padding required, no whitespace, no URL-safe alphabet).
+fn b64(text: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD.decode(text).ok()
+}
+
+fn b64e(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn ciphertext_blob(p: &mut Params, name: &str) -> Result<Vec<u8>, TcError> {
+    let text = p.req_str(name)?;
+    b64(&text).ok_or_else(|| {
+        TcError::new(
+            "InvalidParameterValue.InvalidCiphertext",
+            format!("{name} is not valid base64 (standard alphabet, with padding)"),
+        )
+    })
+}
+
+/// Data-key delivery to a caller's public key is not built yet; until it is, a request
+/// asking for it is refused rather than answered with the key in the clear.
+fn refuse_public_key_delivery(p: &mut Params) -> Result<(), TcError> {
+    let key = p.opt_str("EncryptionPublicKey")?.filter(|k| !k.is_empty());
+    let alg = p.opt_str("EncryptionAlgorithm")?.filter(|a| !a.is_empty());
+    if key.is_some() || alg.is_some() {
+        return Err(TcError::new(
+            "UnsupportedOperation",
+            "EncryptionPublicKey delivery is not available on this server yet; omit \
+             EncryptionPublicKey and EncryptionAlgorithm to receive the plaintext key",
+        ));
+    }
+    Ok(())
+}
+
+async fn encrypt(call: &Call<'_>, mut p: Params) -> Handled {
+    let key_id = p.req_str("KeyId")?;
+    let plaintext = p.req_str("Plaintext")?;
+    let context = p.opt_str("EncryptionContext")?;
+    p.finish()?;
+    let plaintext = b64(&plaintext).ok_or_else(|| {
+        TcError::new(
+            "InvalidParameterValue.InvalidPlaintext",
+            "Plaintext is not valid base64 (standard alphabet, with padding)",
+        )
+    })?;
+    let (blob, key) = call
+        .api
+        .kms
+        .encrypt(&call.scope, &key_id, &plaintext, context.as_deref())
+        .await?;
+    Ok(obj(
+        json!({ "CiphertextBlob": b64e(&blob), "KeyId": key.key_id }),
+    ))
+}
+
+async fn decrypt(call: &Call<'_>, mut p: Params) -> Handled {
+    let blob = ciphertext_blob(&mut p, "CiphertextBlob")?;
+    let context = p.opt_str("EncryptionContext")?;
+    refuse_public_key_delivery(&mut p)?;
+    p.finish()?;
+    let (plaintext, key) = call
+        .api
+        .kms
+        .decrypt(&call.scope, &blob, context.as_deref())
+        .await?;
+    Ok(obj(
+        json!({ "KeyId": key.key_id, "Plaintext": b64e(plaintext.expose()) }),
+    ))
+}
+
+async fn re_encrypt(call: &Call<'_>, mut p: Params) -> Handled {
+    let blob = ciphertext_blob(&mut p, "CiphertextBlob")?;
+    let destination = p.opt_str("DestinationKeyId")?;
+    let source_context = p.opt_str("SourceEncryptionContext")?;
+    let destination_context = p.opt_str("DestinationEncryptionContext")?;
+    p.finish()?;
+    let r = call
+        .api
+        .kms
+        .re_encrypt(
+            &call.scope,
+            &blob,
+            destination.as_deref(),
+            source_context.as_deref(),
+            destination_context.as_deref(),
+        )
+        .await?;
+    Ok(obj(json!({
+        "CiphertextBlob": b64e(&r.blob),
+        "KeyId": r.destination.key_id,
+        "SourceKeyId": r.source.key_id,
+        "ReEncrypted": r.re_encrypted,
+    })))
+}
+
+/// The data key's length: NumberOfBytes wins over KeySpec; one of them is required.
+fn data_key_len(p: &mut Params) -> Result<usize, TcError> {
+    let spec = p.opt_str("KeySpec")?.filter(|s| !s.is_empty());
+    let n = p.opt_int("NumberOfBytes")?;
+    match (n, spec.as_deref()) {
+        (Some(n), _) => usize::try_from(n)
+            .ok()
+            .filter(|n| (1..=1024).contains(n))
+            .ok_or_else(|| {
+                TcError::invalid_parameter(format!(
+                    "NumberOfBytes must be between 1 and 1024, got {n}"
+                ))
+            }),
+        (None, Some("AES_128")) => Ok(16),
+        (None, Some("AES_256")) => Ok(32),
+        (None, Some(other)) => Err(TcError::invalid_parameter(format!(
+            "KeySpec must be AES_128 or AES_256, got {other:?}"
+        ))),
+        (None, None) => Err(TcError::new(
+            "MissingParameter",
+            "one of KeySpec (AES_128 or AES_256) and NumberOfBytes (1-1024) is required",
+        )),
+    }
+}
+
+async fn generate_data_key(call: &Call<'_>, mut p: Params) -> Handled {
+    let key_id = p.req_str("KeyId")?;
+    let n = data_key_len(&mut p)?;
+    let context = p.opt_str("EncryptionContext")?;
+    refuse_public_key_delivery(&mut p)?;
+    refuse_hsm_cluster(&mut p)?;
+    let hosted = match p.opt_int("IsHostedByKms")?.unwrap_or(0) {
+        0 => false,
+        1 => true,
+        v => {
+            return Err(TcError::invalid_parameter(format!(
+                "IsHostedByKms must be 0 or 1, got {v}"
+            ))
+            .into())
+        }
+    };
+    if hosted {
+        return Err(TcError::new(
+            "UnsupportedOperation",
+            "data keys hosted by KMS (IsHostedByKms=1) are not available on this server yet",
+        )
+        .into());
+    }
+    p.finish()?;
+    let (data_key, blob, key) = call
+        .api
+        .kms
+        .generate_data_key(&call.scope, &key_id, n, context.as_deref())
+        .await?;
+    Ok(obj(json!({
+        "KeyId": key.key_id,
+        "Plaintext": b64e(data_key.expose()),
+        "CiphertextBlob": b64e(&blob),
+        "DataKeyId": "",
+        "TagCode": 0,
+        "TagMsg": "",
+    })))
+}
+
+async fn enable_key_rotation(call: &Call<'_>, mut p: Params) -> Handled {
+    let key_id = p.req_str("KeyId")?;
+    let days = p.opt_int_in("RotateDays", 7..=365)?.unwrap_or(365);
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    call.api
+        .kms
+        .enable_key_rotation(&call.scope, &key_id, days as u32)
+        .await?;
+    Ok(Map::new())
+}
+
+async fn disable_key_rotation(call: &Call<'_>, mut p: Params) -> Handled {
+    let key_id = p.req_str("KeyId")?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    call.api
+        .kms
+        .disable_key_rotation(&call.scope, &key_id)
+        .await?;
+    Ok(Map::new())
+}
+
+async fn get_key_rotation_status(call: &Call<'_>, mut p: Params) -> Handled {
+    let key_id = p.req_str("KeyId")?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    let k = call.api.kms.get_key(&call.scope, &key_id).await?;
+    // The period and times are in DescribeKey's KeyMetadata.
+    Ok(obj(json!({ "KeyRotationEnabled": k.rotation_enabled })))
+}
+
+async fn rotate_key(call: &Call<'_>, mut p: Params) -> Handled {
+    let key_id = p.req_str("KeyId")?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    call.api.kms.rotate_key(&call.scope, &key_id).await?;
+    // Rotation here is synchronous: the task is complete when this answers.
+    Ok(obj(json!({ "TaskId": uuid::Uuid::new_v4().to_string() })))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strict_base64() {
+        assert_eq!(b64("aGk=").unwrap(), b"hi");
+        for bad in ["aGk", "aGk=\n", " aGk=", "a-_=", "aGk==", "aGl="] {
+            assert!(b64(bad).is_none(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn tencent_alias_rule() {

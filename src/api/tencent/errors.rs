@@ -100,12 +100,17 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> TcError {
                 Field::KeyType => "InvalidParameterValue.InvalidType",
                 Field::HsmClusterId => "InvalidParameterValue.InvalidHsmClusterId",
                 Field::PendingWindowInDays => "InvalidParameter.InvalidPendingWindowInDays",
-                Field::KeyIds | Field::NumberOfBytes | Field::Offset | Field::Limit => {
-                    "InvalidParameter"
-                }
-                Field::Description | Field::KeySpec | Field::Tags | Field::Other(_) => {
-                    "InvalidParameterValue"
-                }
+                Field::KeyIds
+                | Field::NumberOfBytes
+                | Field::Offset
+                | Field::Limit
+                | Field::EncryptionContext => "InvalidParameter",
+                Field::Plaintext => "InvalidParameterValue.InvalidPlaintext",
+                Field::Description
+                | Field::KeySpec
+                | Field::Tags
+                | Field::RotateDays
+                | Field::Other(_) => "InvalidParameterValue",
             };
             TcError::new(code, format!("{} {reason}", field.name()))
         }
@@ -156,6 +161,22 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> TcError {
                     "the key {key_id} is {} and does not allow {action}{hint}",
                     state.as_str()
                 ),
+            )
+        }
+        Error::InvalidCiphertext => TcError::new(
+            "InvalidParameterValue.InvalidCiphertext",
+            "the CiphertextBlob is not a valid ciphertext of this server, was altered, or is \
+             presented with an EncryptionContext other than the one it was made with",
+        ),
+        Error::NotForExternal { key_id, op } => {
+            let code = match op {
+                Op::ConfigureRotation => "UnsupportedOperation.ExternalCmkCanNotRotate",
+                Op::Rotate => "UnsupportedOperation.RotateNotSupported",
+                _ => "UnsupportedOperation",
+            };
+            TcError::new(
+                code,
+                format!("the key {key_id} holds imported (EXTERNAL) material, which is not rotated by KMS"),
             )
         }
         Error::LimitExceeded {
@@ -253,6 +274,13 @@ mod tests {
                 limit: 1,
             },
             Error::Unsupported("no".into()),
+            Error::InvalidCiphertext,
+            Error::NotForExternal {
+                key_id: "k".into(),
+                op: Op::Rotate,
+            },
+            Error::invalid(Field::EncryptionContext, "x"),
+            Error::invalid(Field::Plaintext, "x"),
             Error::Internal("disk on fire /var/secret".into()),
         ];
         for e in all {

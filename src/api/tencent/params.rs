@@ -24,7 +24,7 @@ impl Params {
         if text.trim().is_empty() {
             return Ok(Params::new(Map::new(), false, String::new()));
         }
-        let value = crate::api::json::parse_strict(text).map_err(TcError::invalid_parameter)?;
+        let value = crate::json::parse_strict(text).map_err(TcError::invalid_parameter)?;
         match value {
             Value::Object(map) => Ok(Params::new(map, false, String::new())),
             _ => Err(TcError::invalid_parameter(
