@@ -32,6 +32,8 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     pub cmks_per_region: u32,
+    /// Hosted data keys per account (all regions together).
+    pub data_keys_per_account: u32,
     pub max_body_bytes: usize,
     pub max_connections: usize,
     pub header_read_timeout_secs: u64,
@@ -73,6 +75,7 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         LimitsConfig {
             cmks_per_region: 1000,
+            data_keys_per_account: 10_000,
             max_body_bytes: 1 << 20,
             max_connections: 1024,
             header_read_timeout_secs: 10,

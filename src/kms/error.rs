@@ -1,7 +1,8 @@
 //! The core's one error type. It says *what* went wrong in the core's terms; each
 //! dialect maps it to its own codes with one exhaustive `match`.
 
-use super::model::KeyState;
+use super::data_keys::DataKeyOp;
+use super::model::{DataKeyState, KeyState};
 use super::states::Op;
 
 /// Which request field an error is about. Dialects use it to choose a specific code
@@ -24,6 +25,10 @@ pub enum Field {
     EncryptionContext,
     Plaintext,
     RotateDays,
+    DataKeyId,
+    DataKeyIds,
+    DataKeyName,
+    ImportKeyMaterial,
     Other(&'static str),
 }
 
@@ -47,6 +52,10 @@ impl Field {
             Field::EncryptionContext => "EncryptionContext",
             Field::Plaintext => "Plaintext",
             Field::RotateDays => "RotateDays",
+            Field::DataKeyId => "DataKeyId",
+            Field::DataKeyIds => "DataKeyIds",
+            Field::DataKeyName => "DataKeyName",
+            Field::ImportKeyMaterial => "ImportKeyMaterial",
             Field::Other(name) => name,
         }
     }
@@ -55,11 +64,13 @@ impl Field {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
     Cmk,
+    DataKey,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
     CmksPerScope,
+    DataKeysPerAccount,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -81,6 +92,13 @@ pub enum Error {
         key_id: String,
         state: KeyState,
         op: Op,
+    },
+    /// The hosted data key's state does not allow the operation.
+    #[error("data key {data_key_id} is {} and cannot be used for {op:?}", state.as_str())]
+    DataKeyWrongState {
+        data_key_id: String,
+        state: DataKeyState,
+        op: DataKeyOp,
     },
     /// A ciphertext that is malformed, tampered with, or presented with the wrong
     /// EncryptionContext. Deliberately one error for all: no oracle.

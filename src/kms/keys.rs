@@ -29,7 +29,7 @@ pub const MAX_DESCRIPTION_BYTES: usize = 1024;
 pub const MAX_BATCH: usize = 100;
 pub const MAX_TAGS: usize = 50;
 
-fn check_description(d: &str) -> Result<()> {
+pub(crate) fn check_description(d: &str) -> Result<()> {
     if d.len() > MAX_DESCRIPTION_BYTES {
         return Err(Error::invalid(
             Field::Description,
@@ -42,7 +42,7 @@ fn check_description(d: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_tags(tags: &[Tag]) -> Result<()> {
+pub(crate) fn check_tags(tags: &[Tag]) -> Result<()> {
     if tags.len() > MAX_TAGS {
         return Err(Error::invalid(
             Field::Tags,
@@ -75,11 +75,15 @@ fn check_tags(tags: &[Tag]) -> Result<()> {
 /// Key ids are UUIDs. Parsing them first means a malformed id gets its own error rather
 /// than "not found", and the stored form (lowercase, hyphenated) is the only one.
 pub fn parse_key_id(id: &str) -> Result<String> {
+    parse_uuid(id, Field::KeyId)
+}
+
+pub(crate) fn parse_uuid(id: &str, field: Field) -> Result<String> {
     match uuid::Uuid::try_parse(id) {
         Ok(u) if id.len() == 36 => Ok(u.hyphenated().to_string()),
         _ => Err(Error::invalid(
-            Field::KeyId,
-            format!("{id:?} is not a key id (a UUID such as 1b7c6a3e-2f0d-4c5b-9a8e-0d1f2e3c4b5a)"),
+            field,
+            format!("{id:?} is not an id of the form 1b7c6a3e-2f0d-4c5b-9a8e-0d1f2e3c4b5a"),
         )),
     }
 }
@@ -109,6 +113,16 @@ pub struct KeyFilter {
     /// when `values` is empty).
     pub tags: Vec<(String, Vec<String>)>,
     pub newest_first: bool,
+}
+
+pub(crate) fn page<T>(all: Vec<T>, offset: u64, limit: u64) -> Page<T> {
+    let total = all.len() as u64;
+    let items = all
+        .into_iter()
+        .skip(offset.min(usize::MAX as u64) as usize)
+        .take(limit.min(usize::MAX as u64) as usize)
+        .collect();
+    Page { total, items }
 }
 
 pub struct Page<T> {
@@ -436,37 +450,33 @@ pub(crate) fn require(k: &Cmk, op: Op) -> Result<()> {
 }
 
 fn check_batch(ids: &[String]) -> Result<Vec<String>> {
+    check_id_batch(ids, Field::KeyIds, parse_key_id)
+}
+
+/// A batch of 1 to 100 distinct ids, each parsed by `parse`.
+pub(crate) fn check_id_batch(
+    ids: &[String],
+    field: Field,
+    parse: fn(&str) -> Result<String>,
+) -> Result<Vec<String>> {
     if ids.is_empty() {
-        return Err(Error::invalid(Field::KeyIds, "must name at least one key"));
+        return Err(Error::invalid(field, "must name at least one key"));
     }
     if ids.len() > MAX_BATCH {
         return Err(Error::invalid(
-            Field::KeyIds,
+            field,
             format!("names {} keys; at most {MAX_BATCH} are allowed", ids.len()),
         ));
     }
     let mut out: Vec<String> = Vec::with_capacity(ids.len());
     for id in ids {
-        let id = parse_key_id(id)?;
+        let id = parse(id)?;
         if out.contains(&id) {
-            return Err(Error::Duplicate {
-                field: Field::KeyIds,
-                value: id,
-            });
+            return Err(Error::Duplicate { field, value: id });
         }
         out.push(id);
     }
     Ok(out)
-}
-
-fn page<T>(all: Vec<T>, offset: u64, limit: u64) -> Page<T> {
-    let total = all.len() as u64;
-    let items = all
-        .into_iter()
-        .skip(offset.min(usize::MAX as u64) as usize)
-        .take(limit.min(usize::MAX as u64) as usize)
-        .collect();
-    Page { total, items }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! dialects call the methods here with typed arguments and map [`Error`] to their codes.
 
 pub mod crypt;
+pub mod data_keys;
 pub mod error;
 pub mod keys;
 pub mod material;
@@ -61,6 +62,8 @@ pub struct Limits {
     pub cmks_per_scope: u32,
     /// How many unsealed material versions are kept in memory.
     pub material_cache: usize,
+    /// Hosted data keys per account, across all scopes.
+    pub data_keys_per_account: u32,
 }
 
 impl Default for Limits {
@@ -68,6 +71,7 @@ impl Default for Limits {
         Limits {
             cmks_per_scope: 1000,
             material_cache: 10_000,
+            data_keys_per_account: 10_000,
         }
     }
 }
@@ -104,6 +108,9 @@ impl Kms {
     pub async fn background_tick(&self) {
         if let Err(e) = self.destroy_due_keys().await {
             tracing::error!(error = %e, "destroying keys past their deletion date failed");
+        }
+        if let Err(e) = self.destroy_due_data_keys().await {
+            tracing::error!(error = %e, "destroying data keys past their deletion date failed");
         }
         if let Err(e) = self.rotate_due_keys().await {
             tracing::error!(error = %e, "automatic rotation failed");

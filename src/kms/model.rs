@@ -117,3 +117,55 @@ pub struct Credential {
     pub sealed_secret: Vec<u8>,
     pub created_at: i64,
 }
+
+/// A hosted data key's state. Simpler than a CMK's: no import, no archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DataKeyState {
+    Enabled,
+    Disabled,
+    PendingDelete,
+}
+
+impl DataKeyState {
+    pub const ALL: [DataKeyState; 3] = [
+        DataKeyState::Enabled,
+        DataKeyState::Disabled,
+        DataKeyState::PendingDelete,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataKeyState::Enabled => "Enabled",
+            DataKeyState::Disabled => "Disabled",
+            DataKeyState::PendingDelete => "PendingDelete",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        DataKeyState::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A data key the server keeps for the caller ("hosted"). It is stored only as its
+/// CiphertextBlob under a CMK, with the canonical EncryptionContext it was sealed with,
+/// so reading its plaintext is a Decrypt under the CMK's current state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataKey {
+    pub data_key_id: String,
+    pub scope: Scope,
+    /// The CMK it is sealed under.
+    pub key_id: String,
+    pub name: String,
+    pub description: String,
+    /// Length of the plaintext key in bytes.
+    pub length: u32,
+    pub state: DataKeyState,
+    /// Kms when generated here, External when imported.
+    pub origin: Origin,
+    pub created_at: i64,
+    pub deletion_date: i64,
+    pub tags: Vec<Tag>,
+    pub blob: Vec<u8>,
+    pub context: Vec<u8>,
+    pub revision: u64,
+}

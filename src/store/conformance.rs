@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError};
 use crate::crypto::cmk::CmkCipher;
-use crate::kms::model::{Cmk, Credential, KeyState, Origin, Scope, Tag};
+use crate::kms::model::{Cmk, Credential, DataKey, DataKeyState, KeyState, Origin, Scope, Tag};
 
 pub fn sample_cmk(alias: &str, account: u64) -> Cmk {
     Cmk {
@@ -43,6 +43,95 @@ pub async fn run_all(store: &dyn Store) {
     rotation_due(store).await;
     credentials(store).await;
     meta(store).await;
+    data_keys(store).await;
+}
+
+pub fn sample_data_key(name: &str, account: u64) -> DataKey {
+    DataKey {
+        data_key_id: uuid::Uuid::new_v4().to_string(),
+        scope: Scope {
+            account,
+            region: "ap-guangzhou".into(),
+        },
+        key_id: uuid::Uuid::new_v4().to_string(),
+        name: name.into(),
+        description: "dk".into(),
+        length: 32,
+        state: DataKeyState::Enabled,
+        origin: Origin::Kms,
+        created_at: 1_700_000_000,
+        deletion_date: 0,
+        tags: vec![Tag {
+            key: "k".into(),
+            value: "v".into(),
+        }],
+        blob: vec![1, 2, 3],
+        context: b"{}".to_vec(),
+        revision: 0,
+    }
+}
+
+async fn data_keys(store: &dyn Store) {
+    let a = sample_data_key("one", 1010);
+    let mut b = sample_data_key("two", 1010);
+    b.created_at += 1;
+    b.scope.region = "ap-beijing".into();
+    store.create_data_key(&a, 3).await.unwrap();
+    store.create_data_key(&b, 3).await.unwrap();
+    assert_eq!(
+        store.get_data_key(&a.data_key_id).await.unwrap().unwrap(),
+        a
+    );
+    assert_eq!(
+        store.list_data_keys(&a.scope).await.unwrap(),
+        vec![a.clone()]
+    );
+    assert_eq!(
+        store.count_data_keys(1010).await.unwrap(),
+        2,
+        "the limit counts every scope"
+    );
+    assert!(matches!(
+        store
+            .create_data_key(&sample_data_key("one", 1010), 3)
+            .await,
+        Err(StoreError::AliasExists)
+    ));
+    let mut other_region = sample_data_key("one", 1010);
+    other_region.scope.region = "ap-shanghai".into();
+    store.create_data_key(&other_region, 3).await.unwrap();
+    assert!(matches!(
+        store
+            .create_data_key(&sample_data_key("four", 1010), 3)
+            .await,
+        Err(StoreError::LimitReached(3))
+    ));
+    let mut changed = a.clone();
+    changed.state = DataKeyState::PendingDelete;
+    changed.deletion_date = 2_000_000_000;
+    changed.name = "renamed".into();
+    let stored = store.update_data_key(&changed).await.unwrap();
+    assert_eq!(stored.revision, 1);
+    assert!(matches!(
+        store.update_data_key(&changed).await,
+        Err(StoreError::Conflict)
+    ));
+    let due = store
+        .data_keys_due_for_deletion(2_000_000_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        due.iter().map(|k| &k.data_key_id).collect::<Vec<_>>(),
+        vec![&a.data_key_id]
+    );
+    store.destroy_data_key(&a.data_key_id).await.unwrap();
+    assert!(store.get_data_key(&a.data_key_id).await.unwrap().is_none());
+    let mut gone = a.clone();
+    gone.revision = stored.revision;
+    assert!(matches!(
+        store.update_data_key(&gone).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 async fn meta(store: &dyn Store) {

@@ -10,14 +10,15 @@ pub mod sqlite;
 #[cfg(test)]
 pub(crate) mod conformance;
 
-use crate::kms::model::{Cmk, Credential, Scope};
+use crate::kms::model::{Cmk, Credential, DataKey, Scope};
 use async_trait::async_trait;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("alias already exists in this scope")]
+    /// A CMK alias or data key name that must be unique in its scope is taken.
+    #[error("the name already exists in this scope")]
     AliasExists,
-    #[error("the scope already holds its limit of {0} keys")]
+    #[error("the limit of {0} is reached")]
     LimitReached(u32),
     #[error("record already exists")]
     AlreadyExists,
@@ -54,6 +55,18 @@ pub trait Store: Send + Sync + 'static {
     async fn cmks_due_for_rotation(&self, now: i64) -> StoreResult<Vec<Cmk>>;
     /// Removes a CMK and every material version for good.
     async fn destroy_cmk(&self, key_id: &str) -> StoreResult<()>;
+
+    /// Inserts a hosted data key, refusing a name taken in its scope or an account
+    /// that already holds `limit` data keys (in all scopes).
+    async fn create_data_key(&self, key: &DataKey, limit: u32) -> StoreResult<()>;
+    async fn get_data_key(&self, data_key_id: &str) -> StoreResult<Option<DataKey>>;
+    /// Every data key of the scope, oldest first.
+    async fn list_data_keys(&self, scope: &Scope) -> StoreResult<Vec<DataKey>>;
+    async fn count_data_keys(&self, account: u64) -> StoreResult<u64>;
+    /// Same revision rule as `update_cmk`.
+    async fn update_data_key(&self, key: &DataKey) -> StoreResult<DataKey>;
+    async fn data_keys_due_for_deletion(&self, now: i64) -> StoreResult<Vec<DataKey>>;
+    async fn destroy_data_key(&self, data_key_id: &str) -> StoreResult<()>;
 
     async fn put_credential(&self, cred: &Credential) -> StoreResult<()>;
     async fn get_credential(&self, secret_id: &str) -> StoreResult<Option<Credential>>;

@@ -12,7 +12,7 @@
 
 use super::{Store, StoreError, StoreResult};
 use crate::crypto::cmk::CmkCipher;
-use crate::kms::model::{Cmk, Credential, KeyState, Origin, Scope, Tag};
+use crate::kms::model::{Cmk, Credential, DataKey, DataKeyState, KeyState, Origin, Scope, Tag};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::path::Path;
@@ -52,6 +52,25 @@ CREATE TABLE IF NOT EXISTS cmk_material (
     sealed BLOB NOT NULL,
     PRIMARY KEY (key_id, version)
 );
+CREATE TABLE IF NOT EXISTS data_keys (
+    data_key_id TEXT PRIMARY KEY,
+    account INTEGER NOT NULL,
+    region TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    length INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    deletion_date INTEGER NOT NULL,
+    tags TEXT NOT NULL,
+    blob BLOB NOT NULL,
+    context BLOB NOT NULL,
+    revision INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS data_keys_name ON data_keys(account, region, name);
+CREATE INDEX IF NOT EXISTS data_keys_deletion ON data_keys(state, deletion_date);
 CREATE TABLE IF NOT EXISTS meta (
     name TEXT PRIMARY KEY,
     value BLOB NOT NULL
@@ -68,6 +87,9 @@ const CMK_COLUMNS: &str =
     "key_id, account, region, alias, description, usage, cipher, origin, state, \
      created_at, deletion_date, rotation_enabled, rotate_days, next_rotate_time, \
      last_rotate_time, current_version, tags, revision";
+
+const DATA_KEY_COLUMNS: &str = "data_key_id, account, region, key_id, name, description, length, \
+     state, origin, created_at, deletion_date, tags, blob, context, revision";
 
 struct Inner {
     writer: Mutex<Connection>,
@@ -167,18 +189,10 @@ fn tags_to_json(tags: &[Tag]) -> String {
 }
 
 fn row_to_cmk(row: &Row<'_>) -> rusqlite::Result<Cmk> {
-    let corrupt = |what: &str| {
-        rusqlite::Error::FromSqlConversionFailure(
-            0,
-            rusqlite::types::Type::Text,
-            format!("corrupt {what} in cmks row").into(),
-        )
-    };
     let cipher: u8 = row.get(6)?;
     let origin: String = row.get(7)?;
     let state: String = row.get(8)?;
     let tags: String = row.get(16)?;
-    let tags: Vec<(String, String)> = serde_json::from_str(&tags).map_err(|_| corrupt("tags"))?;
     Ok(Cmk {
         key_id: row.get(0)?,
         scope: Scope {
@@ -198,11 +212,49 @@ fn row_to_cmk(row: &Row<'_>) -> rusqlite::Result<Cmk> {
         next_rotate_time: row.get(13)?,
         last_rotate_time: row.get(14)?,
         current_version: row.get(15)?,
-        tags: tags
-            .into_iter()
-            .map(|(key, value)| Tag { key, value })
-            .collect(),
+        tags: tags_from_json(&tags)?,
         revision: row.get::<_, i64>(17)? as u64,
+    })
+}
+
+fn corrupt(what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("corrupt {what} in a stored row").into(),
+    )
+}
+
+fn tags_from_json(text: &str) -> rusqlite::Result<Vec<Tag>> {
+    let pairs: Vec<(String, String)> = serde_json::from_str(text).map_err(|_| corrupt("tags"))?;
+    Ok(pairs
+        .into_iter()
+        .map(|(key, value)| Tag { key, value })
+        .collect())
+}
+
+fn row_to_data_key(row: &Row<'_>) -> rusqlite::Result<DataKey> {
+    let state: String = row.get(7)?;
+    let origin: String = row.get(8)?;
+    let tags: String = row.get(11)?;
+    Ok(DataKey {
+        data_key_id: row.get(0)?,
+        scope: Scope {
+            account: row.get::<_, i64>(1)? as u64,
+            region: row.get(2)?,
+        },
+        key_id: row.get(3)?,
+        name: row.get(4)?,
+        description: row.get(5)?,
+        length: row.get(6)?,
+        state: DataKeyState::parse(&state).ok_or_else(|| corrupt("state"))?,
+        origin: Origin::parse(&origin).ok_or_else(|| corrupt("origin"))?,
+        created_at: row.get(9)?,
+        deletion_date: row.get(10)?,
+        tags: tags_from_json(&tags)?,
+        blob: row.get(12)?,
+        context: row.get(13)?,
+        revision: row.get::<_, i64>(14)? as u64,
     })
 }
 
@@ -458,6 +510,171 @@ impl Store for SqliteStore {
             tx.execute("DELETE FROM cmks WHERE key_id=?1", [&key_id])
                 .map_err(backend)?;
             tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn create_data_key(&self, key: &DataKey, limit: u32) -> StoreResult<()> {
+        let key = key.clone();
+        self.write(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let count: i64 = tx
+                .query_row(
+                    "SELECT COUNT(*) FROM data_keys WHERE account=?1",
+                    [key.scope.account as i64],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            if count >= limit as i64 {
+                return Err(StoreError::LimitReached(limit));
+            }
+            tx.execute(
+                &format!(
+                    "INSERT INTO data_keys ({DATA_KEY_COLUMNS}) VALUES \
+                     (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
+                ),
+                params![
+                    key.data_key_id,
+                    key.scope.account as i64,
+                    key.scope.region,
+                    key.key_id,
+                    key.name,
+                    key.description,
+                    key.length,
+                    key.state.as_str(),
+                    key.origin.as_str(),
+                    key.created_at,
+                    key.deletion_date,
+                    tags_to_json(&key.tags),
+                    key.blob,
+                    key.context,
+                    key.revision as i64
+                ],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e, "name") {
+                    StoreError::AliasExists
+                } else if is_unique_violation(&e, "data_key_id") {
+                    StoreError::AlreadyExists
+                } else {
+                    backend(e)
+                }
+            })?;
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn get_data_key(&self, data_key_id: &str) -> StoreResult<Option<DataKey>> {
+        let id = data_key_id.to_string();
+        self.read(move |conn| {
+            conn.query_row(
+                &format!("SELECT {DATA_KEY_COLUMNS} FROM data_keys WHERE data_key_id=?1"),
+                [id],
+                row_to_data_key,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn list_data_keys(&self, scope: &Scope) -> StoreResult<Vec<DataKey>> {
+        let scope = scope.clone();
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {DATA_KEY_COLUMNS} FROM data_keys WHERE account=?1 AND region=?2 \
+                     ORDER BY created_at, rowid"
+                ))
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![scope.account as i64, scope.region], row_to_data_key)
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn count_data_keys(&self, account: u64) -> StoreResult<u64> {
+        self.read(move |conn| {
+            conn.query_row(
+                "SELECT COUNT(*) FROM data_keys WHERE account=?1",
+                [account as i64],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn update_data_key(&self, key: &DataKey) -> StoreResult<DataKey> {
+        let key = key.clone();
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE data_keys SET name=?2, description=?3, state=?4, deletion_date=?5, \
+                     tags=?6, revision=revision+1 WHERE data_key_id=?1 AND revision=?7",
+                    params![
+                        key.data_key_id,
+                        key.name,
+                        key.description,
+                        key.state.as_str(),
+                        key.deletion_date,
+                        tags_to_json(&key.tags),
+                        key.revision as i64
+                    ],
+                )
+                .map_err(|e| {
+                    if is_unique_violation(&e, "name") {
+                        StoreError::AliasExists
+                    } else {
+                        backend(e)
+                    }
+                })?;
+            if n == 0 {
+                let exists: Option<i64> = conn
+                    .query_row(
+                        "SELECT 1 FROM data_keys WHERE data_key_id=?1",
+                        [&key.data_key_id],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(backend)?;
+                return Err(if exists.is_some() {
+                    StoreError::Conflict
+                } else {
+                    StoreError::NotFound
+                });
+            }
+            let mut stored = key;
+            stored.revision += 1;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn data_keys_due_for_deletion(&self, now: i64) -> StoreResult<Vec<DataKey>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {DATA_KEY_COLUMNS} FROM data_keys WHERE state='PendingDelete' \
+                     AND deletion_date<=?1 ORDER BY deletion_date"
+                ))
+                .map_err(backend)?;
+            let rows = stmt.query_map([now], row_to_data_key).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn destroy_data_key(&self, data_key_id: &str) -> StoreResult<()> {
+        let id = data_key_id.to_string();
+        self.write(move |conn| {
+            conn.execute("DELETE FROM data_keys WHERE data_key_id=?1", [id])
+                .map(|_| ())
+                .map_err(backend)
         })
         .await
     }

@@ -5,8 +5,10 @@ use super::errors::{from_core, TcError};
 use super::params::Params;
 use super::Call;
 use crate::crypto::cmk::CmkCipher;
+use crate::crypto::secret::SecretBytes;
+use crate::kms::data_keys::{DataKeyFilter, Import, NewDataKey};
 use crate::kms::keys::{self, KeyFilter, NewKey};
-use crate::kms::model::{Cmk, KeyState, Origin, Tag, USAGE_ENCRYPT_DECRYPT};
+use crate::kms::model::{Cmk, DataKey, DataKeyState, KeyState, Origin, Tag, USAGE_ENCRYPT_DECRYPT};
 use crate::kms::{Error, Field};
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -56,6 +58,21 @@ pub(crate) async fn dispatch(call: &Call<'_>, p: Params) -> Answer {
         "DisableKeyRotation" => disable_key_rotation(call, p).await,
         "GetKeyRotationStatus" => get_key_rotation_status(call, p).await,
         "RotateKey" => rotate_key(call, p).await,
+        "ListDataKeys" => list_data_keys(call, p).await,
+        "ListDataKeyDetail" => list_data_key_detail(call, p).await,
+        "DescribeDataKey" => describe_data_key(call, p).await,
+        "DescribeDataKeys" => describe_data_keys(call, p).await,
+        "GetDataKeyPlaintext" => get_data_key_plaintext(call, p).await,
+        "GetDataKeyCiphertextBlob" => get_data_key_ciphertext_blob(call, p).await,
+        "EnableDataKey" => single_data_key(call, p, DkChange::Enable).await,
+        "DisableDataKey" => single_data_key(call, p, DkChange::Disable).await,
+        "CancelDataKeyDeletion" => single_data_key(call, p, DkChange::CancelDeletion).await,
+        "EnableDataKeys" => many_data_keys(call, p, true).await,
+        "DisableDataKeys" => many_data_keys(call, p, false).await,
+        "ScheduleDataKeyDeletion" => schedule_data_key_deletion(call, p).await,
+        "UpdateDataKeyName" => update_data_key_name(call, p).await,
+        "UpdateDataKeyDescription" => update_data_key_description(call, p).await,
+        "ImportDataKey" => import_data_key(call, p).await,
         other if ALL_ACTIONS.contains(&other) => Err(Fail::Tc(TcError::new(
             "UnsupportedOperation",
             format!("{other} is a KMS action that this server does not implement"),
@@ -163,33 +180,46 @@ fn role(p: &mut Params) -> Result<bool, TcError> {
     }
 }
 
-/// The Tencent `Alias` rule: 1–60 of letters, digits, `-` and `_`, starting with a
-/// letter or digit; the `kms-` prefix is reserved for keys that cloud products create.
-fn check_tencent_alias(alias: &str) -> Result<(), TcError> {
-    let bad = |why: &str| {
-        TcError::new(
-            "InvalidParameterValue.InvalidAlias",
-            format!("Alias {alias:?} {why}"),
-        )
-    };
-    if alias.is_empty() || alias.len() > 60 {
+/// The Tencent naming rule for aliases and data key names: 1–60 of letters, digits,
+/// `-` and `_`, starting with a letter or digit.
+fn check_tencent_name(value: &str, field: &str, code: &'static str) -> Result<(), TcError> {
+    let bad = |why: &str| TcError::new(code, format!("{field} {value:?} {why}"));
+    if value.is_empty() || value.len() > 60 {
         return Err(bad("must be 1 to 60 characters"));
     }
-    if !alias
+    if !value
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
         return Err(bad("may contain only letters, digits, '-' and '_'"));
     }
-    if !alias.as_bytes()[0].is_ascii_alphanumeric() {
+    if !value.as_bytes()[0].is_ascii_alphanumeric() {
         return Err(bad("must start with a letter or a digit"));
     }
+    Ok(())
+}
+
+/// Aliases follow the naming rule, and the `kms-` prefix is reserved for keys that
+/// cloud products create.
+fn check_tencent_alias(alias: &str) -> Result<(), TcError> {
+    check_tencent_name(alias, "Alias", "InvalidParameterValue.InvalidAlias")?;
     if alias.starts_with("kms-") {
-        return Err(bad(
-            "must not start with kms-, which is reserved for cloud products",
+        return Err(TcError::new(
+            "InvalidParameterValue.InvalidAlias",
+            format!(
+                "Alias {alias:?} must not start with kms-, which is reserved for cloud products"
+            ),
         ));
     }
     Ok(())
+}
+
+fn check_data_key_name(name: &str) -> Result<(), TcError> {
+    check_tencent_name(
+        name,
+        "DataKeyName",
+        "InvalidParameterValue.InvalidDataKeyName",
+    )
 }
 
 /// KeyMetadata as the SDK's model defines it.
@@ -519,6 +549,7 @@ async fn generate_random(_call: &Call<'_>, mut p: Params) -> Handled {
 async fn get_service_status(call: &Call<'_>, p: Params) -> Handled {
     p.finish()?;
     let count = call.api.kms.count_keys(&call.scope).await?;
+    let data_keys = call.api.kms.count_data_keys(&call.scope).await?;
     Ok(obj(json!({
         "ServiceEnabled": true,
         "InvalidType": 1,
@@ -532,10 +563,10 @@ async fn get_service_status(call: &Call<'_>, p: Params) -> Handled {
         "CmkUserCount": count,
         "CmkLimit": call.api.kms.limits().cmks_per_scope,
         "ExclusiveHSMList": [],
-        "IsAllowedDataKeyHosted": false,
-        "DataKeyLimit": 0,
-        "FreeDataKeyLimit": 0,
-        "DataKeyUsedCount": 0,
+        "IsAllowedDataKeyHosted": true,
+        "DataKeyLimit": call.api.kms.limits().data_keys_per_account,
+        "FreeDataKeyLimit": call.api.kms.limits().data_keys_per_account,
+        "DataKeyUsedCount": data_keys,
         "SyncTaskList": [],
         "IsAllowedSync": false,
     })))
@@ -689,24 +720,39 @@ async fn generate_data_key(call: &Call<'_>, mut p: Params) -> Handled {
             .into())
         }
     };
-    if hosted {
-        return Err(TcError::new(
-            "UnsupportedOperation",
-            "data keys hosted by KMS (IsHostedByKms=1) are not available on this server yet",
-        )
-        .into());
-    }
+    let name = p.opt_str("DataKeyName")?.filter(|n| !n.is_empty());
+    let description = p.opt_str("Description")?.unwrap_or_default();
+    let tags = read_tags(&mut p, "Tags")?;
     p.finish()?;
-    let (data_key, blob, key) = call
-        .api
-        .kms
-        .generate_data_key(&call.scope, &key_id, n, context.as_deref())
-        .await?;
+    let kms = &call.api.kms;
+    let (data_key, blob, key_id, data_key_id) = if hosted {
+        let name = name.ok_or_else(|| {
+            TcError::new(
+                "InvalidParameterValue.InvalidDataKeyName",
+                "DataKeyName is required when IsHostedByKms is 1",
+            )
+        })?;
+        check_data_key_name(&name)?;
+        let new = NewDataKey {
+            name,
+            description,
+            tags,
+        };
+        let (pt, blob, dk) = kms
+            .generate_hosted_data_key(&call.scope, &key_id, n, context.as_deref(), new)
+            .await?;
+        (pt, blob, dk.key_id, dk.data_key_id)
+    } else {
+        let (pt, blob, key) = kms
+            .generate_data_key(&call.scope, &key_id, n, context.as_deref())
+            .await?;
+        (pt, blob, key.key_id, String::new())
+    };
     Ok(obj(json!({
-        "KeyId": key.key_id,
+        "KeyId": key_id,
         "Plaintext": b64e(data_key.expose()),
         "CiphertextBlob": b64e(&blob),
-        "DataKeyId": "",
+        "DataKeyId": data_key_id,
         "TagCode": 0,
         "TagMsg": "",
     })))
@@ -751,6 +797,320 @@ async fn rotate_key(call: &Call<'_>, mut p: Params) -> Handled {
     call.api.kms.rotate_key(&call.scope, &key_id).await?;
     // Rotation here is synchronous: the task is complete when this answers.
     Ok(obj(json!({ "TaskId": uuid::Uuid::new_v4().to_string() })))
+}
+
+/// DataKeyMetadata as the SDK's model defines it. `KeyName` is the CMK's alias (empty
+/// if the CMK has been destroyed since).
+async fn data_key_metadata(call: &Call<'_>, dk: &DataKey) -> Value {
+    let key_name = match call.api.kms.get_key(&call.scope, &dk.key_id).await {
+        Ok(k) => k.alias,
+        Err(_) => String::new(),
+    };
+    json!({
+        "DataKeyId": dk.data_key_id,
+        "KeyId": dk.key_id,
+        "KeyName": key_name,
+        "DataKeyName": dk.name,
+        "NumberOfBytes": dk.length,
+        "CreateTime": dk.created_at,
+        "Description": dk.description,
+        "KeyState": dk.state.as_str(),
+        "CreatorUin": dk.scope.account,
+        "CreatorUinString": dk.scope.account.to_string(),
+        "Owner": "user",
+        "DeletionDate": dk.deletion_date,
+        "Origin": dk.origin.as_str(),
+        "HsmClusterId": "",
+        "ResourceId": format!("creatorUin/{}/{}", dk.scope.account, dk.data_key_id),
+        "IsSyncReplica": 0,
+        "SourceRegion": "",
+        "SyncStatus": 0,
+        "SyncMessages": "",
+        "SyncStartTime": 0,
+        "SyncEndTime": 0,
+        "SourceHsmClusterId": "",
+    })
+}
+
+async fn list_data_keys(call: &Call<'_>, mut p: Params) -> Handled {
+    let (offset, limit) = paging(&mut p)?;
+    let own = role(&mut p)?;
+    refuse_hsm_cluster(&mut p)?;
+    p.finish()?;
+    let page = if own {
+        call.api
+            .kms
+            .list_data_keys(&call.scope, &DataKeyFilter::default(), offset, limit)
+            .await?
+    } else {
+        keys::Page {
+            total: 0,
+            items: Vec::new(),
+        }
+    };
+    Ok(obj(json!({
+        "DataKeys": page.items.iter().map(|k| json!({"DataKeyId": k.data_key_id})).collect::<Vec<_>>(),
+        "TotalCount": page.total,
+    })))
+}
+
+async fn list_data_key_detail(call: &Call<'_>, mut p: Params) -> Handled {
+    let (offset, limit) = paging(&mut p)?;
+    let own = role(&mut p)?;
+    let newest_first = match p.opt_int("OrderType")?.unwrap_or(0) {
+        0 => true,
+        1 => false,
+        o => {
+            return Err(TcError::invalid_parameter(format!(
+                "OrderType must be 0 (newest first) or 1 (oldest first), got {o}"
+            ))
+            .into())
+        }
+    };
+    let state = match p.opt_int("KeyState")?.unwrap_or(0) {
+        0 => None,
+        1 => Some(DataKeyState::Enabled),
+        2 => Some(DataKeyState::Disabled),
+        3 => Some(DataKeyState::PendingDelete),
+        s => {
+            return Err(TcError::invalid_parameter(format!(
+                "KeyState must be 0 (all) or 1-3, got {s}"
+            ))
+            .into())
+        }
+    };
+    let search = p.opt_str("SearchKeyAlias")?.filter(|s| !s.is_empty());
+    let origin = match p.opt_str("Origin")?.as_deref() {
+        None | Some("") | Some("ALL") => None,
+        Some(o) => Some(Origin::parse(o).ok_or_else(|| {
+            TcError::invalid_parameter(format!(
+                "Origin must be TENCENT_KMS, EXTERNAL or ALL, got {o:?}"
+            ))
+        })?),
+    };
+    let key_id = p.opt_str("KeyId")?.filter(|k| !k.is_empty());
+    let length = match p.opt_int("DataKeyLen")? {
+        None | Some(0) => None,
+        Some(n) if (1..=1024).contains(&n) => Some(n as u32),
+        Some(n) => {
+            return Err(TcError::invalid_parameter(format!(
+                "DataKeyLen must be between 1 and 1024, got {n}"
+            ))
+            .into())
+        }
+    };
+    let mut tags = Vec::new();
+    for mut f in p.opt_obj_list("TagFilters")?.unwrap_or_default() {
+        let key = f.req_str("TagKey")?;
+        let values = f.opt_str_list("TagValue")?.unwrap_or_default();
+        f.finish()?;
+        tags.push((key, values));
+    }
+    refuse_hsm_cluster(&mut p)?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    let filter = DataKeyFilter {
+        state,
+        search,
+        origin,
+        key_id,
+        length,
+        tags,
+        newest_first,
+    };
+    let page = if own {
+        call.api
+            .kms
+            .list_data_keys(&call.scope, &filter, offset, limit)
+            .await?
+    } else {
+        keys::Page {
+            total: 0,
+            items: Vec::new(),
+        }
+    };
+    let mut metadatas = Vec::with_capacity(page.items.len());
+    for dk in &page.items {
+        metadatas.push(data_key_metadata(call, dk).await);
+    }
+    Ok(obj(
+        json!({ "DataKeyMetadatas": metadatas, "TotalCount": page.total }),
+    ))
+}
+
+async fn describe_data_key(call: &Call<'_>, mut p: Params) -> Handled {
+    let id = p.req_str("DataKeyId")?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    let dk = call.api.kms.get_data_key(&call.scope, &id).await?;
+    Ok(obj(
+        json!({ "DataKeyMetadata": data_key_metadata(call, &dk).await }),
+    ))
+}
+
+async fn describe_data_keys(call: &Call<'_>, mut p: Params) -> Handled {
+    let ids = p.req_str_list("DataKeyIds")?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    let dks = call.api.kms.describe_data_keys(&call.scope, &ids).await?;
+    let mut metadatas = Vec::with_capacity(dks.len());
+    for dk in &dks {
+        metadatas.push(data_key_metadata(call, dk).await);
+    }
+    Ok(obj(json!({ "DataKeyMetadatas": metadatas })))
+}
+
+async fn get_data_key_plaintext(call: &Call<'_>, mut p: Params) -> Handled {
+    let id = p.req_str("DataKeyId")?;
+    refuse_public_key_delivery(&mut p)?;
+    p.finish()?;
+    let (plaintext, _) = call.api.kms.data_key_plaintext(&call.scope, &id).await?;
+    Ok(obj(json!({ "Plaintext": b64e(plaintext.expose()) })))
+}
+
+async fn get_data_key_ciphertext_blob(call: &Call<'_>, mut p: Params) -> Handled {
+    let id = p.req_str("DataKeyId")?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    let dk = call.api.kms.data_key_ciphertext(&call.scope, &id).await?;
+    Ok(obj(json!({ "CiphertextBlob": b64e(&dk.blob) })))
+}
+
+enum DkChange {
+    Enable,
+    Disable,
+    CancelDeletion,
+}
+
+async fn single_data_key(call: &Call<'_>, mut p: Params, change: DkChange) -> Handled {
+    let id = p.req_str("DataKeyId")?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    let kms = &call.api.kms;
+    match change {
+        DkChange::Enable => kms.set_data_key_enabled(&call.scope, &id, true).await?,
+        DkChange::Disable => kms.set_data_key_enabled(&call.scope, &id, false).await?,
+        DkChange::CancelDeletion => {
+            let dk = kms.cancel_data_key_deletion(&call.scope, &id).await?;
+            return Ok(obj(json!({ "DataKeyId": dk.data_key_id })));
+        }
+    };
+    Ok(Map::new())
+}
+
+async fn many_data_keys(call: &Call<'_>, mut p: Params, enable: bool) -> Handled {
+    let ids = p.req_str_list("DataKeyIds")?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    call.api
+        .kms
+        .set_data_keys_enabled(&call.scope, &ids, enable)
+        .await?;
+    Ok(Map::new())
+}
+
+async fn schedule_data_key_deletion(call: &Call<'_>, mut p: Params) -> Handled {
+    let id = p.req_str("DataKeyId")?;
+    let days = p
+        .opt_int("PendingWindowInDays")?
+        .ok_or_else(|| TcError::missing("PendingWindowInDays"))?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    if !(7..=30).contains(&days) {
+        return Err(TcError::new(
+            "InvalidParameter.InvalidPendingWindowInDays",
+            format!("PendingWindowInDays must be between 7 and 30, got {days}"),
+        )
+        .into());
+    }
+    let dk = call
+        .api
+        .kms
+        .schedule_data_key_deletion(&call.scope, &id, days as u32)
+        .await?;
+    Ok(obj(
+        json!({ "DataKeyId": dk.data_key_id, "DeletionDate": dk.deletion_date }),
+    ))
+}
+
+async fn update_data_key_name(call: &Call<'_>, mut p: Params) -> Handled {
+    let id = p.req_str("DataKeyId")?;
+    let name = p.req_str("DataKeyName")?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    check_data_key_name(&name)?;
+    call.api
+        .kms
+        .update_data_key_name(&call.scope, &id, &name)
+        .await?;
+    Ok(Map::new())
+}
+
+async fn update_data_key_description(call: &Call<'_>, mut p: Params) -> Handled {
+    let id = p.req_str("DataKeyId")?;
+    let description = p.req_str("Description")?;
+    refuse_member_account(&mut p)?;
+    p.finish()?;
+    call.api
+        .kms
+        .update_data_key_description(&call.scope, &id, &description)
+        .await?;
+    Ok(Map::new())
+}
+
+async fn import_data_key(call: &Call<'_>, mut p: Params) -> Handled {
+    let name = p.req_str("DataKeyName")?;
+    let material = p.req_str("ImportKeyMaterial")?;
+    let import_type = p
+        .opt_int("ImportType")?
+        .ok_or_else(|| TcError::missing("ImportType"))?;
+    let description = p.opt_str("Description")?.unwrap_or_default();
+    let key_id = p.opt_str("KeyId")?.filter(|k| !k.is_empty());
+    let tags = read_tags(&mut p, "Tags")?;
+    refuse_hsm_cluster(&mut p)?;
+    p.finish()?;
+    check_data_key_name(&name)?;
+    let bytes = b64(&material).ok_or_else(|| {
+        TcError::new(
+            "InvalidParameterValue.InvalidImportKeyMaterial",
+            "ImportKeyMaterial is not valid base64 (standard alphabet, with padding)",
+        )
+    })?;
+    let import = match import_type {
+        1 => Import::Ciphertext { blob: bytes, key_id },
+        2 => Import::Plaintext {
+            material: SecretBytes::new(bytes),
+            key_id: key_id.ok_or_else(|| {
+                TcError::new("MissingParameter", "KeyId is required to import a plaintext data key (ImportType 2)")
+            })?,
+        },
+        t => {
+            return Err(TcError::new(
+                "InvalidParameterValue.InvalidType",
+                format!("ImportType must be 1 (a CiphertextBlob from GenerateDataKey) or 2 (plaintext), got {t}"),
+            )
+            .into())
+        }
+    };
+    let dk = call
+        .api
+        .kms
+        .import_data_key(
+            &call.scope,
+            import,
+            NewDataKey {
+                name,
+                description,
+                tags,
+            },
+        )
+        .await?;
+    Ok(obj(json!({
+        "KeyId": dk.key_id,
+        "DataKeyId": dk.data_key_id,
+        "TagCode": 0,
+        "TagMsg": "",
+    })))
 }
 
 #[cfg(test)]

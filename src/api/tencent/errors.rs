@@ -3,8 +3,9 @@
 
 use super::codes::DOCUMENTED;
 use crate::auth::AuthError;
+use crate::kms::data_keys::DataKeyOp;
 use crate::kms::error::{Error, Field, Limit, Resource};
-use crate::kms::model::KeyState;
+use crate::kms::model::{DataKeyState, KeyState};
 use crate::kms::states::Op;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +107,10 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> TcError {
                 | Field::Limit
                 | Field::EncryptionContext => "InvalidParameter",
                 Field::Plaintext => "InvalidParameterValue.InvalidPlaintext",
+                Field::DataKeyId => "InvalidParameterValue.InvalidDataKeyId",
+                Field::DataKeyName => "InvalidParameterValue.InvalidDataKeyName",
+                Field::ImportKeyMaterial => "InvalidParameterValue.InvalidImportKeyMaterial",
+                Field::DataKeyIds => "InvalidParameterValue",
                 Field::Description
                 | Field::KeySpec
                 | Field::Tags
@@ -123,6 +128,14 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> TcError {
                 Field::KeyIds | Field::KeyId => (
                     "InvalidParameterValue.DuplicatedKeyId",
                     format!("the key id {value} appears more than once"),
+                ),
+                Field::DataKeyIds | Field::DataKeyId => (
+                    "InvalidParameterValue.DuplicatedDataKeyId",
+                    format!("the data key id {value} appears more than once"),
+                ),
+                Field::DataKeyName => (
+                    "InvalidParameterValue.DataKeyNameAlreadyExists",
+                    format!("the data key name {value} is already used in this region"),
                 ),
                 Field::Tags => (
                     "InvalidParameterValue.TagKeysDuplicated",
@@ -142,6 +155,45 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> TcError {
             "ResourceUnavailable.CmkNotFound",
             format!("the key {id} does not exist in this account and region"),
         ),
+        Error::NotFound {
+            what: Resource::DataKey,
+            id,
+        } => TcError::new(
+            "ResourceUnavailable.DataKeyNotFound",
+            format!("the data key {id} does not exist in this account and region"),
+        ),
+        Error::DataKeyWrongState {
+            data_key_id,
+            state,
+            op,
+        } => {
+            let (code, hint) = match (op, state) {
+                (DataKeyOp::Plaintext, DataKeyState::Disabled) => (
+                    "ResourceUnavailable.DataKeyDisabled",
+                    "; EnableDataKey makes it usable again",
+                ),
+                (DataKeyOp::Plaintext, DataKeyState::PendingDelete) => (
+                    "ResourceUnavailable.DataKeyPendingDelete",
+                    "; CancelDataKeyDeletion takes it out of deletion",
+                ),
+                (DataKeyOp::CancelDeletion, _) => (
+                    "ResourceUnavailable.DataKeyNotPendingDelete",
+                    "; only a data key pending deletion can have its deletion cancelled",
+                ),
+                (DataKeyOp::ScheduleDeletion, DataKeyState::Enabled) => (
+                    "ResourceUnavailable.DataKeyStateNotSupport",
+                    "; disable it first (DisableDataKey)",
+                ),
+                _ => ("ResourceUnavailable.DataKeyStateNotSupport", ""),
+            };
+            TcError::new(
+                code,
+                format!(
+                    "the data key {data_key_id} is {} and does not allow {action}{hint}",
+                    state.as_str()
+                ),
+            )
+        }
         Error::WrongState { key_id, state, op } => {
             let code = state_code(action, state, op);
             let hint = match (op, state) {
@@ -185,6 +237,13 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> TcError {
         } => TcError::new(
             "LimitExceeded.CmkLimitExceeded",
             format!("this account already has {limit} keys in this region, the configured limit"),
+        ),
+        Error::LimitExceeded {
+            what: Limit::DataKeysPerAccount,
+            limit,
+        } => TcError::new(
+            "LimitExceeded.DataKeyLimitExceeded",
+            format!("this account already has {limit} hosted data keys, the configured limit"),
         ),
         Error::Unsupported(msg) => TcError::new("UnsupportedOperation", msg),
         Error::Internal(detail) => {
@@ -275,6 +334,27 @@ mod tests {
             },
             Error::Unsupported("no".into()),
             Error::InvalidCiphertext,
+            Error::NotFound {
+                what: Resource::DataKey,
+                id: "d".into(),
+            },
+            Error::DataKeyWrongState {
+                data_key_id: "d".into(),
+                state: DataKeyState::Disabled,
+                op: DataKeyOp::Plaintext,
+            },
+            Error::LimitExceeded {
+                what: Limit::DataKeysPerAccount,
+                limit: 1,
+            },
+            Error::Duplicate {
+                field: Field::DataKeyName,
+                value: "n".into(),
+            },
+            Error::Duplicate {
+                field: Field::DataKeyIds,
+                value: "n".into(),
+            },
             Error::NotForExternal {
                 key_id: "k".into(),
                 op: Op::Rotate,
