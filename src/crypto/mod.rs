@@ -6,8 +6,11 @@
 pub mod blob;
 pub mod cmk;
 pub mod context;
+pub mod deliver;
+pub mod keyfile;
 pub mod random;
 pub mod secret;
+pub mod sm2;
 
 /// The one failure every decryption in this crate reports. It deliberately carries no
 /// reason: telling a caller *why* an authenticated decryption failed (tag, length,
