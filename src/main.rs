@@ -32,6 +32,38 @@ enum Command {
     /// Create, list or delete API credentials (SecretId/SecretKey pairs).
     #[command(subcommand)]
     Credentials(CredentialsCommand),
+    /// Decrypt a data key delivered to your public key (EncryptionPublicKey): the
+    /// recipient's side, needing only your private key, not a server.
+    Unwrap(UnwrapArgs),
+}
+
+#[derive(Args)]
+#[command(after_help = "Example:\n  \
+    smkms unwrap --private-key sm2.pem --algorithm SM2_C1C3C2_ASN1 \"$PLAINTEXT\"\n  \
+    echo \"$PLAINTEXT\" | smkms unwrap --private-key rsa.pem --algorithm RSAES_OAEP_SHA_256 -")]
+struct UnwrapArgs {
+    /// PEM private key: PKCS#8 (PRIVATE KEY), SEC1 (EC PRIVATE KEY, SM2 PRIVATE KEY) or
+    /// PKCS#1 (RSA PRIVATE KEY).
+    #[arg(long, value_name = "FILE")]
+    private_key: PathBuf,
+    /// The EncryptionAlgorithm the data key was delivered with.
+    #[arg(long, value_name = "ALG", value_parser = [
+        "SM2", "SM2_C1C3C2_ASN1", "RSAES_PKCS1_V1_5", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256",
+    ])]
+    algorithm: String,
+    /// How to print the data key.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Hex)]
+    output: OutputFormat,
+    /// The delivered ciphertext in base64 (the response's Plaintext); `-` or nothing
+    /// reads it from standard input.
+    #[arg(value_name = "BASE64|-")]
+    ciphertext: Option<String>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OutputFormat {
+    Hex,
+    Base64,
 }
 
 #[derive(Args)]
@@ -99,6 +131,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve { common, listen } => serve(common, listen).await,
             Command::Credentials(c) => credentials(c).await,
+            Command::Unwrap(args) => unwrap(args),
         }
     });
     match result {
@@ -235,4 +268,35 @@ async fn credentials(cmd: CredentialsCommand) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+fn unwrap(args: UnwrapArgs) -> Result<(), String> {
+    use base64::Engine as _;
+    use smkms::crypto::deliver;
+    let alg = deliver::Algorithm::parse(Some(&args.algorithm)).map_err(|e| e.to_string())?;
+    let pem = std::fs::read_to_string(&args.private_key)
+        .map_err(|e| format!("cannot read {}: {e}", args.private_key.display()))?;
+    let text = match args.ciphertext.as_deref() {
+        None | Some("-") => {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                .map_err(|e| format!("cannot read the ciphertext from standard input: {e}"))?;
+            s
+        }
+        Some(b64) => b64.to_string(),
+    };
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    if compact.is_empty() {
+        return Err("no ciphertext: pass it in base64 as an argument or on standard input".into());
+    }
+    let ciphertext = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|_| "the ciphertext is not valid base64 (standard alphabet, with padding)")?;
+    let key = deliver::unwrap(&pem, alg, &ciphertext).map_err(|e| e.to_string())?;
+    let shown = zeroize::Zeroizing::new(match args.output {
+        OutputFormat::Hex => hex::encode(key.expose()),
+        OutputFormat::Base64 => base64::engine::general_purpose::STANDARD.encode(key.expose()),
+    });
+    println!("{}", shown.as_str());
+    Ok(())
 }
