@@ -157,3 +157,61 @@ def random_uuid():
 
 def now():
     return int(time.time())
+
+
+# ---------------------------------------------------------------- envelope encryption helpers
+# (used by test_tencent_envelope.py, test_tencent_data_keys.py, test_tencent_rotation.py)
+
+import base64 as _base64  # noqa: E402
+
+# CiphertextBlob v1 (DESIGN.md section 2): version u8, cipher u8, CMK UUID 16 bytes,
+# material version u32 BE, nonce 12 bytes, then ciphertext and a 16-byte tag.
+BLOB_HEADER_LEN = 34
+BLOB_TAG_LEN = 16
+CIPHER_SM4 = 1
+CIPHER_AES = 2
+
+
+def b64(raw):
+    return _base64.b64encode(raw).decode("ascii")
+
+
+def unb64(text):
+    return _base64.b64decode(text, validate=True)
+
+
+@dataclass
+class Blob:
+    version: int
+    cipher: int
+    key_id: str
+    key_version: int
+    nonce: bytes
+    body: bytes
+
+
+def parse_blob(text):
+    """The fields of a base64 CiphertextBlob v1."""
+    raw = unb64(text)
+    assert len(raw) >= BLOB_HEADER_LEN + BLOB_TAG_LEN + 1, len(raw)
+    return Blob(
+        version=raw[0],
+        cipher=raw[1],
+        key_id=str(uuid.UUID(bytes=raw[2:18])),
+        key_version=int.from_bytes(raw[18:22], "big"),
+        nonce=raw[22:34],
+        body=raw[34:],
+    )
+
+
+def new_cmk(client, spec=None, **fields):
+    """A new Enabled CMK; `spec` ("SM4" or "AES_256") is the smkms CreateKey extension
+    field KeySpec, which the SDK's model lacks, so it goes through call_json."""
+    if spec is None:
+        return new_key_id(client, **fields)
+    params = {"Alias": new_alias(), "KeySpec": spec, **fields}
+    return client.call_json("CreateKey", params)["Response"]["KeyId"]
+
+
+def new_data_key_name(prefix="dk"):
+    return f"{prefix}{uuid.uuid4().hex[:20]}"
