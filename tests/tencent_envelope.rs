@@ -143,7 +143,10 @@ fn encrypt_decrypt_re_encrypt_and_errors() {
         "InvalidParameterValue.InvalidHsmClusterId"
     );
     let (code, msg) = c.err("GenerateDataKey", json!({"KeyId": a, "NumberOfBytes": 16, "EncryptionPublicKey": "-----BEGIN PUBLIC KEY-----"}));
-    assert_eq!(code, "UnsupportedOperation");
+    assert_eq!(
+        code, "InvalidParameterValue",
+        "a key that cannot be delivered to is refused"
+    );
     assert!(msg.contains("EncryptionPublicKey"), "{msg}");
 
     // Key states.

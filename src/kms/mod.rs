@@ -3,6 +3,7 @@
 
 pub mod crypt;
 pub mod data_keys;
+pub mod delivery;
 pub mod error;
 pub mod keys;
 pub mod material;
@@ -83,6 +84,7 @@ pub struct Kms {
     pub(crate) limits: Limits,
     pub(crate) default_cipher: CmkCipher,
     pub(crate) materials: material::MaterialCache,
+    pub(crate) recipient_keys: crate::crypto::deliver::KeyCache,
 }
 
 impl Kms {
@@ -98,6 +100,7 @@ impl Kms {
             sealer,
             clock,
             materials: material::MaterialCache::new(limits.material_cache),
+            recipient_keys: crate::crypto::deliver::KeyCache::default(),
             limits,
             default_cipher,
         }

@@ -487,9 +487,10 @@ def test_get_data_key_plaintext_under_an_archived_cmk(ca):
     assert call(ca, "GetDataKeyPlaintext", DataKeyId=r.DataKeyId).Plaintext == r.Plaintext
 
 
-def test_get_data_key_plaintext_public_key_delivery_is_refused(ca):
+def test_get_data_key_plaintext_garbage_public_key_is_refused(ca):
+    """A key that cannot be delivered to is refused, never answered in the clear."""
     dk = hosted_id(ca, new_key_id(ca))
-    e = expect_error("UnsupportedOperation", ca, "GetDataKeyPlaintext", DataKeyId=dk,
+    e = expect_error("InvalidParameterValue", ca, "GetDataKeyPlaintext", DataKeyId=dk,
                      EncryptionPublicKey="-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
                      EncryptionAlgorithm="SM2")
     assert "EncryptionPublicKey" in e.message

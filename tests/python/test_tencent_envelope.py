@@ -160,19 +160,19 @@ def test_generate_data_key_hsm_cluster(ca):
     pytest.param({"EncryptionPublicKey": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
                   "EncryptionAlgorithm": "SM2_C1C3C2_ASN1"}, id="public-key-and-algorithm"),
 ])
-def test_generate_data_key_public_key_delivery_is_refused(ca, fields):
-    """Until data-key delivery lands, a request for it is refused (never answered with
-    the key in the clear)."""
+def test_generate_data_key_garbage_public_key_is_refused(ca, fields):
+    """A key that cannot be delivered to is refused (never answered with the key in
+    the clear)."""
     key_id = new_key_id(ca)
-    e = expect_error("UnsupportedOperation", ca, "GenerateDataKey",
+    e = expect_error("InvalidParameterValue", ca, "GenerateDataKey",
                      KeyId=key_id, NumberOfBytes=16, **fields)
     assert "EncryptionPublicKey" in e.message
 
 
-def test_decrypt_public_key_delivery_is_refused(ca):
+def test_decrypt_garbage_public_key_is_refused(ca):
     key_id = new_key_id(ca)
     blob = encrypt(ca, key_id, b"x").CiphertextBlob
-    e = expect_error("UnsupportedOperation", ca, "Decrypt", CiphertextBlob=blob,
+    e = expect_error("InvalidParameterValue", ca, "Decrypt", CiphertextBlob=blob,
                      EncryptionPublicKey="-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
                      EncryptionAlgorithm="SM2")
     assert "EncryptionPublicKey" in e.message

@@ -7,6 +7,7 @@ use super::Call;
 use crate::crypto::cmk::CmkCipher;
 use crate::crypto::secret::SecretBytes;
 use crate::kms::data_keys::{DataKeyFilter, Import, NewDataKey};
+use crate::kms::delivery::Delivery;
 use crate::kms::keys::{self, KeyFilter, NewKey};
 use crate::kms::model::{Cmk, DataKey, DataKeyState, KeyState, Origin, Tag, USAGE_ENCRYPT_DECRYPT};
 use crate::kms::{Error, Field};
@@ -603,19 +604,21 @@ fn ciphertext_blob(p: &mut Params, name: &str) -> Result<Vec<u8>, TcError> {
     })
 }
 
-/// Data-key delivery to a caller's public key is not built yet; until it is, a request
-/// asking for it is refused rather than answered with the key in the clear.
-fn refuse_public_key_delivery(p: &mut Params) -> Result<(), TcError> {
+/// `EncryptionPublicKey` and `EncryptionAlgorithm`, validated: the key parsed (and
+/// cached), the algorithm known and fitting the key. An algorithm without a key is
+/// refused rather than ignored: ignoring it would answer in the clear a caller who
+/// meant to receive an encrypted key.
+fn read_delivery(call: &Call<'_>, p: &mut Params) -> Result<Option<Delivery>, Fail> {
     let key = p.opt_str("EncryptionPublicKey")?.filter(|k| !k.is_empty());
     let alg = p.opt_str("EncryptionAlgorithm")?.filter(|a| !a.is_empty());
-    if key.is_some() || alg.is_some() {
-        return Err(TcError::new(
-            "UnsupportedOperation",
-            "EncryptionPublicKey delivery is not available on this server yet; omit \
-             EncryptionPublicKey and EncryptionAlgorithm to receive the plaintext key",
-        ));
+    match (key, alg) {
+        (None, None) => Ok(None),
+        (None, Some(a)) => Err(TcError::invalid_parameter_value(format!(
+            "EncryptionAlgorithm {a} was given without EncryptionPublicKey; send the PEM public key to deliver to, or omit both"
+        ))
+        .into()),
+        (Some(k), a) => Ok(Some(call.api.kms.prepare_delivery(&k, a.as_deref())?)),
     }
-    Ok(())
 }
 
 async fn encrypt(call: &Call<'_>, mut p: Params) -> Handled {
@@ -642,15 +645,13 @@ async fn encrypt(call: &Call<'_>, mut p: Params) -> Handled {
 async fn decrypt(call: &Call<'_>, mut p: Params) -> Handled {
     let blob = ciphertext_blob(&mut p, "CiphertextBlob")?;
     let context = p.opt_str("EncryptionContext")?;
-    refuse_public_key_delivery(&mut p)?;
+    let delivery = read_delivery(call, &mut p)?;
     p.finish()?;
-    let (plaintext, key) = call
-        .api
-        .kms
-        .decrypt(&call.scope, &blob, context.as_deref())
-        .await?;
+    let kms = &call.api.kms;
+    let (plaintext, key) = kms.decrypt(&call.scope, &blob, context.as_deref()).await?;
+    let out = kms.reveal(delivery.as_ref(), plaintext)?;
     Ok(obj(
-        json!({ "KeyId": key.key_id, "Plaintext": b64e(plaintext.expose()) }),
+        json!({ "KeyId": key.key_id, "Plaintext": b64e(out.wire_bytes()) }),
     ))
 }
 
@@ -708,7 +709,7 @@ async fn generate_data_key(call: &Call<'_>, mut p: Params) -> Handled {
     let key_id = p.req_str("KeyId")?;
     let n = data_key_len(&mut p)?;
     let context = p.opt_str("EncryptionContext")?;
-    refuse_public_key_delivery(&mut p)?;
+    let delivery = read_delivery(call, &mut p)?;
     refuse_hsm_cluster(&mut p)?;
     let hosted = match p.opt_int("IsHostedByKms")?.unwrap_or(0) {
         0 => false,
@@ -725,6 +726,10 @@ async fn generate_data_key(call: &Call<'_>, mut p: Params) -> Handled {
     let tags = read_tags(&mut p, "Tags")?;
     p.finish()?;
     let kms = &call.api.kms;
+    // Refuse an undeliverable key before generating (or storing) anything.
+    if let Some(d) = &delivery {
+        kms.check_delivery(d, n)?;
+    }
     let (data_key, blob, key_id, data_key_id) = if hosted {
         let name = name.ok_or_else(|| {
             TcError::new(
@@ -748,9 +753,10 @@ async fn generate_data_key(call: &Call<'_>, mut p: Params) -> Handled {
             .await?;
         (pt, blob, key.key_id, String::new())
     };
+    let out = kms.reveal(delivery.as_ref(), data_key)?;
     Ok(obj(json!({
         "KeyId": key_id,
-        "Plaintext": b64e(data_key.expose()),
+        "Plaintext": b64e(out.wire_bytes()),
         "CiphertextBlob": b64e(&blob),
         "DataKeyId": data_key_id,
         "TagCode": 0,
@@ -962,10 +968,12 @@ async fn describe_data_keys(call: &Call<'_>, mut p: Params) -> Handled {
 
 async fn get_data_key_plaintext(call: &Call<'_>, mut p: Params) -> Handled {
     let id = p.req_str("DataKeyId")?;
-    refuse_public_key_delivery(&mut p)?;
+    let delivery = read_delivery(call, &mut p)?;
     p.finish()?;
-    let (plaintext, _) = call.api.kms.data_key_plaintext(&call.scope, &id).await?;
-    Ok(obj(json!({ "Plaintext": b64e(plaintext.expose()) })))
+    let kms = &call.api.kms;
+    let (plaintext, _) = kms.data_key_plaintext(&call.scope, &id).await?;
+    let out = kms.reveal(delivery.as_ref(), plaintext)?;
+    Ok(obj(json!({ "Plaintext": b64e(out.wire_bytes()) })))
 }
 
 async fn get_data_key_ciphertext_blob(call: &Call<'_>, mut p: Params) -> Handled {
