@@ -42,10 +42,39 @@ pub fn create_credential(data: &Path, uin: Option<u64>) -> Cred {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON credential");
+    remember_secret(v["SecretKey"].as_str().unwrap());
     Cred {
         secret_id: v["SecretId"].as_str().unwrap().into(),
         secret_key: v["SecretKey"].as_str().unwrap().into(),
         uin: v["Uin"].as_str().unwrap().parse().unwrap(),
+    }
+}
+
+/// Secrets a test has seen (SecretKeys, plaintexts and data keys the server returned).
+/// Every server's log, written at the most verbose level, is scanned for each of them
+/// when the server is dropped: no secret may ever reach a log.
+static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Registers a secret (as text) to be looked for in server logs. Short values would
+/// match by chance, so only values of 12 characters or more are kept.
+pub fn remember_secret(s: &str) {
+    if s.len() >= 12 {
+        SECRETS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(s.to_string());
+    }
+}
+
+/// Registers a base64 value and its hex form.
+fn remember_b64_secret(s: &str) {
+    use base64::Engine;
+    if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(s) {
+        if bytes.len() >= 8 {
+            remember_secret(s);
+            remember_secret(&hex::encode(&bytes));
+            remember_secret(&hex::encode_upper(&bytes));
+        }
     }
 }
 
@@ -55,6 +84,9 @@ pub struct Server {
     pub data: PathBuf,
     /// Everything the server printed on stdout before the listening line.
     pub banner: String,
+    /// The server's stderr (its log, at `trace` level unless SMKMS_TEST_LOG says otherwise).
+    pub log: PathBuf,
+    _log_dir: tempfile::TempDir,
 }
 
 impl Server {
@@ -65,16 +97,18 @@ impl Server {
     // The child is owned by the returned Server, whose Drop kills and waits for it.
     #[allow(clippy::zombie_processes)]
     pub fn start_with(data: &Path, extra: &[&str]) -> Server {
+        let log_dir = tempfile::tempdir().unwrap();
+        let log = log_dir.path().join("server.log");
         let mut child = Command::new(bin())
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
             .args(extra)
             .env(
                 "SMKMS_LOG",
-                std::env::var("SMKMS_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+                std::env::var("SMKMS_TEST_LOG").unwrap_or_else(|_| "trace".into()),
             )
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("start smkms serve");
         let mut reader = BufReader::new(child.stdout.take().unwrap());
@@ -84,7 +118,8 @@ impl Server {
             let n = reader.read_line(&mut line).unwrap();
             if n == 0 {
                 let status = child.wait();
-                panic!("server exited ({status:?}) before listening; printed: {banner}");
+                let log = std::fs::read_to_string(&log).unwrap_or_default();
+                panic!("server exited ({status:?}) before listening; printed: {banner}\n{log}");
             }
             if let Some(rest) = line.trim().strip_prefix("smkms listening on http://") {
                 let addr = rest.parse().unwrap();
@@ -93,11 +128,19 @@ impl Server {
                     let mut sink = Vec::new();
                     let _ = reader.read_to_end(&mut sink);
                 });
+                for secret in banner
+                    .lines()
+                    .filter_map(|l| l.trim().strip_prefix("SecretKey:"))
+                {
+                    remember_secret(secret.trim());
+                }
                 return Server {
                     child,
                     addr,
                     data: data.to_path_buf(),
                     banner,
+                    log,
+                    _log_dir: log_dir,
                 };
             }
             banner.push_str(&line);
@@ -130,11 +173,34 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Fails if any secret the tests have seen appears in this server's log.
+    pub fn assert_log_has_no_secrets(&self) {
+        let secrets = SECRETS.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(found) = self.find_in_log(&secrets) {
+            panic!(
+                "a secret ({}…) appears in the server log {}",
+                &found[..6],
+                self.log.display()
+            );
+        }
+    }
+
+    /// The first of `needles` that occurs in this server's log.
+    pub fn find_in_log(&self, needles: &[String]) -> Option<String> {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        needles.iter().find(|n| log.contains(n.as_str())).cloned()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         if self.child.try_wait().ok().flatten().is_none() {
             unsafe_kill(self.child.id() as i32, 9);
             let _ = self.child.wait();
+        }
+        if !std::thread::panicking() {
+            self.assert_log_has_no_secrets();
         }
     }
 }
@@ -366,9 +432,16 @@ impl Client {
 
     /// Signs and sends; returns the `Response` object, whether success or error.
     pub fn call(&self, action: &str, params: Value) -> Value {
+        if let Some(p) = params.get("Plaintext").and_then(Value::as_str) {
+            remember_b64_secret(p);
+        }
         let r = self.send_session(&self.prepare(action, &params));
         assert_eq!(r.status, 200);
-        r.json()["Response"].clone()
+        let resp = r.json()["Response"].clone();
+        if let Some(p) = resp.get("Plaintext").and_then(Value::as_str) {
+            remember_b64_secret(p);
+        }
+        resp
     }
 
     /// Like `call`, but panics on an error response.
