@@ -82,8 +82,23 @@ impl Params {
     }
 
     pub fn req_str(&mut self, name: &str) -> Result<String, TcError> {
-        self.opt_str(name)?
-            .ok_or_else(|| TcError::missing(&self.path(name)))
+        self.opt_str(name)?.ok_or_else(|| self.missing(name))
+    }
+
+    /// `MissingParameter`, unless the request has the field under a different case
+    /// (`Keyid`): then the useful answer is that *that* parameter is unknown.
+    fn missing(&self, name: &str) -> TcError {
+        match self.map.keys().find(|k| k.eq_ignore_ascii_case(name)) {
+            Some(k) => TcError::new(
+                "UnknownParameter",
+                format!(
+                    "the parameter {}{k} is not a parameter of this action; did you mean {}?",
+                    self.prefix,
+                    self.path(name)
+                ),
+            ),
+            None => TcError::missing(&self.path(name)),
+        }
     }
 
     pub fn opt_int(&mut self, name: &str) -> Result<Option<i64>, TcError> {
@@ -150,8 +165,7 @@ impl Params {
     }
 
     pub fn req_str_list(&mut self, name: &str) -> Result<Vec<String>, TcError> {
-        self.opt_str_list(name)?
-            .ok_or_else(|| TcError::missing(&self.path(name)))
+        self.opt_str_list(name)?.ok_or_else(|| self.missing(name))
     }
 
     /// A list of objects, each read with its own [`Params`] (and its own `finish`).
@@ -264,6 +278,14 @@ mod tests {
         assert!(p.req_str("KeyId").unwrap_err().message.contains("KeyId"));
         assert!(p.opt_int("Big").is_err());
         assert_eq!(p.req_str("Missing").unwrap_err().code, "MissingParameter");
+        let mut misspelt = Params::from_json_body(br#"{"Keyid":"k"}"#).unwrap();
+        let e = misspelt.req_str("KeyId").unwrap_err();
+        assert_eq!(e.code, "UnknownParameter");
+        assert!(
+            e.message.contains("Keyid") && e.message.contains("did you mean KeyId"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
