@@ -79,6 +79,7 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
             ))
         }
     }
+    verify_sealed_records(store.as_ref(), &sealer).await?;
     let cipher = CmkCipher::from_name(&config.default_cipher)
         .ok_or_else(|| format!("unknown default_cipher {:?}", config.default_cipher))?;
     let kms = Arc::new(Kms::new(
@@ -98,6 +99,34 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
         kms,
         created,
     })
+}
+
+/// Opens every sealed record once: CMK material and credential secrets. A record that
+/// was altered, or copied onto another row (its identity is the AAD), does not open,
+/// and the server refuses to start rather than serve wrong material or fail later on
+/// the requests that touch it. Unsealed values are dropped (and zeroized) at once.
+async fn verify_sealed_records(store: &dyn Store, sealer: &Sealer) -> Result<(), String> {
+    let bad = |what: String| {
+        format!(
+            "{what} does not open under the root key: the database was altered or the \
+             record was copied from another row. smkms will not start on it; restore the \
+             database from a backup."
+        )
+    };
+    for (key_id, version, sealed) in store.all_materials().await.map_err(|e| e.to_string())? {
+        sealer
+            .open(&seal::cmk_identity(&key_id, version), &sealed)
+            .map_err(|_| bad(format!("the material of key {key_id} version {version}")))?;
+    }
+    for cred in store.list_credentials().await.map_err(|e| e.to_string())? {
+        sealer
+            .open(
+                &seal::credential_identity(&cred.secret_id, cred.account),
+                &cred.sealed_secret,
+            )
+            .map_err(|_| bad(format!("the secret of credential {}", cred.secret_id)))?;
+    }
+    Ok(())
 }
 
 pub fn api_for(opened: &Opened, config: &Config) -> Api {

@@ -277,6 +277,9 @@ async fn material_versions(store: &dyn Store) {
         b"v2"
     );
     assert!(store.get_material(&a.key_id, 3).await.unwrap().is_none());
+    let all = store.all_materials().await.unwrap();
+    assert!(all.contains(&(a.key_id.clone(), 1, b"v1".to_vec())));
+    assert!(all.contains(&(a.key_id.clone(), 2, b"v2".to_vec())));
     // The same version twice (two rotations racing) is a conflict, not a second row.
     assert!(matches!(
         store.add_material(&rotated, 2, b"other").await,

@@ -49,6 +49,9 @@ pub trait Store: Send + Sync + 'static {
     /// Adds a sealed material version and sets it current, under the same revision rule.
     async fn add_material(&self, cmk: &Cmk, version: u32, sealed: &[u8]) -> StoreResult<Cmk>;
     async fn get_material(&self, key_id: &str, version: u32) -> StoreResult<Option<Vec<u8>>>;
+    /// Every sealed material version: (key id, version, sealed bytes). Used at start-up
+    /// to prove each one opens under the root key and its own identity.
+    async fn all_materials(&self) -> StoreResult<Vec<(String, u32, Vec<u8>)>>;
     /// Keys in PendingDelete whose deletion date is at or before `now`.
     async fn cmks_due_for_deletion(&self, now: i64) -> StoreResult<Vec<Cmk>>;
     /// Keys with automatic rotation on whose next rotation time is at or before `now`.

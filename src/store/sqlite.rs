@@ -473,6 +473,21 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn all_materials(&self) -> StoreResult<Vec<(String, u32, Vec<u8>)>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT key_id, version, sealed FROM cmk_material ORDER BY key_id, version",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
     async fn cmks_due_for_deletion(&self, now: i64) -> StoreResult<Vec<Cmk>> {
         self.read(move |conn| {
             let mut stmt = conn
