@@ -4,6 +4,7 @@
 pub mod credentials;
 pub mod replay;
 pub mod tc3;
+pub mod tc_v1;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
