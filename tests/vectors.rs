@@ -1,19 +1,34 @@
-//! Replays every file in `test-vectors/` (schema: test-vectors/README.md).
+//! Replays every file in `test-vectors/` (schemas: test-vectors/README.md).
 //!
-//! Each test goes through the library's `unwrap` and through the `smkms unwrap` command:
-//! a valid ct must decrypt to msg, an invalid one must be refused (the same opaque
-//! error every time). SM2 valid cases that carry their `k` must also be reproduced
-//! byte for byte by `deliver_with_rng`. That the files agree with other
+//! Delivery files: each test goes through the library's `unwrap` and through the
+//! `smkms unwrap` command: a valid ct must decrypt to msg, an invalid one must be refused
+//! (the same opaque error every time). SM2 valid cases that carry their `k` must also be
+//! reproduced byte for byte by `deliver_with_rng`. That they agree with other
 //! implementations is checked by `tests/delivery_interop.rs`.
+//!
+//! CiphertextBlob v1 file: each test is a Decrypt through `blob::decode`, the group's
+//! key table and `blob::open` with `context::canonical` (a valid blob gives msg and is
+//! re-sealed to the same bytes; an invalid one is refused). SM4 / SM4-GCM file: the
+//! `sm4` block cipher and `cmk::seal` / `cmk::open`. Both are also checked here by the
+//! implementations their `confirmedBy` names, through `tests/vectors/confirm.py` run by
+//! the Python found at `SMKMS_PYTHON` (default `<repo>/.venv/bin/python`, with
+//! `cryptography`, `gmssl` and `pycryptodomex` from tests/python/requirements.txt). A
+//! missing Python fails the test; it never skips.
 
 use base64::Engine as _;
 use serde_json::Value;
+use smkms::crypto::cmk::{self, CmkCipher};
 use smkms::crypto::deliver::{self, Algorithm, ErrorKind};
-use std::collections::BTreeSet;
+use smkms::crypto::secret::SecretBytes;
+use smkms::crypto::{blob, context};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
+const DELIVERY_SCHEMA: &str = "smkms delivery vectors v1";
+const BLOB_SCHEMA: &str = "smkms CiphertextBlob vectors v1";
+const SM4_SCHEMA: &str = "smkms SM4 vectors v1";
 
 fn vector_files() -> Vec<PathBuf> {
     let dir = Path::new(REPO).join("test-vectors");
@@ -161,11 +176,17 @@ fn every_vector_file_replays() {
                     let file: Value =
                         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
                     let schema = file["schema"].as_str().unwrap_or("");
-                    assert!(
-                        schema.starts_with("smkms delivery vectors v1"),
-                        "{name}: no replay for schema {schema:?}; add one to tests/vectors.rs"
-                    );
-                    let n = replay_delivery_file(&name, &file, scratch);
+                    let n = if schema.starts_with(DELIVERY_SCHEMA) {
+                        replay_delivery_file(&name, &file, scratch)
+                    } else if schema.starts_with(BLOB_SCHEMA) {
+                        replay_blob_file(&name, &file)
+                    } else if schema.starts_with(SM4_SCHEMA) {
+                        replay_sm4_file(&name, &file)
+                    } else {
+                        panic!(
+                            "{name}: no replay for schema {schema:?}; add one to tests/vectors.rs"
+                        )
+                    };
                     (file["algorithm"].as_str().unwrap().to_string(), n)
                 })
             })
@@ -176,10 +197,12 @@ fn every_vector_file_replays() {
         assert!(*n > 0);
         algorithms.insert(alg.clone());
     }
-    let expected: BTreeSet<String> = Algorithm::ALL.iter().map(|a| a.name().into()).collect();
+    let mut expected: BTreeSet<String> = Algorithm::ALL.iter().map(|a| a.name().into()).collect();
+    expected.insert("CiphertextBlob v1".into());
+    expected.insert("SM4, SM4-GCM".into());
     assert_eq!(
         algorithms, expected,
-        "a vector file for every delivery algorithm"
+        "a vector file for every delivery algorithm, CiphertextBlob v1, and SM4"
     );
 }
 
@@ -222,5 +245,382 @@ fn sm2_files_cover_the_edge_cases() {
         for f in needed {
             assert!(invalid.contains(*f), "{alg}: no invalid {f} case");
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// CiphertextBlob v1 and SM4 / SM4-GCM
+
+/// The checks every file gets whatever its schema: the descriptive fields are there,
+/// tcIds are unique and increasing, every flag has a note, and `numberOfTests` is right.
+/// Calls `each(group, test, what)` for every test.
+fn walk_tests(name: &str, file: &Value, mut each: impl FnMut(&Value, &Value, &str)) -> usize {
+    for field in ["generatorVersion", "header", "notes", "confirmedBy"] {
+        assert!(!file[field].is_null(), "{name}: no {field}");
+    }
+    let notes = file["notes"].as_object().unwrap();
+    let mut last_id = 0;
+    let mut count = 0;
+    for g in file["testGroups"].as_array().unwrap() {
+        for t in g["tests"].as_array().unwrap() {
+            count += 1;
+            let id = t["tcId"].as_u64().unwrap();
+            assert!(id > last_id, "{name}: tcId {id} out of order");
+            last_id = id;
+            let what = format!("{name} tcId {id} ({})", t["comment"].as_str().unwrap());
+            for f in t["flags"].as_array().unwrap() {
+                let f = f.as_str().unwrap();
+                assert!(notes.contains_key(f), "{what}: flag {f} has no note");
+            }
+            each(g, t, &what);
+        }
+    }
+    assert_eq!(
+        file["numberOfTests"].as_u64(),
+        Some(count as u64),
+        "{name}: numberOfTests"
+    );
+    count
+}
+
+/// Each cipher a file's groups use must be claimed by at least two `confirmedBy`
+/// entries (whether the claims hold is `vector_files_are_confirmed_...`'s job).
+fn assert_two_confirmations_per_cipher(name: &str, file: &Value) {
+    for g in file["testGroups"].as_array().unwrap() {
+        let cipher = g["cipher"].as_str().unwrap();
+        let n = file["confirmedBy"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["ciphers"].as_array().unwrap().iter().any(|x| x == cipher))
+            .count();
+        assert!(n >= 2, "{name}: {cipher} has {n} confirmations, needs two");
+    }
+}
+
+/// A group's CMK: its cipher, id and material versions.
+struct Cmk {
+    cipher: CmkCipher,
+    key_id: uuid::Uuid,
+    versions: BTreeMap<u32, SecretBytes>,
+}
+
+impl Cmk {
+    fn from_group(g: &Value) -> Cmk {
+        let cipher = CmkCipher::from_byte(g["cipherByte"].as_u64().unwrap() as u8).unwrap();
+        let name = match cipher {
+            CmkCipher::Sm4Gcm => "SM4-GCM",
+            CmkCipher::Aes256Gcm => "AES-256-GCM",
+        };
+        assert_eq!(g["cipher"], name);
+        assert_eq!(g["keySize"].as_u64(), Some(cipher.key_len() as u64 * 8));
+        let versions = g["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                let m = hex_field(k, "key");
+                assert_eq!(m.len(), cipher.key_len());
+                (
+                    k["keyVersion"].as_u64().unwrap() as u32,
+                    SecretBytes::new(m),
+                )
+            })
+            .collect();
+        Cmk {
+            cipher,
+            key_id: uuid::Uuid::parse_str(g["keyId"].as_str().unwrap()).unwrap(),
+            versions,
+        }
+    }
+
+    /// Decrypt as the server does (kms/crypt.rs): strict decode, the CMK the blob
+    /// names (another id is a CMK that does not exist), its version, its cipher, and
+    /// the canonical context as AAD. `None` for every refusal.
+    fn decrypt(&self, bytes: &[u8], context: Option<&str>) -> Option<(blob::Header, Vec<u8>)> {
+        let (header, ct) = blob::decode(bytes).ok()?;
+        if header.key_id != self.key_id || header.cipher != self.cipher {
+            return None;
+        }
+        let material = self.versions.get(&header.key_version)?;
+        let ctx = context::canonical(context).ok()?;
+        let m = blob::open(&header, material, &ctx, ct).ok()?;
+        Some((header, m.expose().to_vec()))
+    }
+}
+
+/// Checks the CiphertextBlob file; returns how many tests it replayed.
+fn replay_blob_file(name: &str, file: &Value) -> usize {
+    assert_two_confirmations_per_cipher(name, file);
+    walk_tests(name, file, |g, t, what| {
+        let cmk = Cmk::from_group(g);
+        let context = t["encryptionContext"].as_str();
+        let canonical = context::canonical(context).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(
+            std::str::from_utf8(&canonical).unwrap(),
+            t["canonicalContext"].as_str().unwrap(),
+            "{what}: canonical context"
+        );
+        let version = t["keyVersion"].as_u64().unwrap() as u32;
+        assert_eq!(
+            cmk.versions[&version].expose(),
+            &hex_field(t, "key")[..],
+            "{what}: key is not the material of keyVersion"
+        );
+        let bytes = hex_field(t, "blob");
+        let msg = hex_field(t, "msg");
+        let opened = cmk.decrypt(&bytes, context);
+        match t["result"].as_str().unwrap() {
+            "valid" => {
+                let (header, plain) = opened.unwrap_or_else(|| panic!("{what}: refused"));
+                assert_eq!(plain, msg, "{what}");
+                assert_eq!(header.key_version, version, "{what}: key_ver");
+                assert_eq!(
+                    &header.nonce[..],
+                    &hex_field(t, "nonce")[..],
+                    "{what}: nonce"
+                );
+                let aad = [&bytes[..blob::HEADER_LEN], &canonical[..]].concat();
+                assert_eq!(hex_field(t, "aad"), aad, "{what}: aad");
+                let again = blob::seal(&header, &cmk.versions[&version], &canonical, &msg);
+                assert_eq!(again, bytes, "{what}: not reproduced by blob::seal");
+            }
+            "invalid" => assert!(opened.is_none(), "{what}: opened"),
+            other => panic!("{what}: result {other:?}"),
+        }
+    })
+}
+
+fn sm4_block(key: &[u8], block: &[u8]) -> Vec<u8> {
+    use sm4::cipher::{BlockEncrypt, KeyInit};
+    let c = sm4::Sm4::new_from_slice(key).unwrap();
+    let mut b = sm4::cipher::generic_array::GenericArray::clone_from_slice(block);
+    c.encrypt_block(&mut b);
+    b.to_vec()
+}
+
+/// Checks the SM4 / SM4-GCM file; returns how many tests it replayed.
+fn replay_sm4_file(name: &str, file: &Value) -> usize {
+    assert_two_confirmations_per_cipher(name, file);
+    walk_tests(name, file, |g, t, what| {
+        let key = hex_field(t, "key");
+        let msg = hex_field(t, "msg");
+        let valid = match t["result"].as_str().unwrap() {
+            "valid" => true,
+            "invalid" => false,
+            other => panic!("{what}: result {other:?}"),
+        };
+        match g["type"].as_str().unwrap() {
+            "Sm4BlockTest" => {
+                assert!(valid, "{what}: block tests are all valid");
+                let mut x = msg;
+                for _ in 0..t["iterations"].as_u64().unwrap() {
+                    x = sm4_block(&key, &x);
+                }
+                assert_eq!(x, hex_field(t, "ct"), "{what}");
+            }
+            "AeadTest" => {
+                assert_eq!(
+                    (g["ivSize"].as_u64(), g["tagSize"].as_u64()),
+                    (Some(96), Some(128))
+                );
+                let key = SecretBytes::new(key);
+                let iv: [u8; 12] = hex_field(t, "iv").try_into().unwrap();
+                let aad = hex_field(t, "aad");
+                let ct_tag = [hex_field(t, "ct"), hex_field(t, "tag")].concat();
+                let opened = cmk::open(CmkCipher::Sm4Gcm, &key, &iv, &aad, &ct_tag);
+                if valid {
+                    assert_eq!(opened.unwrap().expose(), &msg[..], "{what}");
+                    assert_eq!(
+                        cmk::seal(CmkCipher::Sm4Gcm, &key, &iv, &aad, &msg),
+                        ct_tag,
+                        "{what}: not reproduced by cmk::seal"
+                    );
+                } else {
+                    assert!(opened.is_err(), "{what}: opened");
+                }
+            }
+            other => panic!("{what}: group type {other}"),
+        }
+    })
+}
+
+/// What the CiphertextBlob file must keep covering, so cases cannot quietly disappear.
+#[test]
+fn blob_file_covers_the_cases() {
+    let path = Path::new(REPO).join("test-vectors/ciphertext_blob_v1.json");
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let groups = file["testGroups"].as_array().unwrap();
+    let ciphers: BTreeSet<u64> = groups
+        .iter()
+        .map(|g| g["cipherByte"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ciphers, BTreeSet::from([1, 2]), "both ciphers");
+    for g in groups {
+        let cipher = g["cipher"].as_str().unwrap();
+        let mut valid = BTreeSet::new();
+        let mut invalid = BTreeSet::new();
+        let mut sizes = BTreeSet::new();
+        let mut versions = BTreeSet::new();
+        for t in g["tests"].as_array().unwrap() {
+            let set = if t["result"] == "valid" {
+                sizes.insert(t["msg"].as_str().unwrap().len() / 2);
+                versions.insert(t["keyVersion"].as_u64().unwrap());
+                &mut valid
+            } else {
+                &mut invalid
+            };
+            for f in t["flags"].as_array().unwrap() {
+                set.insert(f.as_str().unwrap().to_string());
+            }
+        }
+        for f in [
+            "NoContext",
+            "EmptyContext",
+            "ContextOrder",
+            "NonAsciiKeys",
+            "KeyVersion",
+        ] {
+            assert!(valid.contains(f), "{cipher}: no valid {f} case");
+        }
+        for len in [1, 16, 32, 1024, 4096] {
+            assert!(sizes.contains(&len), "{cipher}: no {len}-byte plaintext");
+        }
+        assert!(versions.len() >= 2, "{cipher}: one key version only");
+        for f in [
+            "BadVersion",
+            "BadCipher",
+            "ModifiedKeyId",
+            "ModifiedKeyVersion",
+            "ModifiedNonce",
+            "ModifiedCiphertext",
+            "ModifiedTag",
+            "Truncated",
+            "TrailingBytes",
+            "WrongContext",
+        ] {
+            assert!(invalid.contains(f), "{cipher}: no invalid {f} case");
+        }
+    }
+}
+
+/// Runs `tests/vectors/confirm.py` over the CiphertextBlob and SM4 files and holds each
+/// file to its `confirmedBy`: every named implementation checks every test of the
+/// ciphers it claims (skips only where the script says why), none disagrees with any
+/// test, and every valid test is confirmed by at least two of them (one for a test
+/// only one can afford to run, such as 1,000,000 SM4 iterations).
+#[test]
+fn blob_and_sm4_files_are_confirmed_by_the_implementations_they_name() {
+    let python =
+        std::env::var("SMKMS_PYTHON").unwrap_or_else(|_| format!("{REPO}/.venv/bin/python"));
+    let ok = Command::new(&python)
+        .args([
+            "-c",
+            "import cryptography, gmssl.sm4, Cryptodome.Cipher.AES",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "Python with cryptography, gmssl and pycryptodomex ({python}; set SMKMS_PYTHON): \
+         python3 -m venv .venv && .venv/bin/pip install -r tests/python/requirements.txt"
+    );
+    let files: Vec<(PathBuf, Value)> = vector_files()
+        .into_iter()
+        .map(|p| {
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            (p, v)
+        })
+        .filter(|(_, v)| {
+            let s = v["schema"].as_str().unwrap_or("");
+            s.starts_with(BLOB_SCHEMA) || s.starts_with(SM4_SCHEMA)
+        })
+        .collect();
+    assert_eq!(files.len(), 2, "the CiphertextBlob and SM4 files");
+    let out = Command::new(&python)
+        .arg(Path::new(REPO).join("tests/vectors/confirm.py"))
+        .args(files.iter().map(|(p, _)| p))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "confirm.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (path, file) in &files {
+        let name = path.file_name().unwrap().to_string_lossy();
+        let r = &report[path.to_str().unwrap()];
+        let known: BTreeSet<&str> = r["implementations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i.as_str().unwrap())
+            .collect();
+        let named: Vec<(&str, BTreeSet<&str>)> = file["confirmedBy"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let id = c["id"].as_str().unwrap();
+                assert!(known.contains(id), "{name}: confirm.py has no {id}");
+                let ciphers = c["ciphers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_str().unwrap())
+                    .collect();
+                (id, ciphers)
+            })
+            .collect();
+        let mut confirmed_by: BTreeMap<&str, usize> = BTreeMap::new();
+        for g in file["testGroups"].as_array().unwrap() {
+            let cipher = g["cipher"].as_str().unwrap();
+            for t in g["tests"].as_array().unwrap() {
+                let id = t["tcId"].to_string();
+                let what = format!("{name} tcId {id} ({})", t["comment"].as_str().unwrap());
+                let c = &r["tests"][&id];
+                assert_eq!(c["result"], t["result"], "{what}");
+                let disagreed = c["disagreed"].as_array().unwrap();
+                assert!(disagreed.is_empty(), "{what}: {disagreed:?}");
+                let confirmed: BTreeSet<&str> = c["confirmed"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i.as_str().unwrap())
+                    .collect();
+                let skipped: Vec<&str> = c["skipped"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.as_str().unwrap())
+                    .collect();
+                for (imp, ciphers) in &named {
+                    if !ciphers.contains(cipher) {
+                        continue;
+                    }
+                    let skip = skipped.iter().any(|s| s.starts_with(&format!("{imp}:")));
+                    assert!(
+                        confirmed.contains(imp) || skip,
+                        "{what}: {imp} did not check it"
+                    );
+                    if confirmed.contains(imp) {
+                        *confirmed_by.entry(imp).or_default() += 1;
+                    }
+                }
+                let needed = if skipped.is_empty() { 2 } else { 1 };
+                assert!(
+                    confirmed.len() >= needed,
+                    "{what}: confirmed by {confirmed:?} only"
+                );
+            }
+        }
+        for (imp, _) in &named {
+            assert!(
+                confirmed_by.get(imp).copied().unwrap_or(0) > 0,
+                "{name}: {imp} confirmed nothing"
+            );
+        }
+        eprintln!("{name}: confirmed {confirmed_by:?}");
     }
 }
