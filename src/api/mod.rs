@@ -2,6 +2,7 @@
 //! the core, and turns the core's answer (or error) back into its own wire format. No
 //! dialect holds state of its own beyond what authentication needs.
 
+pub mod huawei;
 pub mod tencent;
 
 use crate::auth::credentials::Credentials;
@@ -77,11 +78,17 @@ impl Api {
 
     /// Routes a request to its dialect by path.
     pub async fn handle(&self, req: Request) -> Response {
+        if req.path.starts_with(huawei::PATH_PREFIX) {
+            return huawei::handle(self, req).await;
+        }
         tencent::handle(self, req).await
     }
 
     /// The dialect-shaped answer to a request the HTTP layer refused.
-    pub fn refuse(&self, _path: &str, why: Refusal) -> Response {
+    pub fn refuse(&self, path: &str, why: Refusal) -> Response {
+        if path.starts_with(huawei::PATH_PREFIX) {
+            return huawei::refuse(why);
+        }
         tencent::refuse(why)
     }
 }

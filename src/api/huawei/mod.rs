@@ -1,0 +1,356 @@
+//! Huawei Cloud KMS API v1.0 (DEW): `POST /v1.0/{project_id}/kms/{action}` with a JSON
+//! body, signed with AK/SK (`SDK-HMAC-SHA256`, see `auth::huawei`).
+//!
+//! - The AK/SK pair is an smkms SecretId/SecretKey; the account it belongs to is
+//!   Huawei's `domain_id`.
+//! - The project id is the scope, exactly like a Tencent region: project
+//!   `ap-guangzhou` sees the keys of Tencent region `ap-guangzhou`.
+//! - Success is HTTP 200 with the action's JSON. KMS errors are
+//!   `{"error": {"error_code": "KMS.xxxx", "error_msg": ...}}` with Huawei's status for
+//!   the code; authentication errors are the API gateway's flat
+//!   `{"error_code": "APIGW.030x", "error_msg", "request_id"}` with 401.
+//! - Numbers travel as strings (`"512"`), key states as `"1"`..`"5"`.
+
+mod actions;
+mod body;
+pub mod errors;
+
+use super::{Api, Refusal, Request, Response};
+use crate::auth::{huawei as sig, AuthError};
+use crate::kms::model::Scope;
+use errors::HwError;
+use serde_json::{json, Map, Value};
+
+pub const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
+/// Every request whose path starts with this is Huawei's.
+pub const PATH_PREFIX: &str = "/v1.0/";
+
+/// The actions served, by their path segment after `/kms/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    CreateKey,
+    CreateDatakey,
+    CreateDatakeyWithoutPlaintext,
+    EncryptDatakey,
+    DecryptDatakey,
+    EncryptData,
+    DecryptData,
+    DescribeKey,
+    ListKeys,
+    EnableKey,
+    DisableKey,
+    ScheduleKeyDeletion,
+    CancelKeyDeletion,
+    UpdateKeyAlias,
+    UpdateKeyDescription,
+    GenRandom,
+}
+
+impl Action {
+    pub const ALL: [Action; 16] = [
+        Action::CreateKey,
+        Action::CreateDatakey,
+        Action::CreateDatakeyWithoutPlaintext,
+        Action::EncryptDatakey,
+        Action::DecryptDatakey,
+        Action::EncryptData,
+        Action::DecryptData,
+        Action::DescribeKey,
+        Action::ListKeys,
+        Action::EnableKey,
+        Action::DisableKey,
+        Action::ScheduleKeyDeletion,
+        Action::CancelKeyDeletion,
+        Action::UpdateKeyAlias,
+        Action::UpdateKeyDescription,
+        Action::GenRandom,
+    ];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Action::CreateKey => "create-key",
+            Action::CreateDatakey => "create-datakey",
+            Action::CreateDatakeyWithoutPlaintext => "create-datakey-without-plaintext",
+            Action::EncryptDatakey => "encrypt-datakey",
+            Action::DecryptDatakey => "decrypt-datakey",
+            Action::EncryptData => "encrypt-data",
+            Action::DecryptData => "decrypt-data",
+            Action::DescribeKey => "describe-key",
+            Action::ListKeys => "list-keys",
+            Action::EnableKey => "enable-key",
+            Action::DisableKey => "disable-key",
+            Action::ScheduleKeyDeletion => "schedule-key-deletion",
+            Action::CancelKeyDeletion => "cancel-key-deletion",
+            Action::UpdateKeyAlias => "update-key-alias",
+            Action::UpdateKeyDescription => "update-key-description",
+            Action::GenRandom => "gen-random",
+        }
+    }
+
+    pub fn from_path(p: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.path() == p)
+    }
+}
+
+/// The other v1.0 KMS operations Huawei documents (the part of the path after
+/// `/kms/`, up to the first `/` where the path carries an id). They are answered with
+/// "not implemented" rather than "no such API".
+const NOT_IMPLEMENTED: &[&str] = &[
+    "get-publickey",
+    "create-grant",
+    "revoke-grant",
+    "retire-grant",
+    "list-grants",
+    "list-retirable-grants",
+    "get-parameters-for-import",
+    "import-key-material",
+    "delete-imported-key-material",
+    "enable-key-rotation",
+    "disable-key-rotation",
+    "update-key-rotation-interval",
+    "get-key-rotation-status",
+    "rotate-on-demand",
+    "re-encrypt",
+    "sign",
+    "verify",
+    "generate-mac",
+    "verify-mac",
+    "create-rsa-datakey-pair",
+    "create-ec-datakey-pair",
+    "derive-shared-secret",
+    "tags",
+    "user-instances",
+    "user-quotas",
+    "aliases",
+    "alias",
+    "key-policies",
+    "datakey-capsule",
+    "create-pin",
+    "access-points",
+    "resource_instances",
+];
+
+/// Who is calling, for which project.
+pub(crate) struct Call<'a> {
+    pub api: &'a Api,
+    pub action: Action,
+    pub scope: Scope,
+    pub request_id: &'a str,
+}
+
+pub async fn handle(api: &Api, req: Request) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let outcome = process(api, &req, &request_id).await;
+    render(outcome, &request_id)
+}
+
+/// The Huawei-shaped answer to a request the HTTP layer refused.
+pub fn refuse(why: Refusal) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let err = match why {
+        Refusal::BodyTooLarge { limit } => HwError::bad(
+            "KMS.0203",
+            format!("the request body is larger than the {limit}-byte limit"),
+        ),
+        Refusal::BodyUnreadable => {
+            HwError::bad("KMS.0202", "the request body could not be read completely")
+        }
+    };
+    render(Err(err), &request_id)
+}
+
+fn render(outcome: Result<Map<String, Value>, HwError>, request_id: &str) -> Response {
+    let (status, body) = match outcome {
+        Ok(fields) => (200, Value::Object(fields)),
+        Err(e) if e.gateway => (
+            e.status,
+            json!({ "error_code": e.code, "error_msg": e.message, "request_id": request_id }),
+        ),
+        Err(e) => (
+            e.status,
+            json!({ "error": { "error_code": e.code, "error_msg": e.message } }),
+        ),
+    };
+    Response {
+        status,
+        content_type: CONTENT_TYPE,
+        body: serde_json::to_vec(&body).expect("JSON values serialise"),
+    }
+}
+
+/// The value of a header sent exactly once; a repeated header is ambiguous and refused
+/// wherever it matters.
+fn single_header(req: &Request, name: &str) -> Result<Option<Vec<u8>>, AuthError> {
+    let mut values = req.headers.get_all(name).iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(AuthError::Malformed(format!(
+            "the header {name} appears more than once"
+        )));
+    }
+    Ok(Some(first.as_bytes().to_vec()))
+}
+
+fn header_text(req: &Request, name: &str) -> Result<Option<String>, AuthError> {
+    single_header(req, name)?
+        .map(|v| {
+            String::from_utf8(v)
+                .map_err(|_| AuthError::Malformed(format!("the header {name} is not valid text")))
+        })
+        .transpose()
+}
+
+/// Project ids scope keys the way Tencent regions do; the same name is the same scope.
+/// Huawei's are 32 hex digits; region-style names (`ap-guangzhou`) are accepted too.
+fn check_project_id(pid: &str) -> Result<(), HwError> {
+    if pid.is_empty()
+        || pid.len() > 64
+        || !pid
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    {
+        return Err(HwError::bad(
+            "KMS.0201",
+            format!(
+                "the project id {pid:?} in the URL is not valid: 1 to 64 lowercase letters, digits, '-' or '_'"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+async fn process(
+    api: &Api,
+    req: &Request,
+    request_id: &str,
+) -> Result<Map<String, Value>, HwError> {
+    let account = authenticate(api, req).await?;
+
+    let no_such_api = || {
+        HwError::gateway(
+            404,
+            "APIGW.0101",
+            format!(
+                "{} {} is not an API of this server; Huawei KMS requests go to POST /v1.0/{{project_id}}/kms/{{action}}",
+                req.method, req.path
+            ),
+        )
+    };
+    let rest = req.path.strip_prefix(PATH_PREFIX).ok_or_else(no_such_api)?;
+    let (pid, rest) = rest.split_once('/').ok_or_else(no_such_api)?;
+    let name = rest.strip_prefix("kms/").ok_or_else(no_such_api)?;
+    check_project_id(pid)?;
+    if let Some(header_pid) = header_text(req, "x-project-id")? {
+        if header_pid != pid {
+            return Err(HwError::kms(
+                403,
+                "KMS.0321",
+                format!("the project id in the URL ({pid}) is not the X-Project-Id header's ({header_pid})"),
+            ));
+        }
+    }
+    let action = match Action::from_path(name) {
+        Some(a) => a,
+        None => {
+            let first = name.split('/').next().unwrap_or("");
+            let id_first = name.split('/').nth(1).unwrap_or("");
+            if NOT_IMPLEMENTED.contains(&first) || NOT_IMPLEMENTED.contains(&id_first) {
+                return Err(HwError::bad(
+                    "KMS.0201",
+                    format!("the Huawei KMS API {name} is not implemented by this server"),
+                ));
+            }
+            return Err(no_such_api());
+        }
+    };
+    if req.method != http::Method::POST {
+        return Err(HwError::kms(
+            405,
+            "KMS.0215",
+            format!("{} takes POST, not {}", action.path(), req.method),
+        ));
+    }
+    let content_type = header_text(req, "content-type")?.unwrap_or_default();
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    if !media.eq_ignore_ascii_case("application/json") {
+        return Err(HwError::bad(
+            "KMS.0202",
+            format!("Content-Type must be application/json, got {content_type:?}"),
+        ));
+    }
+    let body = body::Body::parse(&req.body)?;
+    let call = Call {
+        api,
+        action,
+        scope: Scope {
+            account,
+            region: pid.to_string(),
+        },
+        request_id,
+    };
+    actions::dispatch(&call, body).await
+}
+
+/// Verifies the AK/SK signature and the date; returns the caller's account.
+async fn authenticate(api: &Api, req: &Request) -> Result<u64, HwError> {
+    if req.headers.contains_key("x-security-token") {
+        return Err(AuthError::Malformed(
+            "temporary credentials (X-Security-Token) are not supported; sign with a permanent AK/SK".into(),
+        )
+        .into());
+    }
+    let Some(authorization) = header_text(req, "authorization")? else {
+        let why = if req.headers.contains_key("x-auth-token") {
+            "IAM tokens (X-Auth-Token) are not supported; sign the request with AK/SK (SDK-HMAC-SHA256)"
+        } else {
+            "the Authorization header is missing; sign the request with AK/SK (SDK-HMAC-SHA256)"
+        };
+        return Err(AuthError::Malformed(why.into()).into());
+    };
+    let auth = sig::parse_authorization(&authorization)?;
+    let date_text = header_text(req, "x-sdk-date")?
+        .ok_or_else(|| AuthError::Malformed("the X-Sdk-Date header is missing".into()))?;
+    let date = sig::parse_sdk_date(&date_text)?;
+    sig::check_date(date, api.kms.now())?;
+    let content = header_text(req, auth.algorithm.content_header())?;
+    let payload_hash = sig::payload_hash(
+        auth.algorithm,
+        &req.body,
+        content.as_deref(),
+        api.settings.allow_unsigned_payload,
+    )?;
+
+    let (account, secret) = api
+        .credentials
+        .lookup(&auth.access)
+        .await
+        .map_err(|detail| {
+            tracing::error!(%detail, "credential lookup failed");
+            AuthError::BadSignature("the credential could not be verified".into())
+        })?
+        .ok_or_else(|| AuthError::UnknownSecretId(auth.access.clone()))?;
+
+    // Header values as raw bytes; a signed header sent twice is refused.
+    let mut values = Vec::with_capacity(auth.signed_headers.len());
+    for name in &auth.signed_headers {
+        values.push(single_header(req, name)?);
+    }
+    let lookup = |name: &str| {
+        auth.signed_headers
+            .iter()
+            .position(|h| h == name)
+            .and_then(|i| values[i].clone())
+    };
+    let parts = sig::SignedParts {
+        method: req.method.as_str(),
+        path: &req.path,
+        query: &req.query,
+        header: &lookup,
+        payload_hash: &payload_hash,
+    };
+    let canonical = sig::canonical_request(&parts, &auth.signed_headers)?;
+    sig::verify(&auth, secret.expose(), &date_text, &canonical)?;
+    Ok(account)
+}
