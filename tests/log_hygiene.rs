@@ -18,7 +18,10 @@ fn the_scanner_finds_a_leak() {
         .ok("GenerateRandom", json!({"NumberOfBytes": 16}));
     // The log holds this text, so the scan the harness runs on every server must find it.
     let needle = "smkms::http::server".to_string();
-    assert_eq!(server.find_in_log(std::slice::from_ref(&needle)), Some(needle));
+    assert_eq!(
+        server.find_in_log(std::slice::from_ref(&needle)),
+        Some(needle)
+    );
     assert_eq!(server.find_in_log(&["not in any log at all".into()]), None);
 }
 
