@@ -3,10 +3,12 @@
 //! dialect holds state of its own beyond what authentication needs.
 
 pub mod huawei;
+pub mod legacy;
 pub mod tencent;
 
 use crate::auth::credentials::Credentials;
 use crate::auth::replay::ReplayGuard;
+use crate::auth::tc_v1::NonceGuard;
 use crate::kms::Kms;
 use bytes::Bytes;
 use http::HeaderMap;
@@ -63,6 +65,8 @@ pub struct Api {
     pub kms: Arc<Kms>,
     pub credentials: Credentials,
     pub replay: ReplayGuard,
+    /// Nonces of the legacy v1 signature, each usable once per SecretId in the window.
+    pub nonces: NonceGuard,
     pub settings: ApiSettings,
 }
 
@@ -72,12 +76,16 @@ impl Api {
             kms,
             credentials,
             replay: ReplayGuard::default(),
+            nonces: NonceGuard::default(),
             settings,
         }
     }
 
     /// Routes a request to its dialect by path.
     pub async fn handle(&self, req: Request) -> Response {
+        if req.path == legacy::PATH {
+            return legacy::handle(self, req).await;
+        }
         if req.path.starts_with(huawei::PATH_PREFIX) {
             return huawei::handle(self, req).await;
         }
@@ -86,6 +94,9 @@ impl Api {
 
     /// The dialect-shaped answer to a request the HTTP layer refused.
     pub fn refuse(&self, path: &str, why: Refusal) -> Response {
+        if path == legacy::PATH {
+            return legacy::refuse(why);
+        }
         if path.starts_with(huawei::PATH_PREFIX) {
             return huawei::refuse(why);
         }
