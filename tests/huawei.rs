@@ -852,6 +852,14 @@ fn routing_methods_and_urls() {
     // A documented Huawei API this server does not implement.
     let (s, c, m) = hw.err("create-grant", json!({}));
     assert_eq!((s, c.as_str()), (400, "KMS.0201"), "{m}");
+    // Dedicated keystores live beside /kms/ and are not implemented either.
+    let mut r = hw.prepare("list-keys", &json!({}));
+    r.path = format!("/v1.0/{}/keystores", hw.project);
+    r.method = "GET".into();
+    r.body.clear();
+    r.sign(Algorithm::HmacSha256, &cred.secret_id, &cred.secret_key);
+    let (s, c, _) = kms_error(&hw.send(&r));
+    assert_eq!((s, c.as_str()), (400, "KMS.0201"));
     // No such API at all: the gateway's 404.
     let r = hw.call("no-such-thing", json!({}));
     let (s, c, _) = gateway_error(&r);

@@ -240,6 +240,12 @@ async fn process(
     };
     let rest = req.path.strip_prefix(PATH_PREFIX).ok_or_else(no_such_api)?;
     let (pid, rest) = rest.split_once('/').ok_or_else(no_such_api)?;
+    if rest == "keystores" || rest.starts_with("keystores/") {
+        return Err(HwError::bad(
+            "KMS.0201",
+            "dedicated keystores (/v1.0/{project_id}/keystores) are not implemented by this server",
+        ));
+    }
     let name = rest.strip_prefix("kms/").ok_or_else(no_such_api)?;
     check_project_id(pid)?;
     if let Some(header_pid) = header_text(req, "x-project-id")? {
