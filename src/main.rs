@@ -35,6 +35,9 @@ enum Command {
     /// Decrypt a data key delivered to your public key (EncryptionPublicKey): the
     /// recipient's side, needing only your private key, not a server.
     Unwrap(UnwrapArgs),
+    /// Load a running server: TC3-signed requests over N keep-alive connections for a
+    /// duration or a count, then requests/s, latency percentiles and errors by code.
+    Bench(smkms::bench::BenchArgs),
 }
 
 #[derive(Args)]
@@ -132,6 +135,7 @@ fn main() -> ExitCode {
             Command::Serve { common, listen } => serve(common, listen).await,
             Command::Credentials(c) => credentials(c).await,
             Command::Unwrap(args) => unwrap(args),
+            Command::Bench(args) => smkms::bench::run(args),
         }
     });
     match result {
