@@ -1,0 +1,255 @@
+//! `smkms bench` against the real server: every mix entry for a bounded count, a
+//! weighted mix, a bounded duration, and the refusal of a non-loopback endpoint.
+//! No timing assertions: the numbers live in BENCHMARKS.md.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn bench(args: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("bench")
+        .args(args)
+        .output()
+        .expect("run smkms bench")
+}
+
+/// Runs `smkms bench --json` with `args`, expecting success; returns the summary.
+fn bench_json(server: &Server, creds: &Path, args: &[&str]) -> Value {
+    let endpoint = format!("http://{}", server.addr);
+    let mut all = vec![
+        "--endpoint",
+        &endpoint,
+        "--credentials-json",
+        creds.to_str().unwrap(),
+        "--json",
+    ];
+    all.extend_from_slice(args);
+    let out = bench(&all);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "bench {args:?} failed:\n{stderr}");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "bench {args:?} printed no JSON:\n{}\n{stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+fn creds_file(dir: &Path, cred: &Cred) -> std::path::PathBuf {
+    let path = dir.join("cred.json");
+    std::fs::write(
+        &path,
+        serde_json::json!({
+            "SecretId": cred.secret_id,
+            "SecretKey": cred.secret_key,
+            "Uin": cred.uin.to_string(),
+        })
+        .to_string(),
+    )
+    .unwrap();
+    path
+}
+
+fn assert_clean(summary: &Value, entry: &str, n: u64) {
+    assert_eq!(summary["requests"], n, "{summary}");
+    assert_eq!(summary["ok"], n, "{summary}");
+    assert_eq!(summary["errors"], 0, "{summary}");
+    assert_eq!(
+        summary["errors_by_code"],
+        serde_json::json!({}),
+        "{summary}"
+    );
+    let a = &summary["actions"][entry];
+    assert_eq!(a["requests"], n, "{entry}: {summary}");
+    assert_eq!(a["errors"], 0, "{entry}: {summary}");
+    for p in ["p50", "p99", "p99_9", "max"] {
+        assert!(
+            a["latency_ms"][p].as_f64().is_some_and(|v| v > 0.0),
+            "{entry} {p}: {summary}"
+        );
+    }
+    assert!(summary["requests_per_sec"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn every_mix_entry_runs_clean() {
+    let (dir, server, cred) = fresh();
+    let creds = creds_file(dir.path(), &cred);
+    let entries = [
+        "GenerateRandom",
+        "ListAlgorithms",
+        "GetServiceStatus",
+        "GenerateDataKey",
+        "GenerateDataKey-SM2",
+        "GenerateDataKey-SM2-fresh",
+        "GenerateDataKey-SM2-ASN1",
+        "GenerateDataKey-SM2-ASN1-fresh",
+        "GenerateDataKey-RSA-PKCS1",
+        "GenerateDataKey-RSA-OAEP-1",
+        "GenerateDataKey-RSA-OAEP-256",
+        "Encrypt",
+        "Decrypt",
+        "Encrypt@AES_256",
+        "Decrypt@AES_256",
+        "GenerateDataKey@AES_256",
+    ];
+    // The catalogue and this list agree, so a new entry cannot go untested.
+    let help = bench(&["--help"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    for name in smkms::bench::action_names() {
+        assert!(entries.contains(&name), "{name} is not tested");
+        assert!(help.contains(name), "{name} is not in --help");
+    }
+    for entry in entries {
+        let s = bench_json(
+            &server,
+            &creds,
+            &[
+                "--mix",
+                entry,
+                "--requests",
+                "200",
+                "--connections",
+                "4",
+                // A small pool keeps key generation quick in a debug build.
+                "--fresh-keys",
+                "64",
+            ],
+        );
+        assert_clean(&s, entry, 200);
+        assert_eq!(s["connections"], 4);
+    }
+    // The CMKs were created once and reused by every later run.
+    let keys = server
+        .client(&cred)
+        .ok("ListKeys", serde_json::json!({"Limit": 200}));
+    assert_eq!(keys["TotalCount"], 2, "{keys}");
+}
+
+#[test]
+fn a_weighted_mix_splits_a_counted_run_exactly() {
+    let (dir, server, cred) = fresh();
+    let creds = creds_file(dir.path(), &cred);
+    let s = bench_json(
+        &server,
+        &creds,
+        &[
+            "--mix",
+            "GenerateRandom:1,Encrypt:2,Decrypt@AES_256:1",
+            "--requests",
+            "200",
+            "--connections",
+            "8",
+            "--threads",
+            "1",
+        ],
+    );
+    assert_eq!(s["requests"], 200, "{s}");
+    assert_eq!(s["errors"], 0, "{s}");
+    assert_eq!(s["threads"], 1);
+    let a = &s["actions"];
+    assert_eq!(a["GenerateRandom"]["requests"], 50, "{s}");
+    assert_eq!(a["Encrypt"]["requests"], 100, "{s}");
+    assert_eq!(a["Encrypt"]["weight"], 2, "{s}");
+    assert_eq!(a["Decrypt@AES_256"]["requests"], 50, "{s}");
+}
+
+#[test]
+fn a_duration_run_ends_and_reports_in_text() {
+    let (_dir, server, cred) = fresh();
+    let endpoint = format!("http://{}", server.addr);
+    let out = bench(&[
+        "--endpoint",
+        &endpoint,
+        "--secret-id",
+        &cred.secret_id,
+        "--secret-key",
+        &cred.secret_key,
+        "--duration",
+        "1",
+        "--warmup",
+        "0.5",
+        "--connections",
+        "2",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("GenerateRandom"), "{stdout}");
+    assert!(stdout.contains("p99 ms"), "{stdout}");
+    assert!(stderr.contains("req/s"), "no progress line: {stderr}");
+}
+
+#[test]
+fn a_non_loopback_endpoint_is_refused_before_connecting() {
+    for endpoint in ["http://10.255.255.1:6300", "http://0.0.0.0:6300"] {
+        let out = bench(&[
+            "--endpoint",
+            endpoint,
+            "--secret-id",
+            "AKIDx",
+            "--secret-key",
+            "k",
+            "--requests",
+            "1",
+        ]);
+        assert!(!out.status.success());
+        assert!(out.stdout.is_empty());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("loopback"), "{stderr}");
+        assert!(stderr.contains("--allow-remote"), "{stderr}");
+    }
+}
+
+#[test]
+fn failed_requests_are_counted_by_code_and_fail_the_run() {
+    let (dir, server, cred) = fresh();
+    let creds = creds_file(dir.path(), &cred);
+    let endpoint = format!("http://{}", server.addr);
+    // The setup passes, then the credential is deleted under load: every later request
+    // is refused, and the run says so.
+    let mut child = Command::new(bin())
+        .args(["bench", "--endpoint", &endpoint, "--credentials-json"])
+        .arg(&creds)
+        .args(["--duration", "3", "--connections", "2", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the load to start (the first progress line), then delete.
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let mut seen = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("connections to") {
+            break;
+        }
+    }
+    let out = Command::new(bin())
+        .args(["credentials", "delete", "--data"])
+        .arg(dir.path())
+        .arg(&cred.secret_id)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success(), "{seen}{rest:?}");
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let refused = s["errors_by_code"]["AuthFailure.SecretIdNotFound"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(refused > 0, "{s}");
+    assert_eq!(s["errors"], refused, "{s}");
+    assert!(
+        rest.iter().any(|l| l.contains("requests failed")),
+        "{rest:?}"
+    );
+    drop(server);
+}
