@@ -6,6 +6,7 @@ are created with `smkms credentials create` before the server starts. Servers ar
 stopped with SIGTERM and must exit with status 0 within 10 seconds.
 """
 
+import base64
 import json
 import os
 import queue
@@ -49,7 +50,8 @@ def child_env():
     """The environment for smkms processes: ours, without SMKMS_* settings that would
     override the data dir, root key, region or log level chosen here."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMKMS_")}
-    env["SMKMS_LOG"] = "info"
+    # The most verbose level: every server's log is scanned for secrets when it stops.
+    env["SMKMS_LOG"] = "trace"
     return env
 
 
@@ -64,6 +66,53 @@ def run_cli(binary, *args, timeout=30):
     if p.returncode != 0:
         raise AssertionError(f"smkms {' '.join(map(str, args))} failed ({p.returncode}): {p.stderr}")
     return p.stdout
+
+
+# Secrets the tests have seen: every SecretKey created, and every `Plaintext` sent to or
+# returned by the server through the Tencent SDK (base64 and hex). Every server's log,
+# written at trace level, must contain none of them.
+SECRETS = set()
+
+
+def remember_secret(value):
+    if isinstance(value, str) and len(value) >= 12:
+        SECRETS.add(value)
+
+
+def remember_plaintext(b64):
+    if not isinstance(b64, str):
+        return
+    try:
+        raw = base64.b64decode(b64, validate=True)
+    except ValueError:
+        return
+    if len(raw) >= 8:
+        remember_secret(b64)
+        remember_secret(raw.hex())
+        remember_secret(raw.hex().upper())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def record_plaintexts():
+    """Every Tencent SDK call (typed or call_json) goes through AbstractClient._call."""
+    from tencentcloud.common import abstract_client
+
+    original = abstract_client.AbstractClient._call
+
+    def recording(self, action, params, *args, **kwargs):
+        if isinstance(params, dict):
+            remember_plaintext(params.get("Plaintext"))
+            remember_plaintext(params.get("ImportKeyMaterial"))
+        resp = original(self, action, params, *args, **kwargs)
+        try:
+            remember_plaintext(json.loads(resp.content)["Response"].get("Plaintext"))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            pass
+        return resp
+
+    abstract_client.AbstractClient._call = recording
+    yield
+    abstract_client.AbstractClient._call = original
 
 
 class Server:
@@ -92,6 +141,7 @@ class Server:
             args += ["--uin", uin]
         d = json.loads(run_cli(self.binary, *args))
         assert set(d) == {"SecretId", "SecretKey", "Uin"}, d
+        remember_secret(d["SecretKey"])
         return Cred(d["SecretId"], d["SecretKey"], int(d["Uin"]))
 
     def delete_credential(self, secret_id):
@@ -162,6 +212,14 @@ class Server:
             f"smkms did not exit with status 0 within 10 s of SIGTERM (status {rc}); log:\n"
             + self.log_path.read_text(errors="replace")[-4000:]
         )
+        self.assert_log_has_no_secrets()
+
+    def assert_log_has_no_secrets(self):
+        log = self.log_path.read_text(errors="replace")
+        assert log.strip(), "the server wrote no log at all"
+        assert SECRETS, "no secrets were recorded: the scan would prove nothing"
+        leaked = [s for s in SECRETS if s in log]
+        assert not leaked, f"{len(leaked)} secret(s) appear in {self.log_path}, e.g. {leaked[0][:6]}…"
 
 
 class Env:
