@@ -239,9 +239,8 @@ pub fn parse_public_pem(text: &str) -> Result<PublicKey, String> {
 }
 
 fn parse_spki(der: &[u8]) -> Result<PublicKey, String> {
-    let info = spki::SubjectPublicKeyInfoRef::from_der(der).map_err(|e| {
-        format!("is not a well-formed SubjectPublicKeyInfo ({e}); export it again with {TO_PUBLIC}")
-    })?;
+    let info = spki::SubjectPublicKeyInfoRef::from_der(der)
+        .map_err(|e| format!("is not a well-formed SubjectPublicKeyInfo ({e}); {TO_PUBLIC}"))?;
     let oid = info.algorithm.oid;
     let params = info.algorithm.parameters;
     let Some(key_bytes) = info.subject_public_key.as_bytes() else {
@@ -310,7 +309,7 @@ fn parse_spki(der: &[u8]) -> Result<PublicKey, String> {
         );
     }
     Err(format!(
-        "is a {} key; {SEND_SM2_OR_RSA}",
+        "is a key of type {}; {SEND_SM2_OR_RSA}",
         describe_oid(&oid)
     ))
 }
@@ -348,7 +347,7 @@ fn rsa_public(n: &[u8], e: &[u8]) -> Result<PublicKey, String> {
     let bits = bit_len(n);
     if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(&bits) {
         return Err(format!(
-            "is a {bits}-bit RSA key; smkms delivers to RSA keys of {RSA_MIN_BITS} to \
+            "is an RSA key of {bits} bits; smkms delivers to RSA keys of {RSA_MIN_BITS} to \
              {RSA_MAX_BITS} bits (`openssl genpkey -algorithm RSA -pkeyopt \
              rsa_keygen_bits:2048` makes one)"
         ));
@@ -385,7 +384,7 @@ impl PublicKey {
     pub fn describe(&self) -> String {
         match self {
             PublicKey::Sm2(_) => "an SM2 public key".into(),
-            PublicKey::Rsa(k) => format!("a {}-bit RSA public key", k.n().bits()),
+            PublicKey::Rsa(k) => format!("an RSA public key of {} bits", k.n().bits()),
         }
     }
 }
@@ -413,7 +412,7 @@ impl PrivateKey {
     pub fn describe(&self) -> String {
         match self {
             PrivateKey::Sm2(_) => "an SM2 private key".into(),
-            PrivateKey::Rsa(k) => format!("a {}-bit RSA private key", k.n().bits()),
+            PrivateKey::Rsa(k) => format!("an RSA private key of {} bits", k.n().bits()),
         }
     }
 }
@@ -471,7 +470,7 @@ pub fn parse_private_pem(text: &str) -> Result<PrivateKey, String> {
                         "is an elliptic-curve key on {}, not sm2p256v1",
                         describe_oid(&c)
                     ),
-                    _ => format!("is a {} key, not SM2 or RSA", describe_oid(&oid)),
+                    _ => format!("is a key of type {}, not SM2 or RSA", describe_oid(&oid)),
                 });
             }
             sec1_sm2(info.private_key)

@@ -753,9 +753,9 @@ REFUSALS = {
                                 ("does not name its curve", "sm2p256v1")),
     # RSA keys
     "rsa-1024": Refusal(_pk(lambda r: public_pem(rsa_key(1024)), OAEP256), PK,
-                        ("1024-bit RSA key", "2048 to 4096 bits")),
+                        ("RSA key of 1024 bits", "2048 to 4096 bits")),
     "rsa-8192": Refusal(_pk(lambda r: rsa_spki_pem(odd_modulus(8192), 65537), OAEP256), PK,
-                        ("8192-bit RSA key", "2048 to 4096 bits")),
+                        ("RSA key of 8192 bits", "2048 to 4096 bits")),
     "rsa-exponent-1": Refusal(_pk(lambda r: rsa_spki_pem(odd_modulus(2048), 1), PKCS1), PK,
                               ("public exponent 1;", "odd exponent from 3")),
     "rsa-exponent-1-pkcs1": Refusal(_pk(lambda r: pem("RSA PUBLIC KEY", rsa_pkcs1_der(odd_modulus(2048), 1)),
@@ -766,9 +766,9 @@ REFUSALS = {
     "sm2-key-rsa-algorithm": Refusal(_pk(lambda r: r.public_pem, OAEP256), ALG,
                                      ("RSAES_OAEP_SHA_256 needs an RSA public key", "SM2 public key")),
     "rsa-key-sm2-asn1-algorithm": Refusal(_pk(lambda r: public_pem(rsa_key()), SM2_ASN1), ALG,
-                                          ("SM2_C1C3C2_ASN1 needs an SM2 public key", "2048-bit RSA public key")),
+                                          ("SM2_C1C3C2_ASN1 needs an SM2 public key", "RSA public key of 2048 bits")),
     "rsa-key-default-algorithm": Refusal(_pk(lambda r: public_pem(rsa_key())), ALG,
-                                         ("SM2 needs an SM2 public key", "2048-bit RSA public key")),
+                                         ("SM2 needs an SM2 public key", "RSA public key of 2048 bits")),
     # algorithm names
     "unknown-algorithm": Refusal(_pk(lambda r: r.public_pem, "AES_256"), ALG,
                                  ('"AES_256" is not a delivery algorithm', "SM2_C1C3C2_ASN1", "RSAES_OAEP_SHA_256")),
@@ -777,7 +777,7 @@ REFUSALS = {
                                ("case-sensitive", "did you mean RSAES_OAEP_SHA_256?")),
     # a data key the RSA key cannot carry (2048 bits: 245 / 214 / 190)
     "too-long-pkcs1": Refusal(_pk(lambda r: public_pem(rsa_key()), PKCS1), PK,
-                              ("2048-bit RSA public key", "at most 245 bytes", "246 bytes"), n=246),
+                              ("RSA public key of 2048 bits", "at most 245 bytes", "246 bytes"), n=246),
     "too-long-oaep1": Refusal(_pk(lambda r: public_pem(rsa_key()), OAEP1), PK,
                               ("at most 214 bytes", "215 bytes"), n=215),
     "too-long-oaep256": Refusal(_pk(lambda r: public_pem(rsa_key()), OAEP256), PK,

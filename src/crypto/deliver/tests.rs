@@ -686,7 +686,10 @@ fn rsa_spki(n: &[u8], e: &[u8]) -> String {
 
 #[test]
 fn rsa_sizes_and_exponents() {
-    assert_says(&refused_key(RSA1024_PUB), &["1024-bit", "2048 to 4096"]);
+    assert_says(
+        &refused_key(RSA1024_PUB),
+        &["RSA key of 1024 bits", "2048 to 4096"],
+    );
     let rsa = match parse_public_key(RSA2048_PUB).unwrap() {
         RecipientKey::Rsa(k) => k,
         k => panic!("{k:?}"),
@@ -714,10 +717,16 @@ fn rsa_sizes_and_exponents() {
     );
     let mut big = vec![0xffu8; 4096 / 8 + 1];
     big[0] = 1;
-    assert_says(&refused_key(&rsa_spki(&big, &[1, 0, 1])), &["4097-bit"]);
+    assert_says(
+        &refused_key(&rsa_spki(&big, &[1, 0, 1])),
+        &["RSA key of 4097 bits"],
+    );
     let mut b2047 = n.clone();
     b2047[0] = 0x7f;
-    assert_says(&refused_key(&rsa_spki(&b2047, &[1, 0, 1])), &["2047-bit"]);
+    assert_says(
+        &refused_key(&rsa_spki(&b2047, &[1, 0, 1])),
+        &["RSA key of 2047 bits"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -766,8 +775,8 @@ fn algorithm_must_fit_the_key() {
     let e = check(&rsa, Algorithm::Sm2, 16).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "EncryptionAlgorithm SM2 needs an SM2 public key, but EncryptionPublicKey is a \
-         2048-bit RSA public key; use RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1 or \
+        "EncryptionAlgorithm SM2 needs an SM2 public key, but EncryptionPublicKey is an \
+         RSA public key of 2048 bits; use RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1 or \
          RSAES_PKCS1_V1_5 with this key, or send an SM2 public key"
     );
     let e = unwrap(SM2_PKCS8, Algorithm::RsaOaepSha1, &[0; 256]).unwrap_err();
