@@ -1,10 +1,10 @@
 //! Faults: a tampered or swapped sealed record, SIGKILL during a mixed write load, and
-//! a data directory that fills up.
+//! a data directory that fills up or turns read-only.
 //!
-//! Not here: a data directory turning read-only *while the server runs*. Linux refuses
-//! `mount -o remount,ro` while files are open for writing (EBUSY), and the kernel's own
-//! forced remount after I/O errors cannot be triggered safely in a test; the write path
-//! that fails is the same one the full-disk test exercises.
+//! A data directory turning read-only *while the server runs* is simulated with the
+//! immutable inode flag (`chattr +i`): Linux refuses `mount -o remount,ro` while files
+//! are open for writing (EBUSY), but an immutable file refuses writes even through
+//! descriptors opened before, as a filesystem the kernel remounted read-only does.
 
 mod common;
 use base64::Engine;
@@ -317,4 +317,70 @@ fn a_full_data_directory_fails_writes_keeps_reads_and_recovers() {
     c.ok("CreateKey", json!({"Alias": "after-full"}));
 
     drop(server);
+}
+
+/// Sets or clears the immutable flag on `paths` (needs root, as CI is); cleared on drop.
+struct Immutable(Vec<std::path::PathBuf>);
+
+impl Immutable {
+    fn set(paths: &[std::path::PathBuf]) -> Immutable {
+        for p in paths {
+            let st = Command::new("chattr").arg("+i").arg(p).status();
+            assert!(
+                st.map(|s| s.success()).unwrap_or(false),
+                "chattr +i {} failed: this test needs root and a filesystem with inode flags (ext4, xfs, btrfs)",
+                p.display()
+            );
+        }
+        Immutable(paths.to_vec())
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = Command::new("chattr").arg("-i").arg(p).status();
+        }
+    }
+}
+
+#[test]
+fn a_data_directory_turning_read_only_fails_writes_keeps_reads_and_recovers() {
+    // tempfile's directory is on the machine's disk (ext4 here), which has inode flags.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let cred = create_credential(&data, None);
+    let server = Server::start(&data);
+    let c = server.client(&cred);
+    let key = c.ok("CreateKey", json!({"Alias": "before"}))["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let blob =
+        c.ok("Encrypt", json!({"KeyId": key, "Plaintext": "aGk="}))["CiphertextBlob"].clone();
+    let files: Vec<_> = ["smkms.db", "smkms.db-wal"]
+        .iter()
+        .map(|f| data.join(f))
+        .filter(|p| p.exists())
+        .collect();
+    assert!(!files.is_empty());
+    let frozen = Immutable::set(&files);
+    for i in 0..3 {
+        let r = c.call("CreateKey", json!({"Alias": format!("frozen-{i}")}));
+        assert_eq!(r["Error"]["Code"], "InternalError", "{r}");
+        assert!(
+            !r["Error"]["Message"].as_str().unwrap().contains("smkms.db"),
+            "no paths to the client"
+        );
+    }
+    let r = c.call("DisableKey", json!({"KeyId": key}));
+    assert_eq!(r["Error"]["Code"], "InternalError", "{r}");
+    c.ok("DescribeKey", json!({"KeyId": key}));
+    c.ok("Decrypt", json!({"CiphertextBlob": blob}));
+    drop(frozen);
+    c.ok("CreateKey", json!({"Alias": "after-thaw"}));
+    assert_eq!(
+        c.ok("DescribeKey", json!({"KeyId": key}))["KeyMetadata"]["KeyState"],
+        "Enabled"
+    );
 }
