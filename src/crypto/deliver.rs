@@ -4,7 +4,8 @@
 //!
 //! The server's side is [`Algorithm::parse`] → [`KeyCache::get_or_parse`] (or
 //! [`parse_public_key`]) → [`check`] *before* anything is generated or stored →
-//! [`deliver`]. The recipient's side is [`unwrap`], used by `smkms unwrap` and by tests.
+//! [`deliver_to`] (or [`deliver`]). The recipient's side is [`unwrap`], used by `smkms
+//! unwrap` and by tests.
 //!
 //! Byte layouts (DESIGN §2):
 //! ```text
@@ -248,31 +249,77 @@ pub fn check(key: &RecipientKey, alg: Algorithm, data_len: usize) -> Result<(), 
 
 /// Encrypts `plaintext` (a data key) to `key` with `alg`, using the operating system's
 /// CSPRNG. Runs [`check`] first, so calling it alone is safe; the server also calls
-/// `check` earlier, before it generates the data key.
+/// `check` earlier, before it generates the data key. The server delivers through
+/// [`deliver_to`] instead, which uses the precomputed table of a key that came back.
 pub fn deliver(
     key: &RecipientKey,
     alg: Algorithm,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, DeliveryError> {
-    deliver_with_rng(key, alg, plaintext, &mut OsRng)
+    deliver_inner(key, None, alg, plaintext, &mut OsRng)
 }
 
 /// [`deliver`] with the caller's randomness. It exists for the test-vector generator
 /// (`examples/gen_test_vectors.rs`) and tests, which need fixed `k` (GM/T 0003.5 Annex C)
-/// and reproducible files. The server never calls it: it calls [`deliver`], whose only
-/// randomness is `OsRng`; a predictable RNG here would reveal the data key.
+/// and reproducible files. The server never calls it: it calls [`deliver_to`], whose
+/// only randomness is `OsRng`; a predictable RNG here would reveal the data key. The
+/// SM2 arithmetic is the server's own (`crypto::sm2::encrypt`), so the vectors prove
+/// the code that runs.
 pub fn deliver_with_rng(
     key: &RecipientKey,
     alg: Algorithm,
     plaintext: &[u8],
     rng: &mut impl CryptoRngCore,
 ) -> Result<Vec<u8>, DeliveryError> {
+    deliver_inner(key, None, alg, plaintext, rng)
+}
+
+/// [`deliver`] to a recipient from the [`KeyCache`]: an SM2 key that carries its
+/// precomputed table costs two fixed-base multiplications instead of one fixed-base
+/// and one variable-base. The ciphertext is the same either way for the same k.
+pub fn deliver_to(
+    recipient: &Recipient,
+    alg: Algorithm,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, DeliveryError> {
+    deliver_to_with_rng(recipient, alg, plaintext, &mut OsRng)
+}
+
+/// [`deliver_to`] with the caller's randomness, for tests and benchmarks only (see
+/// [`deliver_with_rng`]).
+pub fn deliver_to_with_rng(
+    recipient: &Recipient,
+    alg: Algorithm,
+    plaintext: &[u8],
+    rng: &mut impl CryptoRngCore,
+) -> Result<Vec<u8>, DeliveryError> {
+    deliver_inner(
+        &recipient.key,
+        recipient.table.as_deref(),
+        alg,
+        plaintext,
+        rng,
+    )
+}
+
+fn deliver_inner(
+    key: &RecipientKey,
+    table: Option<&pke::KeyTable>,
+    alg: Algorithm,
+    plaintext: &[u8],
+    rng: &mut impl CryptoRngCore,
+) -> Result<Vec<u8>, DeliveryError> {
     check(key, alg, plaintext.len())?;
-    let out = match (key, alg) {
-        (RecipientKey::Sm2(p), Algorithm::Sm2) => pke::encrypt(p, plaintext, rng).to_raw(),
-        (RecipientKey::Sm2(p), Algorithm::Sm2C1C3C2Asn1) => {
-            pke::encrypt(p, plaintext, rng).to_der()
+    let sm2 = |p: &::sm2::PublicKey, rng: &mut _| match table {
+        Some(t) => {
+            debug_assert!(t.public_key() == p, "a recipient's table is its key's");
+            pke::encrypt_with_table(t, plaintext, rng)
         }
+        None => pke::encrypt(p, plaintext, rng),
+    };
+    let out = match (key, alg) {
+        (RecipientKey::Sm2(p), Algorithm::Sm2) => sm2(p, rng).to_raw(),
+        (RecipientKey::Sm2(p), Algorithm::Sm2C1C3C2Asn1) => sm2(p, rng).to_der(),
         (RecipientKey::Rsa(k), Algorithm::RsaPkcs1V15) => k
             .encrypt(rng, rsa::Pkcs1v15Encrypt, plaintext)
             .map_err(rsa_failed)?,
@@ -297,45 +344,186 @@ fn rsa_failed(_: rsa::Error) -> DeliveryError {
     )
 }
 
+/// A recipient key as [`KeyCache`] hands it out: the parsed key and, for an SM2 key
+/// that has come back, its precomputed multiples ([`pke::KeyTable`]).
+#[derive(Clone)]
+pub struct Recipient {
+    key: Arc<RecipientKey>,
+    table: Option<Arc<pke::KeyTable>>,
+}
+
+impl Recipient {
+    /// A recipient without a table (what a key seen once gets).
+    pub fn new(key: RecipientKey) -> Recipient {
+        Recipient {
+            key: Arc::new(key),
+            table: None,
+        }
+    }
+
+    /// A recipient with its table built now when it is an SM2 key (as a key that keeps
+    /// coming back has it), for tests and benchmarks.
+    pub fn precomputed(key: RecipientKey) -> Recipient {
+        let table = match &key {
+            RecipientKey::Sm2(p) => Some(Arc::new(pke::KeyTable::new(p))),
+            RecipientKey::Rsa(_) => None,
+        };
+        Recipient {
+            key: Arc::new(key),
+            table,
+        }
+    }
+
+    pub fn key(&self) -> &RecipientKey {
+        &self.key
+    }
+
+    /// Whether this recipient carries a precomputed SM2 table.
+    pub fn has_table(&self) -> bool {
+        self.table.is_some()
+    }
+}
+
 /// A bounded cache of parsed public keys, keyed by the SHA-256 of the PEM text, so a
 /// client that sends the same key with every request pays for parsing (and, for SM2,
 /// point validation) once. When full, the least recently used entry goes. Refusals are
 /// not cached: they are cheap, and caching them would let garbage push keys out.
+///
+/// An SM2 key that comes back (its second use) also gets a [`pke::KeyTable`] of
+/// precomputed multiples, built once by the request that finds it missing, so that its
+/// deliveries cost two fixed-base multiplications. A table is about 19 KB
+/// ([`pke::KeyTable::bytes`]), so at most `tables` entries hold one (default
+/// [`KeyCache::DEFAULT_TABLES`], about 2.4 MB); building one more takes the table of
+/// the least recently used holder. A key seen once never pays for a table, and a
+/// workload that cycles through more SM2 keys than there are tables rebuilds one per
+/// request at worst (about one and a half variable-base multiplications), which is
+/// bounded and no worse than twice the tableless cost.
 pub struct KeyCache {
     capacity: usize,
+    tables: usize,
     inner: Mutex<CacheInner>,
+}
+
+struct Entry {
+    key: Arc<RecipientKey>,
+    /// Tick of the last use (LRU order).
+    used: u64,
+    /// Uses so far (saturating): the table is built at the second.
+    uses: u32,
+    table: Option<Arc<pke::KeyTable>>,
+    /// A request is building this entry's table (others go on without it).
+    building: bool,
 }
 
 #[derive(Default)]
 struct CacheInner {
-    map: HashMap<[u8; 32], (Arc<RecipientKey>, u64)>,
+    map: HashMap<[u8; 32], Entry>,
     tick: u64,
+    /// Entries whose `table` is `Some`.
+    tables: usize,
+}
+
+/// What a lookup found to do outside the lock.
+enum Found {
+    Ready(Recipient),
+    BuildTable(Arc<RecipientKey>),
+    Missing,
 }
 
 impl KeyCache {
     pub const DEFAULT_CAPACITY: usize = 1024;
+    /// SM2 keys holding a precomputed table at once (about 19 KB each).
+    pub const DEFAULT_TABLES: usize = 128;
 
     pub fn new(capacity: usize) -> Self {
+        KeyCache::with_tables(capacity, KeyCache::DEFAULT_TABLES)
+    }
+
+    /// At most `capacity` parsed keys, of which at most `tables` hold an SM2 table (0
+    /// turns tables off).
+    pub fn with_tables(capacity: usize, tables: usize) -> Self {
         KeyCache {
             capacity: capacity.max(1),
+            tables,
             inner: Mutex::new(CacheInner::default()),
         }
     }
 
     /// The parsed key for `pem`, from the cache or freshly parsed (and then cached).
-    /// Parsing happens outside the lock, so concurrent misses do not serialise.
-    pub fn get_or_parse(&self, pem: &str) -> Result<Arc<RecipientKey>, DeliveryError> {
+    /// Parsing and table building happen outside the lock, so concurrent misses do not
+    /// serialise.
+    pub fn get_or_parse(&self, pem: &str) -> Result<Recipient, DeliveryError> {
         let id: [u8; 32] = sha2::Sha256::digest(pem.as_bytes()).into();
-        {
-            let mut inner = self.lock();
-            inner.tick += 1;
-            let tick = inner.tick;
-            if let Some((key, used)) = inner.map.get_mut(&id) {
-                *used = tick;
-                return Ok(key.clone());
+        match self.find(&id) {
+            Found::Ready(r) => Ok(r),
+            Found::BuildTable(key) => Ok(self.build_table(&id, key)),
+            Found::Missing => {
+                let key = Arc::new(parse_public_key(pem)?);
+                Ok(self.insert(id, key))
             }
         }
-        let key = Arc::new(parse_public_key(pem)?);
+    }
+
+    fn find(&self, id: &[u8; 32]) -> Found {
+        let mut inner = self.lock();
+        inner.tick += 1;
+        let tick = inner.tick;
+        let Some(e) = inner.map.get_mut(id) else {
+            return Found::Missing;
+        };
+        e.used = tick;
+        e.uses = e.uses.saturating_add(1);
+        let wants_table = matches!(*e.key, RecipientKey::Sm2(_))
+            && e.table.is_none()
+            && !e.building
+            && e.uses >= 2
+            && self.tables > 0;
+        if wants_table {
+            e.building = true;
+            Found::BuildTable(e.key.clone())
+        } else {
+            Found::Ready(Recipient {
+                key: e.key.clone(),
+                table: e.table.clone(),
+            })
+        }
+    }
+
+    fn build_table(&self, id: &[u8; 32], key: Arc<RecipientKey>) -> Recipient {
+        let RecipientKey::Sm2(p) = &*key else {
+            unreachable!("find() builds tables for SM2 keys only")
+        };
+        let table = Arc::new(pke::KeyTable::new(p));
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        if let Some(e) = inner.map.get_mut(id).filter(|e| Arc::ptr_eq(&e.key, &key)) {
+            e.building = false;
+            if e.table.is_none() {
+                e.table = Some(table.clone());
+                inner.tables += 1;
+            }
+        }
+        while inner.tables > self.tables {
+            // O(capacity), only when a table is built into a full budget.
+            let victim = inner
+                .map
+                .iter()
+                .filter(|(k, e)| e.table.is_some() && *k != id)
+                .min_by_key(|(_, e)| e.used)
+                .map(|(k, _)| *k);
+            let Some(victim) = victim else { break };
+            if let Some(e) = inner.map.get_mut(&victim) {
+                e.table = None;
+                inner.tables -= 1;
+            }
+        }
+        Recipient {
+            key,
+            table: Some(table),
+        }
+    }
+
+    fn insert(&self, id: [u8; 32], key: Arc<RecipientKey>) -> Recipient {
         let mut inner = self.lock();
         if !inner.map.contains_key(&id) && inner.map.len() >= self.capacity {
             // O(capacity) scan on a miss into a full cache: cheap next to an RSA parse
@@ -343,17 +531,29 @@ impl KeyCache {
             if let Some(oldest) = inner
                 .map
                 .iter()
-                .min_by_key(|(_, (_, t))| *t)
+                .min_by_key(|(_, e)| e.used)
                 .map(|(k, _)| *k)
             {
-                inner.map.remove(&oldest);
+                if let Some(gone) = inner.map.remove(&oldest) {
+                    inner.tables -= usize::from(gone.table.is_some());
+                }
             }
         }
         inner.tick += 1;
         let tick = inner.tick;
-        let entry = inner.map.entry(id).or_insert((key, tick));
-        entry.1 = tick;
-        Ok(entry.0.clone())
+        let e = inner.map.entry(id).or_insert(Entry {
+            key,
+            used: tick,
+            uses: 0,
+            table: None,
+            building: false,
+        });
+        e.used = tick;
+        e.uses = e.uses.saturating_add(1);
+        Recipient {
+            key: e.key.clone(),
+            table: e.table.clone(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -364,8 +564,14 @@ impl KeyCache {
         self.len() == 0
     }
 
+    /// How many cached keys hold a precomputed SM2 table.
+    pub fn tables(&self) -> usize {
+        self.lock().tables
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
-        // The map holds no invariant a panicking holder could break halfway.
+        // Every update leaves the map and its table count consistent before the next
+        // statement that could panic.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -9,13 +9,13 @@
 
 use super::error::{Error, Field, Result};
 use super::Kms;
-use crate::crypto::deliver::{self, Algorithm, DeliveryError, RecipientKey};
+use crate::crypto::deliver::{self, Algorithm, DeliveryError, Recipient};
 use crate::crypto::secret::SecretBytes;
-use std::sync::Arc;
 
-/// A validated recipient: a parsed public key and the algorithm to use with it.
+/// A validated recipient: a parsed public key (with its precomputed SM2 table when the
+/// key keeps coming back) and the algorithm to use with it.
 pub struct Delivery {
-    key: Arc<RecipientKey>,
+    recipient: Recipient,
     algorithm: Algorithm,
 }
 
@@ -54,24 +54,27 @@ impl Kms {
         algorithm: Option<&str>,
     ) -> Result<Delivery> {
         let algorithm = Algorithm::parse(algorithm).map_err(refused)?;
-        let key = self
+        let recipient = self
             .recipient_keys
             .get_or_parse(public_key_pem)
             .map_err(refused)?;
-        Ok(Delivery { key, algorithm })
+        Ok(Delivery {
+            recipient,
+            algorithm,
+        })
     }
 
     /// Refuses, before anything is generated, a data key of `len` bytes that the
     /// recipient's key cannot carry.
     pub fn check_delivery(&self, d: &Delivery, len: usize) -> Result<()> {
-        deliver::check(&d.key, d.algorithm, len).map_err(refused)
+        deliver::check(d.recipient.key(), d.algorithm, len).map_err(refused)
     }
 
     /// The plaintext in the clear, or encrypted to the recipient when one is given.
     pub fn reveal(&self, delivery: Option<&Delivery>, plaintext: SecretBytes) -> Result<Revealed> {
         match delivery {
             None => Ok(Revealed::Clear(plaintext)),
-            Some(d) => deliver::deliver(&d.key, d.algorithm, plaintext.expose())
+            Some(d) => deliver::deliver_to(&d.recipient, d.algorithm, plaintext.expose())
                 .map(Revealed::Delivered)
                 .map_err(refused),
         }
