@@ -6,6 +6,7 @@
 
 use crate::crypto::{random, secret::SecretString};
 use crate::kms::model::{Credential, Uin};
+use crate::store::cache::VersionedCache;
 use crate::store::seal::{credential_identity, Sealer};
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
@@ -15,6 +16,9 @@ const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 pub struct Credentials {
     store: Arc<dyn Store>,
     sealer: Arc<Sealer>,
+    /// SecretId → (account, secret), exact: emptied by any write to the store (see
+    /// `store::cache`), so a credential deleted by another process is refused at once.
+    cache: VersionedCache<Option<(Uin, SecretString)>>,
 }
 
 /// A credential as listed (never with its secret).
@@ -35,7 +39,11 @@ pub struct NewCredential {
 
 impl Credentials {
     pub fn new(store: Arc<dyn Store>, sealer: Arc<Sealer>) -> Self {
-        Credentials { store, sealer }
+        Credentials {
+            store,
+            sealer,
+            cache: VersionedCache::new(4096),
+        }
     }
 
     /// Creates a credential for `account`, or for a new account when None.
@@ -73,6 +81,23 @@ impl Credentials {
 
     /// The account and secret for a SecretId, if it exists.
     pub async fn lookup(&self, secret_id: &str) -> Result<Option<(Uin, SecretString)>, String> {
+        let generation = self.store.generation();
+        if let Some(g) = generation {
+            if let Some(hit) = self.cache.get(g, secret_id) {
+                return Ok(hit);
+            }
+        }
+        let found = self.lookup_uncached(secret_id).await?;
+        if let Some(g) = generation {
+            self.cache.insert(g, secret_id, found.clone());
+        }
+        Ok(found)
+    }
+
+    async fn lookup_uncached(
+        &self,
+        secret_id: &str,
+    ) -> Result<Option<(Uin, SecretString)>, String> {
         let Some(cred) = self
             .store
             .get_credential(secret_id)

@@ -196,7 +196,19 @@ impl Kms {
     /// The key, if it exists in the caller's scope. Anything else is `NotFound`.
     pub async fn get_key(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
         let id = parse_key_id(key_id)?;
-        match self.store.get_cmk(&id).await? {
+        let generation = self.store.generation();
+        let cached = generation.and_then(|g| self.keys.get(g, &id));
+        let found = match cached {
+            Some(hit) => hit,
+            None => {
+                let read = self.store.get_cmk(&id).await?;
+                if let Some(g) = generation {
+                    self.keys.insert(g, &id, read.clone());
+                }
+                read
+            }
+        };
+        match found {
             Some(k) if &k.scope == scope => Ok(k),
             _ => Err(Error::NotFound {
                 what: Resource::Cmk,

@@ -85,6 +85,9 @@ pub struct Kms {
     pub(crate) default_cipher: CmkCipher,
     pub(crate) materials: material::MaterialCache,
     pub(crate) recipient_keys: crate::crypto::deliver::KeyCache,
+    /// CMK records by id, exact (emptied by any write to the store): most requests
+    /// read one key and write nothing.
+    pub(crate) keys: crate::store::cache::VersionedCache<Option<model::Cmk>>,
 }
 
 impl Kms {
@@ -101,6 +104,7 @@ impl Kms {
             clock,
             materials: material::MaterialCache::new(limits.material_cache),
             recipient_keys: crate::crypto::deliver::KeyCache::default(),
+            keys: crate::store::cache::VersionedCache::new(10_000),
             limits,
             default_cipher,
         }

@@ -34,6 +34,7 @@ pub fn sample_cmk(alias: &str, account: u64) -> Cmk {
 }
 
 pub async fn run_all(store: &dyn Store) {
+    generation_moves_on_every_write(store).await;
     create_get_and_list(store).await;
     alias_unique_per_scope(store).await;
     limit_is_enforced(store).await;
@@ -154,6 +155,25 @@ async fn meta(store: &dyn Store) {
         store.get_meta("conformance").await.unwrap().unwrap(),
         b"one"
     );
+}
+
+/// Engines that report a generation must change it on every committed write: the read
+/// caches rely on it to never serve a deleted credential or a changed key.
+async fn generation_moves_on_every_write(store: &dyn Store) {
+    let Some(g0) = store.generation() else { return };
+    assert_eq!(
+        store.generation(),
+        Some(g0),
+        "stable while nothing is written"
+    );
+    let c = sample_cmk("gen", 1000);
+    store.create_cmk(&c, Some(b"m"), 10).await.unwrap();
+    let g1 = store.generation().unwrap();
+    assert_ne!(g1, g0);
+    let mut d = c.clone();
+    d.state = KeyState::Disabled;
+    store.update_cmk(&d).await.unwrap();
+    assert_ne!(store.generation().unwrap(), g1);
 }
 
 async fn create_get_and_list(store: &dyn Store) {

@@ -4,6 +4,7 @@
 //! The store never sees key material in the clear: the core seals it (see `seal.rs`)
 //! before handing it over, with the record's identity as associated data.
 
+pub mod cache;
 pub mod seal;
 pub mod sqlite;
 
@@ -33,8 +34,17 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Identifies the state of the store: it differs after any committed write, by this
+/// process or another. Two values compare equal only if nothing was written between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generation(pub u64, pub u64);
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// The store's current generation, cheaply and without blocking on I/O; `None` if
+    /// this engine cannot tell (then nothing is cached).
+    fn generation(&self) -> Option<Generation>;
+
     /// Inserts a new CMK and (unless it awaits import) its first sealed material
     /// version, atomically, refusing a duplicate alias in the scope or a scope that
     /// already holds `limit` keys.

@@ -95,6 +95,13 @@ struct Inner {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    /// A connection that only asks `PRAGMA data_version`, which changes when any
+    /// *other* connection (our writer, or another process) commits. None in memory,
+    /// where there is no other connection.
+    watcher: Option<Mutex<Connection>>,
+    /// Writes committed through this store object, counted after each commit; covers
+    /// the in-memory engine, where `data_version` cannot see our own writes.
+    local_writes: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Clone)]
@@ -126,22 +133,30 @@ impl SqliteStore {
             configure(&r).map_err(backend)?;
             readers.push(Mutex::new(r));
         }
-        Ok(Self::from_parts(writer, readers))
+        let watcher = Connection::open(path).map_err(backend)?;
+        configure(&watcher).map_err(backend)?;
+        Ok(Self::from_parts(writer, readers, Some(watcher)))
     }
 
     /// A private in-memory database (one connection), for tests and fuzzing.
     pub fn open_in_memory() -> StoreResult<Self> {
         let writer = Connection::open_in_memory().map_err(backend)?;
         writer.execute_batch(SCHEMA).map_err(backend)?;
-        Ok(Self::from_parts(writer, Vec::new()))
+        Ok(Self::from_parts(writer, Vec::new(), None))
     }
 
-    fn from_parts(writer: Connection, readers: Vec<Mutex<Connection>>) -> Self {
+    fn from_parts(
+        writer: Connection,
+        readers: Vec<Mutex<Connection>>,
+        watcher: Option<Connection>,
+    ) -> Self {
         SqliteStore {
             inner: Arc::new(Inner {
                 writer: Mutex::new(writer),
                 readers,
                 next_reader: AtomicUsize::new(0),
+                watcher: watcher.map(Mutex::new),
+                local_writes: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -154,7 +169,11 @@ impl SqliteStore {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut conn)
+            let result = f(&mut conn);
+            // Counted after the commit (or failure): a reader that saw the old count
+            // may cache what it read, but the next lookup sees the new count.
+            inner.local_writes.fetch_add(1, Ordering::SeqCst);
+            result
         })
         .await
         .map_err(backend)?
@@ -317,6 +336,20 @@ fn update_row(tx: &rusqlite::Transaction<'_>, cmk: &Cmk) -> StoreResult<Cmk> {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn generation(&self) -> Option<super::Generation> {
+        let local = self.inner.local_writes.load(Ordering::SeqCst);
+        let external = match &self.inner.watcher {
+            None => 0,
+            Some(w) => {
+                let conn = w.lock().unwrap_or_else(|p| p.into_inner());
+                // Reads the WAL index in shared memory: no disk I/O.
+                conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
+                    .ok()? as u64
+            }
+        };
+        Some(super::Generation(local, external))
+    }
+
     async fn create_cmk(&self, cmk: &Cmk, material: Option<&[u8]>, limit: u32) -> StoreResult<()> {
         let cmk = cmk.clone();
         let material = material.map(|m| m.to_vec());
@@ -814,6 +847,26 @@ mod tests {
     async fn conformance_in_memory() {
         let store = SqliteStore::open_in_memory().unwrap();
         super::super::conformance::run_all(&store).await;
+    }
+
+    /// Another process (here: another store object on the same file, as the
+    /// `smkms credentials` command is) committing a write moves our generation.
+    #[tokio::test]
+    async fn writes_by_another_connection_move_the_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("smkms.db");
+        let ours = SqliteStore::open(&path).unwrap();
+        let theirs = SqliteStore::open(&path).unwrap();
+        let g0 = ours.generation().unwrap();
+        theirs
+            .create_cmk(
+                &super::super::conformance::sample_cmk("x", 7),
+                Some(b"m"),
+                10,
+            )
+            .await
+            .unwrap();
+        assert_ne!(ours.generation().unwrap(), g0);
     }
 
     #[tokio::test]

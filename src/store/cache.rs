@@ -1,0 +1,88 @@
+//! A read cache that is exact, not eventually consistent: entries are tagged with the
+//! store's generation ([`super::Store::generation`]), which changes whenever anything —
+//! this process or another one, such as `smkms credentials delete` — commits a write.
+//! A lookup under a new generation empties the cache first, so a deleted credential or
+//! a disabled key is never served from it.
+//!
+//! What it saves: the store read (a trip through tokio's blocking pool and SQLite) that
+//! every request would otherwise make for its credential and its CMK.
+
+use super::Generation;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+pub struct VersionedCache<V> {
+    capacity: usize,
+    inner: Mutex<Inner<V>>,
+}
+
+struct Inner<V> {
+    generation: Option<Generation>,
+    map: HashMap<String, V>,
+}
+
+impl<V: Clone> VersionedCache<V> {
+    pub fn new(capacity: usize) -> Self {
+        VersionedCache {
+            capacity: capacity.max(1),
+            inner: Mutex::new(Inner {
+                generation: None,
+                map: HashMap::new(),
+            }),
+        }
+    }
+
+    /// The cached value, if it was cached under `generation`.
+    pub fn get(&self, generation: Generation, key: &str) -> Option<V> {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.generation != Some(generation) {
+            inner.map.clear();
+            inner.generation = Some(generation);
+            return None;
+        }
+        inner.map.get(key).cloned()
+    }
+
+    /// Caches a value read under `generation`, unless the cache has moved on since.
+    pub fn insert(&self, generation: Generation, key: &str, value: V) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.generation != Some(generation) {
+            return;
+        }
+        if inner.map.len() >= self.capacity {
+            inner.map.clear();
+        }
+        inner.map.insert(key.to_string(), value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_generation_empties_it() {
+        let c = VersionedCache::new(2);
+        let g1 = Generation(1, 0);
+        let g2 = Generation(2, 0);
+        assert_eq!(c.get(g1, "a"), None);
+        c.insert(g1, "a", 1);
+        assert_eq!(c.get(g1, "a"), Some(1));
+        assert_eq!(
+            c.get(g2, "a"),
+            None,
+            "a write happened: nothing old is served"
+        );
+        c.insert(g1, "a", 1);
+        assert_eq!(
+            c.get(g2, "a"),
+            None,
+            "a value read before the write is not kept"
+        );
+        c.insert(g2, "a", 2);
+        c.insert(g2, "b", 3);
+        c.insert(g2, "c", 4);
+        assert!(c.get(g2, "a").is_none(), "bounded: cleared when full");
+        assert_eq!(c.get(g2, "c"), Some(4));
+    }
+}
