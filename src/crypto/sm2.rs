@@ -11,8 +11,8 @@
 //!
 //! [`encrypt`] is faster than the textbook steps ([`encrypt_reference`]) without
 //! touching field arithmetic ([`fast`]): no multiplication by the cofactor (h = 1),
-//! `[k]G` from a precomputed table of the generator, `[k]P` by a signed-window
-//! multiplication, and one batched inversion for C1 and `[k]P`. [`encrypt_with_table`]
+//! `[k]G` from a precomputed table of the generator, and one batched inversion for C1
+//! and `[k]P`. [`encrypt_with_table`]
 //! also takes `[k]P` from a precomputed [`KeyTable`] of a recipient key that comes
 //! back. All of them produce the same bytes for the same k.
 //!
@@ -236,15 +236,16 @@ impl KeyTable {
 /// - A2: C1 = [k]G from the generator's precomputed table.
 /// - A3: S = [h]P is P itself: the SM2 cofactor h is 1, and P was validated as a
 ///   non-identity point of the curve, whose order n is prime. No multiplication by 1.
-/// - A4: [k]P by a constant-time signed-window multiplication ([`fast::mul_variable`]);
-///   C1 and [k]P are brought to affine coordinates together, with one field inversion.
+/// - A4: [k]P by the crate's constant-time variable-base multiplication (4-bit
+///   windows, every table entry read); C1 and [k]P are brought to affine coordinates
+///   together, with one field inversion.
 /// - A5–A8 as written. k is redrawn if `[k]P` is the identity or t is all zeros, as the
 ///   standard asks (neither happens for a valid P and k in [1, n−1]).
 ///
 /// The output is the same as [`encrypt_reference`]'s for the same `rng` bytes.
 pub fn encrypt(p: &::sm2::PublicKey, msg: &[u8], rng: &mut impl CryptoRngCore) -> Ciphertext {
     let point = p.to_projective();
-    encrypt_inner(|k| fast::mul_variable(&point, k), msg, rng)
+    encrypt_inner(|k| point * k, msg, rng)
 }
 
 /// [`encrypt`] to the key of a precomputed [`KeyTable`]: `[k]P` is a fixed-base

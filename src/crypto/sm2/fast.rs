@@ -74,18 +74,6 @@ fn select_affine(row: &[AffinePoint; ENTRIES], d: i8) -> AffinePoint {
     t
 }
 
-/// As [`select_affine`], for the projective rows of [`mul_variable`].
-fn select_projective(row: &[ProjectivePoint; ENTRIES], d: i8) -> ProjectivePoint {
-    let (abs, negative) = split_sign(d);
-    let mut t = ProjectivePoint::IDENTITY;
-    for (j, p) in row.iter().enumerate() {
-        t.conditional_assign(p, abs.ct_eq(&(j as u8 + 1)));
-    }
-    let neg = -t;
-    t.conditional_assign(&neg, negative);
-    t
-}
-
 /// Precomputed affine multiples of one point, for constant-time `[k]Q`.
 pub struct FixedBase {
     rows: Box<[[AffinePoint; ENTRIES]]>,
@@ -95,21 +83,29 @@ pub struct FixedBase {
 }
 
 impl FixedBase {
-    /// The table for `q`. Costs about `8·rows` additions, `4·spacing·rows` doublings and
-    /// one batched inversion (one field inversion for the whole table).
+    /// The table for `q`. Each row costs 3 additions and 4 doublings (the even
+    /// multiples are doublings), the next row's base `4·spacing − 3` more doublings of
+    /// `8·B`, and the whole table one batched inversion.
     pub fn new(q: &ProjectivePoint, spacing: usize) -> FixedBase {
         assert!((1..=DIGITS).contains(&spacing), "spacing {spacing}");
         let rows = DIGITS.div_ceil(spacing);
         let mut points = Vec::with_capacity(rows * ENTRIES);
         let mut base = *q;
         for r in 0..rows {
-            let mut multiple = base;
-            for _ in 0..ENTRIES {
-                points.push(multiple);
-                multiple += base;
+            // row[j] = (j + 1)·B: odd multiples by one addition, even ones by doubling.
+            let mut row = [base; ENTRIES];
+            for j in 1..ENTRIES {
+                row[j] = if j % 2 == 1 {
+                    row[j / 2].double()
+                } else {
+                    row[j - 1] + base
+                };
             }
+            points.extend_from_slice(&row);
             if r + 1 < rows {
-                for _ in 0..4 * spacing {
+                // 16^spacing·B = 2^(4·spacing − 3)·(8·B)
+                base = row[ENTRIES - 1];
+                for _ in 0..4 * spacing - 3 {
                     base = base.double();
                 }
             }
@@ -146,30 +142,6 @@ impl FixedBase {
     pub fn table_bytes(&self) -> usize {
         std::mem::size_of_val(&*self.rows)
     }
-}
-
-/// `[k]P` for a point seen once, in constant time: a projective row `[1·P … 8·P]`
-/// (7 additions), then 256 doublings and 65 additions over the signed digits. The
-/// crate's own `P * k` is the same method with unsigned digits (a 15-entry row, 14
-/// additions to build it); this one reads half as many entries per digit.
-pub fn mul_variable(p: &ProjectivePoint, k: &Scalar) -> ProjectivePoint {
-    let d = recode(k);
-    let mut row = [*p; ENTRIES];
-    for j in 1..ENTRIES {
-        row[j] = if j % 2 == 1 {
-            row[j / 2].double() // (j+1)·P = 2·((j+1)/2)·P
-        } else {
-            row[j - 1] + p
-        };
-    }
-    let mut acc = select_projective(&row, d.0[DIGITS - 1]);
-    for i in (0..DIGITS - 1).rev() {
-        for _ in 0..4 {
-            acc = acc.double();
-        }
-        acc += select_projective(&row, d.0[i]);
-    }
-    acc
 }
 
 #[cfg(test)]
@@ -218,7 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn every_method_agrees_with_the_crate() {
+    fn tables_agree_with_the_crate() {
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(4);
         let g = ProjectivePoint::GENERATOR;
         let p = g * Scalar::random(&mut rng);
@@ -229,7 +201,6 @@ mod tests {
         for k in scalars() {
             for q in [g, p] {
                 let want = q * k;
-                assert_eq!(mul_variable(&q, &k), want);
                 for (base, table) in &tables {
                     if *base == q {
                         assert_eq!(table.mul(&k), want, "spacing {}", table.spacing);
@@ -241,7 +212,6 @@ mod tests {
             FixedBase::new(&g, 1).mul(&Scalar::ZERO),
             ProjectivePoint::IDENTITY
         );
-        assert_eq!(mul_variable(&p, &Scalar::ZERO), ProjectivePoint::IDENTITY);
     }
 
     #[test]
