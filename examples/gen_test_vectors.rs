@@ -52,10 +52,10 @@ struct Replay(Vec<u8>, usize);
 
 impl RngCore for Replay {
     fn next_u32(&mut self) -> u32 {
-        unimplemented!("SM2 encryption only fills bytes")
+        rand_core::impls::next_u32_via_fill(self)
     }
     fn next_u64(&mut self) -> u64 {
-        unimplemented!("SM2 encryption only fills bytes")
+        rand_core::impls::next_u64_via_fill(self)
     }
     fn fill_bytes(&mut self, dest: &mut [u8]) {
         dest.copy_from_slice(&self.0[self.1..self.1 + dest.len()]);

@@ -46,10 +46,10 @@ struct Replay(Vec<u8>);
 
 impl rand_core::RngCore for Replay {
     fn next_u32(&mut self) -> u32 {
-        unimplemented!()
+        rand_core::impls::next_u32_via_fill(self)
     }
     fn next_u64(&mut self) -> u64 {
-        unimplemented!()
+        rand_core::impls::next_u64_via_fill(self)
     }
     fn fill_bytes(&mut self, dest: &mut [u8]) {
         dest.copy_from_slice(&self.0[..dest.len()]);
