@@ -11,7 +11,8 @@
 //! - `SM2/fresh`: `deliver` to a parsed key without a table (a key seen once);
 //! - `SM2/repeated`, `SM2_C1C3C2_ASN1/repeated`: `deliver_to` a recipient holding its
 //!   precomputed table (a key that came back);
-//! - the three RSA paddings to a repeated RSA-2048 key.
+//! - the three RSA paddings to a repeated RSA-2048 key, and `rsa-0.9-encrypt`: the `rsa`
+//!   crate's own OAEP-SHA-256 `encrypt` to the same key, which `crypto::rsaes` replaced.
 //!
 //! Every delivery encrypts a 32-byte data key (GenerateDataKey's AES_256 size) with a
 //! fresh k from the OS CSPRNG, as the server does. After the group, the speed-ups over
@@ -29,6 +30,7 @@ use std::time::SystemTime;
 
 const GROUP: &str = "delivery";
 const BASELINE: &str = "sm2-0.14-encrypt";
+const RSA_BASELINE: &str = "rsa-0.9-encrypt";
 const RSA2048_PUB: &str = include_str!("../src/crypto/deliver/testdata/rsa2048.pub");
 const DATA_KEY: [u8; 32] = [0x5a; 32];
 
@@ -61,6 +63,18 @@ fn bench(c: &mut Criterion) {
     g.bench_function("SM2_C1C3C2_ASN1/fresh", |b| {
         b.iter(|| {
             deliver::deliver(&parsed, Algorithm::Sm2C1C3C2Asn1, black_box(&DATA_KEY)).unwrap()
+        })
+    });
+    let rsa_crate = {
+        use rsa::pkcs8::DecodePublicKey;
+        rsa::RsaPublicKey::from_public_key_pem(RSA2048_PUB).unwrap()
+    };
+    g.bench_function(RSA_BASELINE, |b| {
+        let oaep = || rsa::Oaep::new::<sha2::Sha256>();
+        b.iter(|| {
+            rsa_crate
+                .encrypt(&mut OsRng, oaep(), black_box(&DATA_KEY))
+                .unwrap()
         })
     });
     for alg in Algorithm::ALL {
@@ -129,22 +143,30 @@ fn estimate(home: &std::path::Path, id: &str, since: SystemTime) -> Option<f64> 
 
 fn print_ratios(since: SystemTime) {
     let home = criterion_home();
-    let Some(base) = estimate(&home, BASELINE, since) else {
-        return;
-    };
-    println!(
-        "\nspeed-up over {BASELINE} ({:.1} µs), this run:",
-        base / 1e3
-    );
-    for id in [
+    let sm2 = [
         "textbook-0.13",
         "SM2/repeated",
         "SM2/fresh",
         "SM2_C1C3C2_ASN1/repeated",
         "SM2_C1C3C2_ASN1/fresh",
-    ] {
-        if let Some(t) = estimate(&home, id, since) {
-            println!("  {id:<26} {:>8.1} µs   {:.2}×", t / 1e3, base / t);
+    ];
+    let rsa = [
+        "RSAES_OAEP_SHA_256/repeated",
+        "RSAES_OAEP_SHA_1/repeated",
+        "RSAES_PKCS1_V1_5/repeated",
+    ];
+    for (baseline, ids) in [(BASELINE, &sm2[..]), (RSA_BASELINE, &rsa[..])] {
+        let Some(base) = estimate(&home, baseline, since) else {
+            continue;
+        };
+        println!(
+            "\nspeed-up over {baseline} ({:.1} µs), this run:",
+            base / 1e3
+        );
+        for id in ids {
+            if let Some(t) = estimate(&home, id, since) {
+                println!("  {id:<28} {:>8.1} µs   {:.2}×", t / 1e3, base / t);
+            }
         }
     }
 }

@@ -23,7 +23,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use rand_core::{CryptoRngCore, OsRng};
-use rsa::traits::PublicKeyParts;
 use sha2::Digest as _;
 
 use super::keyfile::{self, PrivateKey};
@@ -320,23 +319,23 @@ fn deliver_inner(
     let out = match (key, alg) {
         (RecipientKey::Sm2(p), Algorithm::Sm2) => sm2(p, rng).to_raw(),
         (RecipientKey::Sm2(p), Algorithm::Sm2C1C3C2Asn1) => sm2(p, rng).to_der(),
-        (RecipientKey::Rsa(k), Algorithm::RsaPkcs1V15) => k
-            .encrypt(rng, rsa::Pkcs1v15Encrypt, plaintext)
-            .map_err(rsa_failed)?,
+        (RecipientKey::Rsa(k), Algorithm::RsaPkcs1V15) => {
+            k.encrypt_pkcs1v15(rng, plaintext).map_err(rsa_failed)?
+        }
         (RecipientKey::Rsa(k), Algorithm::RsaOaepSha1) => k
-            .encrypt(rng, rsa::Oaep::new::<sha1::Sha1>(), plaintext)
+            .encrypt_oaep::<sha1::Sha1>(rng, plaintext)
             .map_err(rsa_failed)?,
         (RecipientKey::Rsa(k), Algorithm::RsaOaepSha256) => k
-            .encrypt(rng, rsa::Oaep::new::<sha2::Sha256>(), plaintext)
+            .encrypt_oaep::<sha2::Sha256>(rng, plaintext)
             .map_err(rsa_failed)?,
         _ => unreachable!("check() refused every mismatch"),
     };
     Ok(out)
 }
 
-/// `check` bounds the length and `parse_public_key` the key, so the `rsa` crate has
-/// nothing left to refuse; should it anyway, say so without details.
-fn rsa_failed(_: rsa::Error) -> DeliveryError {
+/// `check` bounds the length first, so this is unreachable in practice; should it
+/// happen anyway, say so without details.
+fn rsa_failed(_: super::rsaes::MessageTooLong) -> DeliveryError {
     DeliveryError::new(
         ErrorKind::BadKey,
         SUBJECT_PUBLIC_KEY,

@@ -192,7 +192,7 @@ pub enum PublicKey {
     /// A point on sm2p256v1, on the curve and not the identity (checked on parsing).
     Sm2(::sm2::PublicKey),
     /// 2048–4096 bits, odd modulus, odd exponent in [3, 2^32+1] (checked on parsing).
-    Rsa(rsa::RsaPublicKey),
+    Rsa(super::rsaes::RsaPublicKey),
 }
 
 /// Parses a PEM `PUBLIC KEY` (SPKI) or `RSA PUBLIC KEY` (PKCS#1).
@@ -374,7 +374,7 @@ fn rsa_public(n: &[u8], e: &[u8]) -> Result<PublicKey, String> {
              to 2^32+1 (65537 is the usual one)"
         ));
     }
-    let key = rsa::RsaPublicKey::new(rsa::BigUint::from_bytes_be(n), rsa::BigUint::from(e_val))
+    let key = super::rsaes::RsaPublicKey::new(n, e_val)
         .map_err(|e| format!("is not a usable RSA public key ({e})"))?;
     Ok(PublicKey::Rsa(key))
 }
@@ -384,7 +384,7 @@ impl PublicKey {
     pub fn describe(&self) -> String {
         match self {
             PublicKey::Sm2(_) => "an SM2 public key".into(),
-            PublicKey::Rsa(k) => format!("an RSA public key of {} bits", k.n().bits()),
+            PublicKey::Rsa(k) => format!("an RSA public key of {} bits", k.bits()),
         }
     }
 }

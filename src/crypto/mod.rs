@@ -9,6 +9,7 @@ pub mod context;
 pub mod deliver;
 pub mod keyfile;
 pub mod random;
+pub mod rsaes;
 pub mod secret;
 pub mod sm2;
 
