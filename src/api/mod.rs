@@ -83,13 +83,16 @@ impl Api {
 
     /// Routes a request to its dialect by path.
     pub async fn handle(&self, req: Request) -> Response {
-        if req.path == legacy::PATH {
-            return legacy::handle(self, req).await;
-        }
-        if req.path.starts_with(huawei::PATH_PREFIX) {
-            return huawei::handle(self, req).await;
-        }
-        tencent::handle(self, req).await
+        crate::store::one_request(async {
+            if req.path == legacy::PATH {
+                return legacy::handle(self, req).await;
+            }
+            if req.path.starts_with(huawei::PATH_PREFIX) {
+                return huawei::handle(self, req).await;
+            }
+            tencent::handle(self, req).await
+        })
+        .await
     }
 
     /// The dialect-shaped answer to a request the HTTP layer refused.

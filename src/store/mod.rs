@@ -36,8 +36,42 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Identifies the state of the store: it differs after any committed write, by this
 /// process or another. Two values compare equal only if nothing was written between.
+/// The first number counts this process's writes; the second is the engine's marker of
+/// everyone else's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Generation(pub u64, pub u64);
+
+tokio::task_local! {
+    static REQUEST_SNAPSHOT: std::cell::Cell<Option<Generation>>;
+}
+
+/// Runs `f` as one request, so that an engine asks about other processes' writes at most
+/// once per request rather than once per cached lookup (a GenerateDataKey looks up its
+/// credential and its CMK; for SQLite each question is a WAL read lock, two `fcntl`
+/// calls). The request then reads the store as of its first lookup, as if it had
+/// happened at that instant, which is what "a deleted credential is refused at once"
+/// needs: a request that starts after the deletion has committed sees it. A write by
+/// this process (this request's own, or a concurrent one's) still moves the generation
+/// at once, so no request reads its own writes stale.
+pub async fn one_request<F: std::future::Future>(f: F) -> F::Output {
+    REQUEST_SNAPSHOT.scope(std::cell::Cell::new(None), f).await
+}
+
+/// For engines: the current request's generation, if it was taken while this process
+/// had made `local` writes; otherwise `read()` (the engine's own question), remembered
+/// for the rest of the request. Outside [`one_request`], always `read()`.
+pub fn snapshot_generation(
+    local: u64,
+    read: impl FnOnce() -> Option<Generation>,
+) -> Option<Generation> {
+    let remembered = REQUEST_SNAPSHOT.try_with(|c| c.get()).ok().flatten();
+    if let Some(g) = remembered.filter(|g| g.0 == local) {
+        return Some(g);
+    }
+    let g = read();
+    let _ = REQUEST_SNAPSHOT.try_with(|c| c.set(g));
+    g
+}
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {

@@ -338,16 +338,20 @@ fn update_row(tx: &rusqlite::Transaction<'_>, cmk: &Cmk) -> StoreResult<Cmk> {
 impl Store for SqliteStore {
     fn generation(&self) -> Option<super::Generation> {
         let local = self.inner.local_writes.load(Ordering::SeqCst);
-        let external = match &self.inner.watcher {
-            None => 0,
-            Some(w) => {
-                let conn = w.lock().unwrap_or_else(|p| p.into_inner());
-                // Reads the WAL index in shared memory: no disk I/O.
-                conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
-                    .ok()? as u64
-            }
-        };
-        Some(super::Generation(local, external))
+        super::snapshot_generation(local, || {
+            let external = match &self.inner.watcher {
+                None => 0,
+                Some(w) => {
+                    let conn = w.lock().unwrap_or_else(|p| p.into_inner());
+                    // Reads the WAL index in shared memory (no disk I/O) under a WAL read
+                    // lock. Every request asks, so the statement is prepared once.
+                    conn.prepare_cached("PRAGMA data_version")
+                        .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0)))
+                        .ok()? as u64
+                }
+            };
+            Some(super::Generation(local, external))
+        })
     }
 
     async fn create_cmk(&self, cmk: &Cmk, material: Option<&[u8]>, limit: u32) -> StoreResult<()> {
@@ -867,6 +871,40 @@ mod tests {
             .await
             .unwrap();
         assert_ne!(ours.generation().unwrap(), g0);
+    }
+
+    /// Within one request, another process's write is not seen after the first question
+    /// (the request reads as of that instant); a write by this process is, at once; the
+    /// next request sees everything.
+    #[tokio::test]
+    async fn one_request_asks_once_but_sees_its_own_writes() {
+        use super::super::{conformance::sample_cmk, one_request};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("smkms.db");
+        let ours = SqliteStore::open(&path).unwrap();
+        let theirs = SqliteStore::open(&path).unwrap();
+        one_request(async {
+            let g0 = ours.generation().unwrap();
+            theirs
+                .create_cmk(&sample_cmk("x", 7), Some(b"m"), 10)
+                .await
+                .unwrap();
+            assert_eq!(ours.generation().unwrap(), g0, "asked once per request");
+            ours.create_cmk(&sample_cmk("y", 7), Some(b"m"), 10)
+                .await
+                .unwrap();
+            let g1 = ours.generation().unwrap();
+            assert_ne!(g1, g0, "this process wrote: asked again");
+            assert_ne!(g1.1, g0.1, "and the other process's write is seen too");
+        })
+        .await;
+        let before = one_request(async { ours.generation().unwrap() }).await;
+        theirs
+            .create_cmk(&sample_cmk("z", 7), Some(b"m"), 10)
+            .await
+            .unwrap();
+        let after = one_request(async { ours.generation().unwrap() }).await;
+        assert_ne!(before, after, "a new request asks again");
     }
 
     #[tokio::test]
