@@ -89,6 +89,7 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
         Limits {
             cmks_per_scope: config.limits.cmks_per_region,
             data_keys_per_account: config.limits.data_keys_per_account,
+            public_key_pool: config.limits.public_key_pool,
             ..Limits::default()
         },
         cipher,

@@ -39,6 +39,9 @@ pub struct LimitsConfig {
     pub header_read_timeout_secs: u64,
     /// How long an idle keep-alive connection or a slow body may take.
     pub request_timeout_secs: u64,
+    /// Public-key steps (delivery encryption, key parsing) allowed at once on a
+    /// blocking thread pool; 0 (the default) runs them on the async workers.
+    pub public_key_pool: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,6 +83,7 @@ impl Default for LimitsConfig {
             max_connections: 1024,
             header_read_timeout_secs: 10,
             request_timeout_secs: 30,
+            public_key_pool: 0,
         }
     }
 }
@@ -160,6 +164,10 @@ impl Config {
         if self.background.sweep_interval_secs == 0 {
             return Err("background.sweep_interval_secs must be at least 1".into());
         }
+        if self.limits.public_key_pool > 512 {
+            // tokio's blocking pool has 512 threads; more permits would only queue there.
+            return Err("limits.public_key_pool must be between 0 and 512".into());
+        }
         Ok(())
     }
 }
@@ -199,5 +207,10 @@ mod tests {
             ..Config::default()
         };
         assert!(bad.validate().is_err());
+        let mut pool: Config = toml::from_str("[limits]\npublic_key_pool = 4").unwrap();
+        assert_eq!(pool.limits.public_key_pool, 4);
+        assert!(pool.validate().is_ok());
+        pool.limits.public_key_pool = 513;
+        assert!(pool.validate().unwrap_err().contains("public_key_pool"));
     }
 }

@@ -186,7 +186,12 @@ async fn serve(common: Common, listen: Option<SocketAddr>) -> Result<(), String>
     let _ = writeln!(out, "smkms listening on http://{addr}");
     let _ = out.flush();
     drop(out);
-    tracing::info!(%addr, data = %config.data_dir.display(), "serving");
+    tracing::info!(
+        %addr,
+        data = %config.data_dir.display(),
+        public_key_pool = config.limits.public_key_pool,
+        "serving"
+    );
     app::run(&opened, &config, listener, shutdown_signal()).await;
     Ok(())
 }

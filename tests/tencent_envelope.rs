@@ -273,3 +273,56 @@ fn rotation_keeps_old_blobs_readable_across_a_restart() {
         );
     }
 }
+
+/// With `limits.public_key_pool` set, key parsing and delivery run on the blocking pool:
+/// deliveries to SM2 and RSA keys (fresh, then repeated, which builds an SM2 key's
+/// table there) unwrap to the data key that Decrypt returns, and a refused key is still
+/// refused with the parameter's code.
+#[test]
+fn deliveries_through_the_public_key_pool() {
+    use smkms::crypto::deliver::{self, Algorithm};
+    let dir = tempfile::tempdir().unwrap();
+    let cred = create_credential(dir.path(), None);
+    let config = dir.path().join("smkms.toml");
+    std::fs::write(&config, "[limits]\npublic_key_pool = 1\n").unwrap();
+    let server = Server::start_with(dir.path(), &["--config", config.to_str().unwrap()]);
+    let c = server.client(&cred);
+    let id = c.ok("CreateKey", json!({"Alias": "pool"}))["KeyId"].clone();
+    let keys = [
+        (
+            include_str!("../src/crypto/deliver/testdata/sm2.pub"),
+            include_str!("../src/crypto/deliver/testdata/sm2.pem"),
+            ["SM2", "SM2_C1C3C2_ASN1"],
+        ),
+        (
+            include_str!("../src/crypto/deliver/testdata/rsa2048.pub"),
+            include_str!("../src/crypto/deliver/testdata/rsa2048.pkcs8"),
+            ["RSAES_OAEP_SHA_256", "RSAES_PKCS1_V1_5"],
+        ),
+    ];
+    for (public, private, algs) in keys {
+        for alg in algs.iter().cycle().take(6) {
+            let g = c.ok(
+                "GenerateDataKey",
+                json!({"KeyId": id, "KeySpec": "AES_256", "EncryptionPublicKey": public, "EncryptionAlgorithm": alg}),
+            );
+            let a = Algorithm::parse(Some(alg)).unwrap();
+            let dk = deliver::unwrap(private, a, &b64(&g["Plaintext"])).unwrap();
+            let d = c.ok("Decrypt", json!({"CiphertextBlob": g["CiphertextBlob"]}));
+            assert_eq!(dk.expose(), &b64(&d["Plaintext"])[..], "{alg}");
+        }
+    }
+    let (code, msg) = c.err(
+        "GenerateDataKey",
+        json!({"KeyId": id, "NumberOfBytes": 16, "EncryptionPublicKey": "-----BEGIN PUBLIC KEY-----"}),
+    );
+    assert_eq!(code, "InvalidParameterValue");
+    assert!(msg.contains("EncryptionPublicKey"), "{msg}");
+    // Logged before the first connection is accepted.
+    assert!(
+        server
+            .find_in_log(&["public_key_pool=1".to_string()])
+            .is_some(),
+        "the setting reached the server"
+    );
+}

@@ -65,6 +65,9 @@ pub struct Limits {
     pub material_cache: usize,
     /// Hosted data keys per account, across all scopes.
     pub data_keys_per_account: u32,
+    /// Public-key steps allowed at once on the blocking pool; 0 runs them on the async
+    /// workers (see `Kms::public_key_work`).
+    pub public_key_pool: usize,
 }
 
 impl Default for Limits {
@@ -73,6 +76,7 @@ impl Default for Limits {
             cmks_per_scope: 1000,
             material_cache: 10_000,
             data_keys_per_account: 10_000,
+            public_key_pool: 0,
         }
     }
 }
@@ -84,10 +88,12 @@ pub struct Kms {
     pub(crate) limits: Limits,
     pub(crate) default_cipher: CmkCipher,
     pub(crate) materials: material::MaterialCache,
-    pub(crate) recipient_keys: crate::crypto::deliver::KeyCache,
+    pub(crate) recipient_keys: Arc<crate::crypto::deliver::KeyCache>,
     /// CMK records by id, exact (emptied by any write to the store): most requests
     /// read one key and write nothing.
     pub(crate) keys: crate::store::cache::VersionedCache<Option<model::Cmk>>,
+    /// `Some` when `limits.public_key_pool` > 0.
+    pub(crate) public_key_pool: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl Kms {
@@ -103,8 +109,10 @@ impl Kms {
             sealer,
             clock,
             materials: material::MaterialCache::new(limits.material_cache),
-            recipient_keys: crate::crypto::deliver::KeyCache::default(),
+            recipient_keys: crate::crypto::deliver::KeyCache::default().into(),
             keys: crate::store::cache::VersionedCache::new(10_000),
+            public_key_pool: (limits.public_key_pool > 0)
+                .then(|| Arc::new(tokio::sync::Semaphore::new(limits.public_key_pool))),
             limits,
             default_cipher,
         }

@@ -608,7 +608,7 @@ fn ciphertext_blob(p: &mut Params, name: &str) -> Result<Vec<u8>, TcError> {
 /// cached), the algorithm known and fitting the key. An algorithm without a key is
 /// refused rather than ignored: ignoring it would answer in the clear a caller who
 /// meant to receive an encrypted key.
-fn read_delivery(call: &Call<'_>, p: &mut Params) -> Result<Option<Delivery>, Fail> {
+async fn read_delivery(call: &Call<'_>, p: &mut Params) -> Result<Option<Delivery>, Fail> {
     let key = p.opt_str("EncryptionPublicKey")?.filter(|k| !k.is_empty());
     let alg = p.opt_str("EncryptionAlgorithm")?.filter(|a| !a.is_empty());
     match (key, alg) {
@@ -617,7 +617,7 @@ fn read_delivery(call: &Call<'_>, p: &mut Params) -> Result<Option<Delivery>, Fa
             "EncryptionAlgorithm {a} was given without EncryptionPublicKey; send the PEM public key to deliver to, or omit both"
         ))
         .into()),
-        (Some(k), a) => Ok(Some(call.api.kms.prepare_delivery(&k, a.as_deref())?)),
+        (Some(k), a) => Ok(Some(call.api.kms.prepare_delivery(&k, a.as_deref()).await?)),
     }
 }
 
@@ -645,11 +645,11 @@ async fn encrypt(call: &Call<'_>, mut p: Params) -> Handled {
 async fn decrypt(call: &Call<'_>, mut p: Params) -> Handled {
     let blob = ciphertext_blob(&mut p, "CiphertextBlob")?;
     let context = p.opt_str("EncryptionContext")?;
-    let delivery = read_delivery(call, &mut p)?;
+    let delivery = read_delivery(call, &mut p).await?;
     p.finish()?;
     let kms = &call.api.kms;
     let (plaintext, key) = kms.decrypt(&call.scope, &blob, context.as_deref()).await?;
-    let out = kms.reveal(delivery.as_ref(), plaintext)?;
+    let out = kms.reveal(delivery.as_ref(), plaintext).await?;
     Ok(obj(
         json!({ "KeyId": key.key_id, "Plaintext": b64e(out.wire_bytes()) }),
     ))
@@ -709,7 +709,7 @@ async fn generate_data_key(call: &Call<'_>, mut p: Params) -> Handled {
     let key_id = p.req_str("KeyId")?;
     let n = data_key_len(&mut p)?;
     let context = p.opt_str("EncryptionContext")?;
-    let delivery = read_delivery(call, &mut p)?;
+    let delivery = read_delivery(call, &mut p).await?;
     refuse_hsm_cluster(&mut p)?;
     let hosted = match p.opt_int("IsHostedByKms")?.unwrap_or(0) {
         0 => false,
@@ -753,7 +753,7 @@ async fn generate_data_key(call: &Call<'_>, mut p: Params) -> Handled {
             .await?;
         (pt, blob, key.key_id, String::new())
     };
-    let out = kms.reveal(delivery.as_ref(), data_key)?;
+    let out = kms.reveal(delivery.as_ref(), data_key).await?;
     Ok(obj(json!({
         "KeyId": key_id,
         "Plaintext": b64e(out.wire_bytes()),
@@ -968,11 +968,11 @@ async fn describe_data_keys(call: &Call<'_>, mut p: Params) -> Handled {
 
 async fn get_data_key_plaintext(call: &Call<'_>, mut p: Params) -> Handled {
     let id = p.req_str("DataKeyId")?;
-    let delivery = read_delivery(call, &mut p)?;
+    let delivery = read_delivery(call, &mut p).await?;
     p.finish()?;
     let kms = &call.api.kms;
     let (plaintext, _) = kms.data_key_plaintext(&call.scope, &id).await?;
-    let out = kms.reveal(delivery.as_ref(), plaintext)?;
+    let out = kms.reveal(delivery.as_ref(), plaintext).await?;
     Ok(obj(json!({ "Plaintext": b64e(out.wire_bytes()) })))
 }
 
