@@ -20,8 +20,8 @@ pub fn canonical_context(text: Option<&str>) -> Result<Vec<u8>> {
 
 pub struct ReEncrypted {
     pub blob: Vec<u8>,
-    pub source: Cmk,
-    pub destination: Cmk,
+    pub source: Arc<Cmk>,
+    pub destination: Arc<Cmk>,
     /// False when the blob was already under the destination key's current material
     /// with the same context, and is returned unchanged.
     pub re_encrypted: bool,
@@ -55,6 +55,17 @@ impl Kms {
 
     /// Seals `plaintext` under the key's newest material.
     async fn seal_under(&self, key: &Cmk, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+        self.seal_with_nonce(key, context, plaintext, random::nonce12())
+            .await
+    }
+
+    async fn seal_with_nonce(
+        &self,
+        key: &Cmk,
+        context: &[u8],
+        plaintext: &[u8],
+        nonce: [u8; 12],
+    ) -> Result<Vec<u8>> {
         let material = self.material(&key.key_id, key.current_version).await?;
         let header = Header {
             cipher: key.cipher,
@@ -62,14 +73,14 @@ impl Kms {
                 Error::Internal(format!("stored key id {} is not a UUID", key.key_id))
             })?,
             key_version: key.current_version,
-            nonce: random::nonce12(),
+            nonce,
         };
         Ok(blob::seal(&header, &material, context, plaintext))
     }
 
     /// A key that may encrypt now.
-    async fn key_for_encrypt(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
-        let key = self.get_key(scope, key_id).await?;
+    async fn key_for_encrypt(&self, scope: &Scope, key_id: &str) -> Result<Arc<Cmk>> {
+        let key = self.get_key_shared(scope, key_id).await?;
         require(&key, Op::Encrypt)?;
         Ok(key)
     }
@@ -80,7 +91,7 @@ impl Kms {
         key_id: &str,
         plaintext: &[u8],
         context: Option<&str>,
-    ) -> Result<(Vec<u8>, Cmk)> {
+    ) -> Result<(Vec<u8>, Arc<Cmk>)> {
         if plaintext.is_empty() || plaintext.len() > MAX_PLAINTEXT {
             return Err(Error::invalid(
                 Field::Plaintext,
@@ -103,12 +114,18 @@ impl Kms {
         key_id: &str,
         n: usize,
         context: Option<&str>,
-    ) -> Result<(SecretBytes, Vec<u8>, Cmk)> {
+    ) -> Result<(SecretBytes, Vec<u8>, Arc<Cmk>)> {
         check_data_key_len(n)?;
         let ctx = canonical_context(context)?;
         let key = self.key_for_encrypt(scope, key_id).await?;
-        let data_key = random::secret(n);
-        let blob = self.seal_under(&key, &ctx, data_key.expose()).await?;
+        // The data key and the blob's nonce in one draw: one system call, not two.
+        let drawn = random::secret(n + 12);
+        let (dk, nonce) = drawn.expose().split_at(n);
+        let data_key = SecretBytes::from_slice(dk);
+        let nonce = nonce.try_into().expect("12 bytes drawn for the nonce");
+        let blob = self
+            .seal_with_nonce(&key, &ctx, data_key.expose(), nonce)
+            .await?;
         Ok((data_key, blob, key))
     }
 
@@ -119,11 +136,11 @@ impl Kms {
         scope: &Scope,
         blob_bytes: &[u8],
         context: Option<&str>,
-    ) -> Result<(SecretBytes, Cmk)> {
+    ) -> Result<(SecretBytes, Arc<Cmk>)> {
         let ctx = canonical_context(context)?;
         let (header, ct) = blob::decode(blob_bytes).map_err(|_| Error::InvalidCiphertext)?;
         let key = self
-            .get_key(scope, &header.key_id.hyphenated().to_string())
+            .get_key_shared(scope, &header.key_id.hyphenated().to_string())
             .await?;
         require(&key, Op::Decrypt)?;
         if header.cipher != key.cipher || header.key_version > key.current_version {

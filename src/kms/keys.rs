@@ -6,6 +6,7 @@ use super::states::{allowed, Op};
 use super::Kms;
 use crate::crypto::{cmk::CmkCipher, random};
 use crate::store::{seal, StoreError};
+use std::sync::Arc;
 
 /// Aliases as every dialect may store them: the widest rule of all dialects (Huawei's
 /// `[a-zA-Z0-9:/_-]{1,255}`). Each dialect checks its own, narrower rule first.
@@ -195,13 +196,19 @@ impl Kms {
 
     /// The key, if it exists in the caller's scope. Anything else is `NotFound`.
     pub async fn get_key(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
+        Ok((*self.get_key_shared(scope, key_id).await?).clone())
+    }
+
+    /// [`Kms::get_key`] without copying the record out of the cache, for the paths
+    /// every request takes (Encrypt, Decrypt, GenerateDataKey).
+    pub async fn get_key_shared(&self, scope: &Scope, key_id: &str) -> Result<Arc<Cmk>> {
         let id = parse_key_id(key_id)?;
         let generation = self.store.generation();
         let cached = generation.and_then(|g| self.keys.get(g, &id));
         let found = match cached {
             Some(hit) => hit,
             None => {
-                let read = self.store.get_cmk(&id).await?;
+                let read = self.store.get_cmk(&id).await?.map(Arc::new);
                 if let Some(g) = generation {
                     self.keys.insert(g, &id, read.clone());
                 }

@@ -11,41 +11,77 @@ use std::sync::{Arc, Mutex};
 
 pub struct MaterialCache {
     capacity: usize,
-    map: Mutex<HashMap<(String, u32), Arc<SecretBytes>>>,
+    inner: Mutex<Inner>,
+}
+
+/// Versions by key id, so that a lookup by `&str` allocates nothing (every Encrypt and
+/// GenerateDataKey makes one).
+#[derive(Default)]
+struct Inner {
+    by_key: HashMap<String, Vec<(u32, Arc<SecretBytes>)>>,
+    len: usize,
 }
 
 impl MaterialCache {
     pub fn new(capacity: usize) -> Self {
         MaterialCache {
             capacity: capacity.max(1),
-            map: Mutex::new(HashMap::new()),
+            inner: Mutex::new(Inner::default()),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn get(&self, key_id: &str, version: u32) -> Option<Arc<SecretBytes>> {
-        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&(key_id.to_string(), version)).cloned()
+        let inner = self.lock();
+        let versions = inner.by_key.get(key_id)?;
+        versions
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, m)| m.clone())
     }
 
     pub fn insert(&self, key_id: &str, version: u32, material: Arc<SecretBytes>) {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= self.capacity {
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        let present = inner
+            .by_key
+            .get(key_id)
+            .is_some_and(|vs| vs.iter().any(|(v, _)| *v == version));
+        if present {
+            return;
+        }
+        if inner.len >= self.capacity {
             // Evict an arbitrary entry; a miss costs one store read and one unseal.
-            if let Some(k) = map.keys().next().cloned() {
-                map.remove(&k);
+            if let Some(k) = inner.by_key.keys().next().cloned() {
+                let vs = inner.by_key.get_mut(&k).expect("key just listed");
+                vs.pop();
+                inner.len -= 1;
+                if vs.is_empty() {
+                    inner.by_key.remove(&k);
+                }
             }
         }
-        map.insert((key_id.to_string(), version), material);
+        inner
+            .by_key
+            .entry(key_id.to_string())
+            .or_default()
+            .push((version, material));
+        inner.len += 1;
     }
 
     /// Forgets every version of a key (on destruction).
     pub fn forget(&self, key_id: &str) {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.retain(|(k, _), _| k != key_id);
+        let mut inner = self.lock();
+        if let Some(vs) = inner.by_key.remove(key_id) {
+            inner.len -= vs.len();
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.map.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.lock().len
     }
 
     pub fn is_empty(&self) -> bool {
@@ -68,5 +104,11 @@ mod tests {
         c.forget("k");
         assert!(c.get("k", 5).is_none());
         assert_eq!(c.get("other", 1).unwrap().expose(), b"o");
+        assert_eq!(c.len(), 1);
+        c.insert("other", 1, Arc::new(SecretBytes::from_slice(b"o")));
+        c.insert("other", 2, Arc::new(SecretBytes::from_slice(b"p")));
+        assert_eq!(c.len(), 2, "a version already held is not held twice");
+        assert_eq!(c.get("other", 2).unwrap().expose(), b"p");
+        assert!(c.get("other", 3).is_none());
     }
 }

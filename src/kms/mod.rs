@@ -91,7 +91,7 @@ pub struct Kms {
     pub(crate) recipient_keys: Arc<crate::crypto::deliver::KeyCache>,
     /// CMK records by id, exact (emptied by any write to the store): most requests
     /// read one key and write nothing.
-    pub(crate) keys: crate::store::cache::VersionedCache<Option<model::Cmk>>,
+    pub(crate) keys: crate::store::cache::VersionedCache<Option<Arc<model::Cmk>>>,
     /// `Some` when `limits.public_key_pool` > 0.
     pub(crate) public_key_pool: Option<Arc<tokio::sync::Semaphore>>,
 }

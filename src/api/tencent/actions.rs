@@ -751,7 +751,7 @@ async fn generate_data_key(call: &Call<'_>, mut p: Params) -> Handled {
         let (pt, blob, key) = kms
             .generate_data_key(&call.scope, &key_id, n, context.as_deref())
             .await?;
-        (pt, blob, key.key_id, String::new())
+        (pt, blob, key.key_id.clone(), String::new())
     };
     let out = kms.reveal(delivery.as_ref(), data_key).await?;
     Ok(obj(json!({
