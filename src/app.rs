@@ -138,6 +138,7 @@ pub fn api_for(opened: &Opened, config: &Config) -> Api {
             default_region: config.default_region.clone(),
             signature_window: config.auth.signature_window_secs,
             allow_unsigned_payload: config.auth.allow_unsigned_payload,
+            max_remembered_signatures: config.auth.max_remembered_signatures,
         },
     )
 }

@@ -49,6 +49,9 @@ pub struct LimitsConfig {
 pub struct AuthConfig {
     pub signature_window_secs: i64,
     pub allow_unsigned_payload: bool,
+    /// The most TC3 signatures remembered for the replay rule; when full of live
+    /// ones, new signatures are refused (RequestLimitExceeded).
+    pub max_remembered_signatures: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -93,6 +96,7 @@ impl Default for AuthConfig {
         AuthConfig {
             signature_window_secs: 300,
             allow_unsigned_payload: false,
+            max_remembered_signatures: crate::auth::replay::DEFAULT_MAX_SIGNATURES,
         }
     }
 }
@@ -163,6 +167,9 @@ impl Config {
         }
         if self.background.sweep_interval_secs == 0 {
             return Err("background.sweep_interval_secs must be at least 1".into());
+        }
+        if self.auth.max_remembered_signatures < 1024 {
+            return Err("auth.max_remembered_signatures must be at least 1024".into());
         }
         if self.limits.public_key_pool > 512 {
             // tokio's blocking pool has 512 threads; more permits would only queue there.

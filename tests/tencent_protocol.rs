@@ -376,3 +376,95 @@ fn parameters_are_checked_by_name_and_type() {
         );
     }
 }
+
+/// Signs `req` over content-type, host, x-tc-action, x-tc-region and x-tc-version, as a
+/// client that wants no part of the request left unsigned would.
+fn sign_everything(c: &Client, req: &mut Req) {
+    use smkms::auth::tc3;
+    let names: Vec<String> = [
+        "content-type",
+        "host",
+        "x-tc-action",
+        "x-tc-region",
+        "x-tc-version",
+    ]
+    .map(String::from)
+    .to_vec();
+    let values = req.clone();
+    let header = move |name: &str| {
+        Some(match name {
+            "content-type" => values.content_type.clone(),
+            "host" => values.host.clone(),
+            "x-tc-action" => values.action.clone(),
+            "x-tc-region" => values.region.clone(),
+            "x-tc-version" => values.version.clone(),
+            _ => return None,
+        })
+    };
+    let hash = tc3::sha256_hex(&req.body);
+    let parts = tc3::SignedParts {
+        method: "POST",
+        query: "",
+        header: &header,
+        payload_hash: &hash,
+    };
+    let canon = tc3::canonical_request(&parts, &names).unwrap();
+    let date = tc3::utc_date(req.timestamp).unwrap();
+    let sig = tc3::signature(&c.cred.secret_key, req.timestamp, &date, "kms", &canon);
+    req.authorization = format!(
+        "TC3-HMAC-SHA256 Credential={}/{date}/kms/tc3_request, SignedHeaders={}, Signature={}",
+        c.cred.secret_id,
+        names.join(";"),
+        hex::encode(sig)
+    );
+}
+
+/// The replay rule's memory is bounded by auth.max_remembered_signatures. Full of live
+/// signatures, the server refuses new ones with RequestLimitExceeded instead of
+/// forgetting any (which would let a captured request be relabelled), while identical
+/// resends and requests that sign the action, region and version themselves still pass.
+#[test]
+fn the_replay_memory_is_bounded_and_fails_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let cred = create_credential(dir.path(), None);
+    let config = dir.path().join("smkms.toml");
+    std::fs::write(&config, "[auth]\nmax_remembered_signatures = 1024\n").unwrap();
+    let server = Server::start_with(dir.path(), &["--config", config.to_str().unwrap()]);
+    let c = server.client(&cred);
+
+    // A fully signed request needs no remembering, even before the memory fills.
+    let mut signed = c.prepare("ListAlgorithms", &json!({}));
+    sign_everything(&c, &mut signed);
+    assert_eq!(c.send_session(&signed).code(), None);
+
+    let first = c.prepare("GenerateRandom", &json!({"NumberOfBytes": 1}));
+    assert_eq!(c.send_session(&first).code(), None);
+    for n in 2..=1024 {
+        let r = c.send_session(&c.prepare("GenerateRandom", &json!({"NumberOfBytes": n})));
+        assert_eq!(r.code(), None, "signature {n} of 1024 is remembered");
+    }
+    let r = c.send_session(&c.prepare("ListAlgorithms", &json!({})));
+    assert_eq!(r.code().as_deref(), Some("RequestLimitExceeded"));
+    assert!(r.message().contains("retry"), "{}", r.message());
+
+    assert_eq!(
+        c.send_session(&first).code(),
+        None,
+        "an identical resend of a remembered signature passes"
+    );
+    let mut relabelled = first.clone();
+    relabelled.action = "ListAlgorithms".into();
+    assert_eq!(
+        code_of(&c, &relabelled).as_deref(),
+        Some("AuthFailure.InvalidAuthorization"),
+        "and a relabelled one on another connection is still refused"
+    );
+    let mut fresh_signed = c.prepare("GenerateRandom", &json!({"NumberOfBytes": 7}));
+    fresh_signed.body = br#"{"NumberOfBytes":8}"#.to_vec();
+    sign_everything(&c, &mut fresh_signed);
+    assert_eq!(
+        c.send_session(&fresh_signed).code(),
+        None,
+        "a fully signed request passes while the memory is full"
+    );
+}

@@ -49,6 +49,8 @@ pub struct ApiSettings {
     pub signature_window: i64,
     /// Whether TC3 `X-TC-Content-SHA256: UNSIGNED-PAYLOAD` is accepted.
     pub allow_unsigned_payload: bool,
+    /// The most TC3 signatures the replay rule remembers at once (`auth::replay`).
+    pub max_remembered_signatures: usize,
 }
 
 impl Default for ApiSettings {
@@ -57,6 +59,7 @@ impl Default for ApiSettings {
             default_region: "ap-guangzhou".into(),
             signature_window: 300,
             allow_unsigned_payload: false,
+            max_remembered_signatures: crate::auth::replay::DEFAULT_MAX_SIGNATURES,
         }
     }
 }
@@ -75,7 +78,7 @@ impl Api {
         Api {
             kms,
             credentials,
-            replay: ReplayGuard::default(),
+            replay: ReplayGuard::with_capacity(settings.max_remembered_signatures),
             nonces: NonceGuard::default(),
             settings,
         }

@@ -2,6 +2,7 @@
 //! account it speaks for, or an [`AuthError`] that the dialect maps to its codes.
 
 pub mod credentials;
+pub mod expiring;
 pub mod huawei;
 pub mod replay;
 pub mod tc3;

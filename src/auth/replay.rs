@@ -15,45 +15,61 @@
 //! keep-alive connection; without this, ordinary scripts would be refused. A captured
 //! request replayed by someone else arrives on another connection and is refused.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use super::expiring::{ExpiringMap, Remembered};
 
-/// How many remembered signatures trigger a sweep of expired ones.
-const SWEEP_AT: usize = 4096;
+/// The most signatures remembered by default. An entry is 48 bytes; 1.8 M of them
+/// fit a hash table of 2^21 buckets, about 100 MB at the bound. An honest client's
+/// signature lives for the window (300 s by default), so this admits about 6,000
+/// requests per second with distinct signatures (identical requests in the same second
+/// share one) before new signatures are refused; `auth.max_remembered_signatures`
+/// changes it.
+pub const DEFAULT_MAX_SIGNATURES: usize = 1_800_000;
+
+/// What [`ReplayGuard::check`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Accept,
+    /// The signature was already used with other unsigned values on another connection.
+    Relabelled,
+    /// The guard holds its maximum of live signatures; refused rather than forgetting
+    /// one that could then be relabelled.
+    Full,
+}
 
 pub struct ReplayGuard {
-    seen: Mutex<Seen>,
+    /// First 16 bytes of the signature → how it was first accepted.
+    seen: ExpiringMap<[u8; 16], Entry>,
 }
 
 struct Entry {
-    /// Hash of the unsigned values the signature was first accepted with.
-    binding: [u8; 32],
+    /// First 16 bytes of the hash of the unsigned values it was first accepted with.
+    binding: [u8; 16],
     /// The connection it was first accepted on.
     connection: u64,
-    /// Unix second after which the signature is forgotten.
-    expires_at: i64,
-}
-
-struct Seen {
-    map: HashMap<[u8; 32], Entry>,
-    next_sweep: usize,
 }
 
 impl Default for ReplayGuard {
     fn default() -> Self {
-        ReplayGuard {
-            seen: Mutex::new(Seen {
-                map: HashMap::new(),
-                next_sweep: SWEEP_AT,
-            }),
-        }
+        Self::with_capacity(DEFAULT_MAX_SIGNATURES)
     }
 }
 
+fn first16(b: &[u8; 32]) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&b[..16]);
+    out
+}
+
 impl ReplayGuard {
+    pub fn with_capacity(max: usize) -> Self {
+        ReplayGuard {
+            seen: ExpiringMap::new(max),
+        }
+    }
+
     /// Records `signature` as used with `binding` on `connection` until `expires_at`.
-    /// Returns false if the signature was already used with a different binding on
-    /// another connection.
+    /// Signatures are HMAC outputs nobody can choose without the SecretKey, so 128 bits
+    /// of each identify it; the binding hash is truncated alike.
     pub fn check(
         &self,
         signature: &[u8; 32],
@@ -61,38 +77,29 @@ impl ReplayGuard {
         connection: u64,
         expires_at: i64,
         now: i64,
-    ) -> bool {
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.map.len() >= seen.next_sweep {
-            seen.map.retain(|_, e| e.expires_at >= now);
-            seen.next_sweep = (seen.map.len() * 2).max(SWEEP_AT);
-        }
-        match seen.map.get(signature) {
-            Some(e) if e.expires_at >= now => &e.binding == binding || e.connection == connection,
-            _ => {
-                seen.map.insert(
-                    *signature,
-                    Entry {
-                        binding: *binding,
-                        connection,
-                        expires_at,
-                    },
-                );
-                true
-            }
+    ) -> Verdict {
+        let binding = first16(binding);
+        let entry = Entry {
+            binding,
+            connection,
+        };
+        let judge = |e: &Entry| e.binding == binding || e.connection == connection;
+        match self
+            .seen
+            .remember(first16(signature), entry, expires_at, now, judge)
+        {
+            Remembered::Live(true) | Remembered::New => Verdict::Accept,
+            Remembered::Live(false) => Verdict::Relabelled,
+            Remembered::Full => Verdict::Full,
         }
     }
 
     pub fn len(&self) -> usize {
-        self.seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .map
-            .len()
+        self.seen.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.seen.is_empty()
     }
 }
 
@@ -117,26 +124,31 @@ mod tests {
         let sig = [1u8; 32];
         let describe = binding(&["DescribeKey", "ap-guangzhou", "2019-01-18"]);
         let delete = binding(&["ScheduleKeyDeletion", "ap-guangzhou", "2019-01-18"]);
-        assert!(g.check(&sig, &describe, 1, 1300, 1000));
-        assert!(
+        use Verdict::*;
+        assert_eq!(g.check(&sig, &describe, 1, 1300, 1000), Accept);
+        assert_eq!(
             g.check(&sig, &describe, 2, 1300, 1001),
+            Accept,
             "identical resend is fine anywhere"
         );
-        assert!(
-            !g.check(&sig, &delete, 2, 1300, 1002),
+        assert_eq!(
+            g.check(&sig, &delete, 2, 1300, 1002),
+            Relabelled,
             "relabelled on another connection"
         );
-        assert!(
+        assert_eq!(
             g.check(&sig, &delete, 1, 1300, 1002),
+            Accept,
             "the signer's own connection"
         );
-        assert!(
+        assert_eq!(
             g.check(&[2u8; 32], &delete, 2, 1300, 1002),
+            Accept,
             "another signature is independent"
         );
         // After expiry the old binding is forgotten (the timestamp check refuses the
         // request by then anyway).
-        assert!(g.check(&sig, &delete, 2, 1700, 1301));
+        assert_eq!(g.check(&sig, &delete, 2, 1700, 1301), Accept);
     }
 
     #[test]
@@ -145,21 +157,30 @@ mod tests {
     }
 
     #[test]
-    fn expired_entries_are_swept() {
-        // Memory stays within about twice the live entries: once the map doubles,
-        // expired entries go.
-        let g = ReplayGuard::default();
+    fn bounded_and_failing_closed() {
+        let g = ReplayGuard::with_capacity(crate::auth::expiring::SWEEP_AT);
         let sig = |i: u32| {
             let mut s = [0u8; 32];
             s[..4].copy_from_slice(&i.to_be_bytes());
             s
         };
-        for i in 0..SWEEP_AT as u32 {
-            g.check(&sig(i), &[0; 32], 0, 10, 0);
+        for i in 0..crate::auth::expiring::SWEEP_AT as u32 {
+            assert_eq!(g.check(&sig(i), &[0; 32], 0, 100, 0), Verdict::Accept);
         }
-        for i in 0..(SWEEP_AT as u32 + 1) {
-            g.check(&sig(1_000_000 + i), &[0; 32], 0, 1000, 100);
-        }
-        assert!(g.len() <= SWEEP_AT + 1, "{}", g.len());
+        assert_eq!(g.check(&sig(u32::MAX), &[0; 32], 0, 100, 1), Verdict::Full);
+        assert_eq!(
+            g.check(&sig(0), &[0; 32], 9, 100, 1),
+            Verdict::Accept,
+            "an identical resend of a remembered signature still passes"
+        );
+        assert_eq!(
+            g.check(&sig(0), &[1; 32], 9, 100, 1),
+            Verdict::Relabelled,
+            "and a relabelled one is still caught"
+        );
+        assert_eq!(
+            g.check(&sig(u32::MAX), &[0; 32], 0, 300, 101),
+            Verdict::Accept
+        );
     }
 }

@@ -22,11 +22,10 @@
 //!   accepting unsigned values would let anyone change them in flight. Such a request
 //!   fails with a message that says why.
 
+use super::expiring::{ExpiringMap, Remembered};
 use super::AuthError;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use std::collections::HashMap;
-use std::sync::Mutex;
 use subtle::ConstantTimeEq;
 
 /// The parameter that carries the signature, left out of the sign string.
@@ -165,26 +164,15 @@ pub enum NonceCheck {
     Full,
 }
 
-/// How many remembered Nonces trigger a sweep of expired ones.
-const SWEEP_AT: usize = 4096;
 /// The most live Nonces kept (about 40 MB). A Nonce lives for at most twice the window,
 /// so with the default 300 s this admits well over 1,500 signed requests per second.
 pub const MAX_NONCES: usize = 1 << 20;
 
 /// Every (SecretId, Nonce) accepted, until the request's timestamp leaves the window.
-/// Bounded by [`MAX_NONCES`]; expired entries are swept whenever the map doubles.
+/// Bounded by [`MAX_NONCES`], failing closed (see `auth::expiring`).
 pub struct NonceGuard {
-    seen: Mutex<Seen>,
-    max: usize,
-}
-
-struct Seen {
-    /// Truncated SHA-256 of (SecretId, Nonce) → the Unix second it may be forgotten.
-    map: HashMap<[u8; 16], i64>,
-    next_sweep: usize,
-    /// The second of the last sweep that found the store full: while full, sweep at
-    /// most once a second rather than on every refused request.
-    full_at: Option<i64>,
+    /// Truncated SHA-256 of (SecretId, Nonce).
+    seen: ExpiringMap<[u8; 16], ()>,
 }
 
 impl Default for NonceGuard {
@@ -196,12 +184,7 @@ impl Default for NonceGuard {
 impl NonceGuard {
     pub fn with_capacity(max: usize) -> Self {
         NonceGuard {
-            seen: Mutex::new(Seen {
-                map: HashMap::new(),
-                next_sweep: SWEEP_AT.min(max),
-                full_at: None,
-            }),
-            max,
+            seen: ExpiringMap::new(max),
         }
     }
 
@@ -209,39 +192,22 @@ impl NonceGuard {
     /// Call only after the request's signature has been verified, so that nobody
     /// without the SecretKey can use up a client's Nonces or fill the store.
     pub fn check(&self, secret_id: &str, nonce: &str, expires_at: i64, now: i64) -> NonceCheck {
-        let key = nonce_key(secret_id, nonce);
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(&until) = seen.map.get(&key) {
-            if until >= now {
-                return NonceCheck::Replayed;
-            }
+        match self
+            .seen
+            .remember(nonce_key(secret_id, nonce), (), expires_at, now, |_| ())
+        {
+            Remembered::Live(()) => NonceCheck::Replayed,
+            Remembered::New => NonceCheck::Fresh,
+            Remembered::Full => NonceCheck::Full,
         }
-        if seen.map.len() >= seen.next_sweep {
-            if seen.map.len() >= self.max && seen.full_at == Some(now) {
-                return NonceCheck::Full;
-            }
-            seen.map.retain(|_, until| *until >= now);
-            seen.next_sweep = (seen.map.len() * 2).clamp(SWEEP_AT.min(self.max), self.max);
-            if seen.map.len() >= self.max {
-                seen.full_at = Some(now);
-                return NonceCheck::Full;
-            }
-            seen.full_at = None;
-        }
-        seen.map.insert(key, expires_at);
-        NonceCheck::Fresh
     }
 
     pub fn len(&self) -> usize {
-        self.seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .map
-            .len()
+        self.seen.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.seen.is_empty()
     }
 }
 
@@ -386,6 +352,7 @@ mod tests {
 
     #[test]
     fn the_store_is_bounded_and_sweeps() {
+        use crate::auth::expiring::SWEEP_AT;
         let g = NonceGuard::with_capacity(SWEEP_AT * 2);
         for i in 0..SWEEP_AT {
             assert_eq!(

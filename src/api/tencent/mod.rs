@@ -217,18 +217,46 @@ async fn authenticate(
     let canonical = tc3::canonical_request(&parts, &auth.signed_headers)?;
     tc3::verify(&auth, secret.expose(), timestamp, &canonical)?;
 
+    // A signature that covers the action, region and version cannot be relabelled:
+    // there is nothing to remember. (The official SDKs sign only content-type;host.)
+    let covered = ["x-tc-action", "x-tc-region", "x-tc-version"]
+        .iter()
+        .all(|h| {
+            auth.signed_headers
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(h))
+        });
+    if covered {
+        return Ok(account);
+    }
     let binding = replay::binding(&[action, region, version]);
-    if !api.replay.check(
+    match api.replay.check(
         &auth.signature,
         &binding,
         req.connection,
         timestamp + window,
         now,
     ) {
-        return Err(AuthError::Replay(
-            "this signature was already used with a different X-TC-Action, X-TC-Region or X-TC-Version on another connection; sign each request anew".into(),
-        )
-        .into());
+        replay::Verdict::Accept => {}
+        replay::Verdict::Relabelled => {
+            return Err(AuthError::Replay(
+                "this signature was already used with a different X-TC-Action, X-TC-Region or X-TC-Version on another connection; sign each request anew".into(),
+            )
+            .into())
+        }
+        replay::Verdict::Full => {
+            tracing::warn!(
+                remembered = api.replay.len(),
+                "the replay guard is full of live signatures; refusing new ones \
+                 (auth.max_remembered_signatures)"
+            );
+            return Err(TcError::new(
+                "RequestLimitExceeded",
+                "the server remembers the maximum number of recent signatures; retry in a \
+                 few seconds, or sign X-TC-Action, X-TC-Region and X-TC-Version too \
+                 (such requests need no remembering)",
+            ));
+        }
     }
     Ok(account)
 }
