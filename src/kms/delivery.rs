@@ -91,11 +91,12 @@ impl Kms {
     /// Runs a public-key step (parsing, which may build a key's table, or an
     /// encryption: 20–400 µs of CPU) where `limits.public_key_pool` says. By default
     /// (0) right here, on the async worker: on the 2-core machine of BENCHMARKS.md that
-    /// gave the best throughput and the best p99 on every delivery path, while moving it
-    /// to a blocking pool cost 17–44 % of the throughput in thread hand-offs. With N > 0
-    /// at most N steps run at once on tokio's blocking threads, so cheap requests
-    /// (Decrypt, GenerateRandom) mixed in with deliveries are answered without waiting
-    /// behind them (a mixed run's GenerateRandom p99 fell from 8.6 to 0.6 ms with N = 2).
+    /// gave the best throughput on every delivery path and the best p99 under mixed
+    /// load, while a blocking pool cost 23–71 % of delivery throughput in thread
+    /// hand-offs. With N > 0 at most N steps run at once on tokio's blocking threads, so
+    /// cheap requests (Decrypt, GenerateRandom) mixed in with deliveries are answered
+    /// without waiting behind them (a mixed run's GenerateRandom p99 fell from 8.0 to
+    /// 0.6 ms with N = 2).
     async fn public_key_work<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
