@@ -192,6 +192,11 @@ fn kms_error(r: &Resp) -> (u16, String, String) {
     let v = r.json();
     let e = &v["error"];
     assert!(e.is_object(), "expected a KMS error, got {}: {v}", r.status);
+    // The SDK takes a failed request's id from this header only.
+    let rid = r
+        .header("x-request-id")
+        .expect("X-Request-Id on every error");
+    assert_eq!(uuid::Uuid::parse_str(rid).unwrap().to_string(), rid);
     (
         r.status,
         e["error_code"].as_str().unwrap().into(),
@@ -205,6 +210,7 @@ fn gateway_error(r: &Resp) -> (u16, String, String) {
     assert!(v["error"].is_null(), "{v}");
     let rid = v["request_id"].as_str().unwrap();
     assert_eq!(uuid::Uuid::parse_str(rid).unwrap().to_string(), rid);
+    assert_eq!(r.header("x-request-id"), Some(rid), "header and body agree");
     (
         r.status,
         v["error_code"].as_str().unwrap().into(),

@@ -468,3 +468,18 @@ fn the_replay_memory_is_bounded_and_fails_closed() {
         "a fully signed request passes while the memory is full"
     );
 }
+
+/// Every answer carries its RequestId in an X-Request-Id header too, success or error.
+#[test]
+fn the_request_id_is_also_a_header() {
+    let (_dir, server, cred) = fresh();
+    let c = server.client(&cred);
+    for params in [json!({"NumberOfBytes": 8}), json!({"NumberOfBytes": 0})] {
+        let r = c.send_session(&c.prepare("GenerateRandom", &params));
+        let body = r.json()["Response"]["RequestId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(r.header("x-request-id"), Some(body.as_str()), "{params}");
+    }
+}

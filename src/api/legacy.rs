@@ -432,6 +432,7 @@ fn render(outcome: Result<Map<String, Value>, LegacyError>, request_id: &str) ->
         status: 200,
         content_type: "application/json",
         body: serde_json::to_vec(&Value::Object(body)).expect("JSON values serialise"),
+        request_id: Some(request_id.to_string()),
     }
 }
 

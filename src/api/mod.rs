@@ -31,6 +31,10 @@ pub struct Response {
     pub status: u16,
     pub content_type: &'static str,
     pub body: Vec<u8>,
+    /// Sent as the `X-Request-Id` header, the same id as in the body. Huawei's SDK reads
+    /// a failed request's id from the header only, so its exceptions carry the id only
+    /// if it is there; for the other dialects it helps correlate proxy logs.
+    pub request_id: Option<String>,
 }
 
 /// Why the HTTP layer refused a request before a dialect saw it.

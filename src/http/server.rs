@@ -168,9 +168,13 @@ async fn handle(
 }
 
 fn to_hyper(r: Response) -> hyper::Response<Full<Bytes>> {
-    hyper::Response::builder()
+    let mut b = hyper::Response::builder()
         .status(r.status)
-        .header(http::header::CONTENT_TYPE, r.content_type)
-        .body(Full::new(Bytes::from(r.body)))
-        .expect("status and header are valid")
+        .header(http::header::CONTENT_TYPE, r.content_type);
+    if let Some(id) = r.request_id {
+        // Ours are UUIDs, always a valid header value.
+        b = b.header("x-request-id", id);
+    }
+    b.body(Full::new(Bytes::from(r.body)))
+        .expect("status and headers are valid")
 }

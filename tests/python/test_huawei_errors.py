@@ -7,6 +7,7 @@ every one of them is asserted there through `client_error`, which checks the cla
 """
 
 import socket
+import uuid
 import sqlite3
 import time
 
@@ -159,6 +160,8 @@ def test_exception_hierarchy(c):
     assert (e.status_code, e.error_code) == (404, "KMS.0207")
     assert hw.MISSING_KEY in e.error_msg
     assert hasattr(e, "request_id") and hasattr(e, "encoded_auth_msg")
+    # The SDK reads the id from the X-Request-Id header; ours are UUIDs.
+    assert str(uuid.UUID(e.request_id)) == e.request_id
 
 
 def hw_cred(cred, **changes):

@@ -175,6 +175,7 @@ fn render(outcome: Result<Map<String, Value>, HwError>, request_id: &str) -> Res
         status,
         content_type: CONTENT_TYPE,
         body: serde_json::to_vec(&body).expect("JSON values serialise"),
+        request_id: Some(request_id.to_string()),
     }
 }
 

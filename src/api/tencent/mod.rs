@@ -65,6 +65,7 @@ fn render(outcome: Result<Map<String, Value>, TcError>, request_id: &str) -> Res
         status: 200,
         content_type: "application/json",
         body: serde_json::to_vec(&body).expect("JSON values serialise"),
+        request_id: Some(request_id.to_string()),
     }
 }
 
