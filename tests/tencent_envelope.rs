@@ -281,11 +281,7 @@ fn rotation_keeps_old_blobs_readable_across_a_restart() {
 #[test]
 fn deliveries_through_the_public_key_pool() {
     use smkms::crypto::deliver::{self, Algorithm};
-    let dir = tempfile::tempdir().unwrap();
-    let cred = create_credential(dir.path(), None);
-    let config = dir.path().join("smkms.toml");
-    std::fs::write(&config, "[limits]\npublic_key_pool = 1\n").unwrap();
-    let server = Server::start_with(dir.path(), &["--config", config.to_str().unwrap()]);
+    let (_dir, server, cred) = fresh_with_config("[limits]\npublic_key_pool = 1\n");
     let c = server.client(&cred);
     let id = c.ok("CreateKey", json!({"Alias": "pool"}))["KeyId"].clone();
     let keys = [

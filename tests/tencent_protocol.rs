@@ -425,11 +425,7 @@ fn sign_everything(c: &Client, req: &mut Req) {
 /// resends and requests that sign the action, region and version themselves still pass.
 #[test]
 fn the_replay_memory_is_bounded_and_fails_closed() {
-    let dir = tempfile::tempdir().unwrap();
-    let cred = create_credential(dir.path(), None);
-    let config = dir.path().join("smkms.toml");
-    std::fs::write(&config, "[auth]\nmax_remembered_signatures = 1024\n").unwrap();
-    let server = Server::start_with(dir.path(), &["--config", config.to_str().unwrap()]);
+    let (_dir, server, cred) = fresh_with_config("[auth]\nmax_remembered_signatures = 1024\n");
     let c = server.client(&cred);
 
     // A fully signed request needs no remembering, even before the memory fills.

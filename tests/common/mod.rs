@@ -464,6 +464,16 @@ impl Client {
     }
 }
 
+/// Like [`fresh`], with the server started on a configuration file holding `toml`.
+pub fn fresh_with_config(toml: &str) -> (tempfile::TempDir, Server, Cred) {
+    let dir = tempfile::tempdir().unwrap();
+    let cred = create_credential(dir.path(), None);
+    let config = dir.path().join("smkms.toml");
+    std::fs::write(&config, toml).unwrap();
+    let server = Server::start_with(dir.path(), &["--config", config.to_str().unwrap()]);
+    (dir, server, cred)
+}
+
 /// A fresh data directory with one credential, and the server on it.
 pub fn fresh() -> (tempfile::TempDir, Server, Cred) {
     let dir = tempfile::tempdir().unwrap();
