@@ -718,22 +718,12 @@ impl Args {
     }
 }
 
-/// An action fails while reading its parameters (already a legacy error) or in the
-/// core (mapped once, in `dispatch`).
-enum Fail {
-    Legacy(LegacyError),
-    Core(Error),
-}
+/// An action's failure in this dialect (see [`crate::api::Fail`]).
+type Fail = crate::api::Fail<LegacyError>;
 
 impl From<LegacyError> for Fail {
     fn from(e: LegacyError) -> Self {
-        Fail::Legacy(e)
-    }
-}
-
-impl From<Error> for Fail {
-    fn from(e: Error) -> Self {
-        Fail::Core(e)
+        Fail::Dialect(e)
     }
 }
 
@@ -755,7 +745,7 @@ async fn dispatch(call: &Call<'_>, p: Args) -> Result<Map<String, Value>, Legacy
         other => Err(LegacyError::no_such_action(other).into()),
     };
     r.map_err(|f| match f {
-        Fail::Legacy(e) => e,
+        Fail::Dialect(e) => e,
         Fail::Core(e) => from_core(call.action, e, call.request_id),
     })
 }

@@ -26,6 +26,20 @@ pub struct Request {
     pub connection: u64,
 }
 
+/// Why an action failed: found while reading its parameters (already in the dialect's
+/// terms, `D`), or in the core, which the dialect's dispatcher maps to its own codes in
+/// one place. Each dialect adds `From<D>` for its error type.
+pub(crate) enum Fail<D> {
+    Dialect(D),
+    Core(crate::kms::Error),
+}
+
+impl<D> From<crate::kms::Error> for Fail<D> {
+    fn from(e: crate::kms::Error) -> Self {
+        Fail::Core(e)
+    }
+}
+
 /// A response for the HTTP layer to write.
 pub struct Response {
     pub status: u16,

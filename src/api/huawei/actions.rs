@@ -47,22 +47,12 @@ const ASYMMETRIC_OR_HMAC_SPECS: &[&str] = &[
     "HMAC_SM3",
 ];
 
-/// An action fails either while reading its body (already a Huawei error) or in the
-/// core (mapped once, in `dispatch`).
-pub(crate) enum Fail {
-    Hw(HwError),
-    Core(Error),
-}
+/// An action's failure in this dialect (see [`crate::api::Fail`]).
+pub(crate) type Fail = crate::api::Fail<HwError>;
 
 impl From<HwError> for Fail {
     fn from(e: HwError) -> Self {
-        Fail::Hw(e)
-    }
-}
-
-impl From<Error> for Fail {
-    fn from(e: Error) -> Self {
-        Fail::Core(e)
+        Fail::Dialect(e)
     }
 }
 
@@ -88,7 +78,7 @@ pub(crate) async fn dispatch(call: &Call<'_>, b: Body) -> Result<Map<String, Val
         Action::GenRandom => gen_random(call, b).await,
     };
     r.map_err(|f| match f {
-        Fail::Hw(e) => e,
+        Fail::Dialect(e) => e,
         Fail::Core(e) => from_core(call.action, e, call.request_id),
     })
 }

@@ -74,37 +74,27 @@ pub(crate) async fn dispatch(call: &Call<'_>, p: Params) -> Answer {
         "UpdateDataKeyName" => update_data_key_name(call, p).await,
         "UpdateDataKeyDescription" => update_data_key_description(call, p).await,
         "ImportDataKey" => import_data_key(call, p).await,
-        other if ALL_ACTIONS.contains(&other) => Err(Fail::Tc(TcError::new(
+        other if ALL_ACTIONS.contains(&other) => Err(Fail::Dialect(TcError::new(
             "UnsupportedOperation",
             format!("{other} is a KMS action that this server does not implement"),
         ))),
-        other => Err(Fail::Tc(TcError::new(
+        other => Err(Fail::Dialect(TcError::new(
             "InvalidAction",
             format!("{other:?} is not an action of the kms API version 2019-01-18"),
         ))),
     };
     r.map_err(|f| match f {
-        Fail::Tc(e) => e,
+        Fail::Dialect(e) => e,
         Fail::Core(e) => from_core(call.action, e, call.request_id),
     })
 }
 
-/// An action fails either while reading its parameters (already a Tencent error) or in
-/// the core (mapped once, in `dispatch`).
-pub(crate) enum Fail {
-    Tc(TcError),
-    Core(Error),
-}
+/// An action's failure in this dialect (see [`crate::api::Fail`]).
+pub(crate) type Fail = crate::api::Fail<TcError>;
 
 impl From<TcError> for Fail {
     fn from(e: TcError) -> Self {
-        Fail::Tc(e)
-    }
-}
-
-impl From<Error> for Fail {
-    fn from(e: Error) -> Self {
-        Fail::Core(e)
+        Fail::Dialect(e)
     }
 }
 
@@ -487,22 +477,26 @@ async fn schedule_key_deletion(call: &Call<'_>, mut p: Params) -> Handled {
         .ok_or_else(|| TcError::missing("PendingWindowInDays"))?;
     refuse_member_account(&mut p)?;
     p.finish()?;
-    // Tencent's window is 7–30 days (the Huawei dialect allows up to 1096).
-    if !(7..=30).contains(&days) {
-        return Err(TcError::new(
-            "InvalidParameter.InvalidPendingWindowInDays",
-            format!("PendingWindowInDays must be between 7 and 30, got {days}"),
-        )
-        .into());
-    }
     let k = call
         .api
         .kms
-        .schedule_key_deletion(&call.scope, &key_id, days as u32)
+        .schedule_key_deletion(&call.scope, &key_id, pending_window(days)?)
         .await?;
     Ok(obj(
         json!({ "KeyId": k.key_id, "DeletionDate": k.deletion_date }),
     ))
+}
+
+/// `PendingWindowInDays` of a key or a data key: Tencent's window is 7–30 days (the
+/// Huawei dialect allows up to 1096).
+fn pending_window(days: i64) -> Result<u32, TcError> {
+    if !(7..=30).contains(&days) {
+        return Err(TcError::new(
+            "InvalidParameter.InvalidPendingWindowInDays",
+            format!("PendingWindowInDays must be between 7 and 30, got {days}"),
+        ));
+    }
+    Ok(days as u32)
 }
 
 async fn update_alias(call: &Call<'_>, mut p: Params) -> Handled {
@@ -1024,17 +1018,10 @@ async fn schedule_data_key_deletion(call: &Call<'_>, mut p: Params) -> Handled {
         .ok_or_else(|| TcError::missing("PendingWindowInDays"))?;
     refuse_member_account(&mut p)?;
     p.finish()?;
-    if !(7..=30).contains(&days) {
-        return Err(TcError::new(
-            "InvalidParameter.InvalidPendingWindowInDays",
-            format!("PendingWindowInDays must be between 7 and 30, got {days}"),
-        )
-        .into());
-    }
     let dk = call
         .api
         .kms
-        .schedule_data_key_deletion(&call.scope, &id, days as u32)
+        .schedule_data_key_deletion(&call.scope, &id, pending_window(days)?)
         .await?;
     Ok(obj(
         json!({ "DataKeyId": dk.data_key_id, "DeletionDate": dk.deletion_date }),
