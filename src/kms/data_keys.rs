@@ -6,7 +6,9 @@
 
 use super::crypt::{canonical_context, check_data_key_len};
 use super::error::{Error, Field, Limit, Resource, Result};
-use super::keys::{check_id_batch, check_tags, page, parse_key_id, parse_uuid, require, Page};
+use super::keys::{
+    check_id_batch, check_tags, page, parse_key_id, parse_uuid, read_modify_write, require, Page,
+};
 use super::model::{DataKey, DataKeyState, Origin, Scope, Tag};
 use super::states::Op;
 use super::Kms;
@@ -377,34 +379,25 @@ impl Kms {
     where
         F: Fn(&mut DataKey) -> Result<()>,
     {
-        for _ in 0..16 {
-            let mut dk = self.get_data_key(scope, id).await?;
-            let before = dk.clone();
-            change(&mut dk)?;
-            if dk == before {
-                return Ok(dk);
-            }
-            match self.store.update_data_key(&dk).await {
-                Ok(stored) => return Ok(stored),
-                Err(StoreError::Conflict) => continue,
-                Err(StoreError::NotFound) => {
-                    return Err(Error::NotFound {
-                        what: Resource::DataKey,
-                        id: dk.data_key_id,
-                    })
-                }
-                Err(StoreError::AliasExists) => {
-                    return Err(Error::Duplicate {
-                        field: Field::DataKeyName,
-                        value: dk.name,
-                    })
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(Error::Internal(format!(
-            "data key {id} kept changing under concurrent updates"
-        )))
+        let store = &self.store;
+        read_modify_write(
+            ("data key", id),
+            || self.get_data_key(scope, id),
+            change,
+            |dk| async move { store.update_data_key(&dk).await },
+            |e, dk| match e {
+                StoreError::NotFound => Error::NotFound {
+                    what: Resource::DataKey,
+                    id: dk.data_key_id,
+                },
+                StoreError::AliasExists => Error::Duplicate {
+                    field: Field::DataKeyName,
+                    value: dk.name,
+                },
+                e => e.into(),
+            },
+        )
+        .await
     }
 
     async fn data_key_transition(

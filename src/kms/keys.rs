@@ -131,8 +131,43 @@ pub struct Page<T> {
     pub items: Vec<T>,
 }
 
-/// How often an update is retried when another writer changed the key in between.
+/// How often an update is retried when another writer changed the record in between.
 const CONFLICT_RETRIES: usize = 16;
+
+/// Optimistic read-modify-write, shared by CMKs and hosted data keys: `read` the
+/// record, let `change` edit it, `write` it back under the store's revision check, and
+/// start again from a fresh read if another writer got in between. An edit that
+/// changes nothing writes nothing. Any other store refusal goes through `refused`,
+/// which knows the record's kind and names.
+pub(crate) async fn read_modify_write<T, R, W>(
+    (kind, id): (&str, &str),
+    read: impl Fn() -> R,
+    change: impl Fn(&mut T) -> Result<()>,
+    write: impl Fn(T) -> W,
+    refused: impl Fn(StoreError, T) -> Error,
+) -> Result<T>
+where
+    T: Clone + PartialEq,
+    R: std::future::Future<Output = Result<T>>,
+    W: std::future::Future<Output = crate::store::StoreResult<T>>,
+{
+    for _ in 0..CONFLICT_RETRIES {
+        let mut record = read().await?;
+        let before = record.clone();
+        change(&mut record)?;
+        if record == before {
+            return Ok(record);
+        }
+        match write(record.clone()).await {
+            Ok(stored) => return Ok(stored),
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(refused(e, record)),
+        }
+    }
+    Err(Error::Internal(format!(
+        "{kind} {id} kept changing under concurrent updates"
+    )))
+}
 
 impl Kms {
     pub async fn create_key(&self, scope: &Scope, new: NewKey) -> Result<Cmk> {
@@ -278,34 +313,25 @@ impl Kms {
     where
         F: Fn(&mut Cmk) -> Result<()>,
     {
-        for _ in 0..CONFLICT_RETRIES {
-            let mut key = self.get_key(scope, key_id).await?;
-            let before = key.clone();
-            change(&mut key)?;
-            if key == before {
-                return Ok(key);
-            }
-            match self.store.update_cmk(&key).await {
-                Ok(stored) => return Ok(stored),
-                Err(StoreError::Conflict) => continue,
-                Err(StoreError::NotFound) => {
-                    return Err(Error::NotFound {
-                        what: Resource::Cmk,
-                        id: key.key_id,
-                    })
-                }
-                Err(StoreError::AliasExists) => {
-                    return Err(Error::Duplicate {
-                        field: Field::Alias,
-                        value: key.alias,
-                    })
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(Error::Internal(format!(
-            "key {key_id} kept changing under concurrent updates"
-        )))
+        let store = &self.store;
+        read_modify_write(
+            ("key", key_id),
+            || self.get_key(scope, key_id),
+            change,
+            |key| async move { store.update_cmk(&key).await },
+            |e, key| match e {
+                StoreError::NotFound => Error::NotFound {
+                    what: Resource::Cmk,
+                    id: key.key_id,
+                },
+                StoreError::AliasExists => Error::Duplicate {
+                    field: Field::Alias,
+                    value: key.alias,
+                },
+                e => e.into(),
+            },
+        )
+        .await
     }
 
     /// Moves a key from one state to another after the state table allows `op`.
