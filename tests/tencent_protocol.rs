@@ -381,41 +381,20 @@ fn parameters_are_checked_by_name_and_type() {
 /// client that wants no part of the request left unsigned would.
 fn sign_everything(c: &Client, req: &mut Req) {
     use smkms::auth::tc3;
-    let names: Vec<String> = [
-        "content-type",
-        "host",
-        "x-tc-action",
-        "x-tc-region",
-        "x-tc-version",
-    ]
-    .map(String::from)
-    .to_vec();
-    let values = req.clone();
-    let header = move |name: &str| {
-        Some(match name {
-            "content-type" => values.content_type.clone(),
-            "host" => values.host.clone(),
-            "x-tc-action" => values.action.clone(),
-            "x-tc-region" => values.region.clone(),
-            "x-tc-version" => values.version.clone(),
-            _ => return None,
-        })
-    };
-    let hash = tc3::sha256_hex(&req.body);
-    let parts = tc3::SignedParts {
-        method: "POST",
-        query: "",
-        header: &header,
-        payload_hash: &hash,
-    };
-    let canon = tc3::canonical_request(&parts, &names).unwrap();
     let date = tc3::utc_date(req.timestamp).unwrap();
-    let sig = tc3::signature(&c.cred.secret_key, req.timestamp, &date, "kms", &canon);
-    req.authorization = format!(
-        "TC3-HMAC-SHA256 Credential={}/{date}/kms/tc3_request, SignedHeaders={}, Signature={}",
-        c.cred.secret_id,
-        names.join(";"),
-        hex::encode(sig)
+    req.authorization = tc3::authorization(
+        &c.cred.secret_id,
+        &c.cred.secret_key,
+        req.timestamp,
+        &date,
+        &[
+            ("content-type", &req.content_type),
+            ("host", &req.host),
+            ("x-tc-action", &req.action),
+            ("x-tc-region", &req.region),
+            ("x-tc-version", &req.version),
+        ],
+        &tc3::sha256_hex(&req.body),
     );
 }
 

@@ -106,25 +106,8 @@ pub fn parse_authorization(header: &str) -> Result<Authorization, AuthError> {
             )))
         }
     };
-    let (mut access, mut signed, mut signature) = (None, None, None);
-    for part in rest.split(',') {
-        let part = part.trim();
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| bad("expected Access=..., SignedHeaders=..., Signature=..."))?;
-        let slot = match k {
-            "Access" => &mut access,
-            "SignedHeaders" => &mut signed,
-            "Signature" => &mut signature,
-            other => return Err(bad(&format!("unexpected part {other:?}"))),
-        };
-        if slot.replace(v).is_some() {
-            return Err(bad(&format!("{k} appears twice")));
-        }
-    }
-    let access = access.ok_or_else(|| bad("Access is missing"))?;
-    let signed = signed.ok_or_else(|| bad("SignedHeaders is missing"))?;
-    let signature = signature.ok_or_else(|| bad("Signature is missing"))?;
+    let [access, signed, signature] =
+        super::named_parts(rest, ["Access", "SignedHeaders", "Signature"]).map_err(|m| bad(&m))?;
     if access.is_empty() {
         return Err(bad("Access (the AK) is empty"));
     }

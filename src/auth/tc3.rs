@@ -37,25 +37,9 @@ pub fn parse_authorization(header: &str) -> Result<Authorization, AuthError> {
     if !rest.starts_with(' ') {
         return Err(bad("must start with TC3-HMAC-SHA256"));
     }
-    let (mut credential, mut signed, mut signature) = (None, None, None);
-    for part in rest.split(',') {
-        let part = part.trim();
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| bad("expected Credential=..., SignedHeaders=..., Signature=..."))?;
-        let slot = match k {
-            "Credential" => &mut credential,
-            "SignedHeaders" => &mut signed,
-            "Signature" => &mut signature,
-            other => return Err(bad(&format!("unexpected part {other:?}"))),
-        };
-        if slot.replace(v).is_some() {
-            return Err(bad(&format!("{k} appears twice")));
-        }
-    }
-    let credential = credential.ok_or_else(|| bad("Credential is missing"))?;
-    let signed = signed.ok_or_else(|| bad("SignedHeaders is missing"))?;
-    let signature = signature.ok_or_else(|| bad("Signature is missing"))?;
+    let [credential, signed, signature] =
+        super::named_parts(rest, ["Credential", "SignedHeaders", "Signature"])
+            .map_err(|m| bad(&m))?;
 
     let parts: Vec<&str> = credential.split('/').collect();
     if parts.len() != 4 || parts[3] != "tc3_request" {
@@ -239,7 +223,7 @@ pub fn verify(
 }
 
 /// What a client needs to sign a POST request: the Authorization header value.
-/// Used by our own test client and `smkms bench`.
+/// Signs `content-type;host`, as the official SDKs do. Used by our own test client.
 pub fn sign_post(
     secret_id: &str,
     secret_key: &str,
@@ -248,24 +232,46 @@ pub fn sign_post(
     timestamp: i64,
     body: &[u8],
 ) -> String {
-    let signed = vec!["content-type".to_string(), "host".to_string()];
-    let header = |name: &str| match name {
-        "content-type" => Some(content_type.to_string()),
-        "host" => Some(host.to_string()),
-        _ => None,
+    let date = utc_date(timestamp).expect("valid timestamp");
+    authorization(
+        secret_id,
+        secret_key,
+        timestamp,
+        &date,
+        &[("content-type", content_type), ("host", host)],
+        &sha256_hex(body),
+    )
+}
+
+/// The Authorization header of a POST that signs `headers` (lowercase names with
+/// their values, in signing order) and a body whose SHA-256 is `payload_hash`. `date`
+/// is `utc_date(timestamp)`, which a caller signing many requests can keep.
+pub fn authorization(
+    secret_id: &str,
+    secret_key: &str,
+    timestamp: i64,
+    date: &str,
+    headers: &[(&str, &str)],
+    payload_hash: &str,
+) -> String {
+    let signed: Vec<String> = headers.iter().map(|(n, _)| n.to_string()).collect();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string())
     };
-    let hash = sha256_hex(body);
     let parts = SignedParts {
         method: "POST",
         query: "",
         header: &header,
-        payload_hash: &hash,
+        payload_hash,
     };
-    let canon = canonical_request(&parts, &signed).expect("both headers present");
-    let date = utc_date(timestamp).expect("valid timestamp");
-    let sig = signature(secret_key, timestamp, &date, "kms", &canon);
+    let canon = canonical_request(&parts, &signed).expect("every signed header is given");
+    let sig = signature(secret_key, timestamp, date, "kms", &canon);
     format!(
-        "{ALGORITHM} Credential={secret_id}/{date}/kms/tc3_request, SignedHeaders=content-type;host, Signature={}",
+        "{ALGORITHM} Credential={secret_id}/{date}/kms/tc3_request, SignedHeaders={}, Signature={}",
+        signed.join(";"),
         hex::encode(sig)
     )
 }

@@ -226,8 +226,6 @@ pub struct Signer {
     date: String,
 }
 
-const SIGNED_HEADERS: &str = "content-type;host;x-tc-action";
-
 impl Signer {
     pub fn new(secret_id: &str, secret_key: &str, host: &str, region: &str) -> Signer {
         Signer {
@@ -246,29 +244,17 @@ impl Signer {
             self.date = tc3::utc_date(timestamp).unwrap_or_default();
             self.date_for = timestamp;
         }
-        let host = self.host.as_str();
-        let header = |name: &str| match name {
-            "content-type" => Some("application/json".to_string()),
-            "host" => Some(host.to_string()),
-            "x-tc-action" => Some(action.to_string()),
-            _ => None,
-        };
-        let parts = tc3::SignedParts {
-            method: "POST",
-            query: "",
-            header: &header,
+        tc3::authorization(
+            &self.secret_id,
+            &self.secret_key,
+            timestamp,
+            &self.date,
+            &[
+                ("content-type", "application/json"),
+                ("host", &self.host),
+                ("x-tc-action", action),
+            ],
             payload_hash,
-        };
-        let signed: Vec<String> = SIGNED_HEADERS.split(';').map(str::to_string).collect();
-        let canonical =
-            tc3::canonical_request(&parts, &signed).expect("every signed header is present");
-        let signature = tc3::signature(&self.secret_key, timestamp, &self.date, "kms", &canonical);
-        format!(
-            "{} Credential={}/{}/kms/tc3_request, SignedHeaders={SIGNED_HEADERS}, Signature={}",
-            tc3::ALGORITHM,
-            self.secret_id,
-            self.date,
-            hex::encode(signature)
         )
     }
 }
