@@ -29,7 +29,7 @@ const SM2_SEC1: &str = include_str!("testdata/sm2ec.pem");
 /// `openssl ecparam -name SM2 -genkey`: an `SM2 PARAMETERS` block, then PKCS#8.
 const SM2_WITH_PARAMS: &str = include_str!("testdata/sm2-with-params.pem");
 
-// GM/T 0003.5-2012 Annex C (../shared/vectors/README.md).
+// GM/T 0003.5-2012 Annex C (the standard's worked example; also in OpenSSL's sm2_internal_test.c).
 const ANNEX_D: &str = "3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8";
 const ANNEX_P: &str = "0409F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020\
                        CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13";
