@@ -18,9 +18,10 @@ use smkms::auth::credentials::Credentials;
 use smkms::auth::tc3;
 use smkms::crypto::cmk::CmkCipher;
 use smkms::crypto::keyfile::pem_encode;
+use smkms::crypto::seal::Sealer;
 use smkms::crypto::secret::SecretBytes;
 use smkms::kms::{Kms, Limits, SystemClock};
-use smkms::store::{seal::Sealer, sqlite::SqliteStore, Store};
+use smkms::store::{sqlite::SqliteStore, Store};
 use std::sync::Arc;
 
 const HOST: &str = "127.0.0.1:6300";

@@ -3,6 +3,7 @@
 //!
 //! Every setting and its default is listed in README.md ("Configuration").
 
+use crate::crypto::cmk::CmkCipher;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,8 @@ pub struct Config {
     /// The region (Tencent) or project (Huawei) used when a request names none.
     pub default_region: String,
     /// The cipher of new CMKs unless a request chooses: "SM4" or "AES_256".
-    pub default_cipher: String,
+    #[serde(deserialize_with = "cipher_by_name")]
+    pub default_cipher: CmkCipher,
     /// The root key as 64 hex characters; when unset, `<data_dir>/root.key` is used
     /// (and created on first start). Prefer the SMKMS_ROOT_KEY environment variable
     /// over writing it into a file that is not mode 0600.
@@ -67,7 +69,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./smkms-data"),
             listen: "127.0.0.1:6300".parse().unwrap(),
             default_region: "ap-guangzhou".into(),
-            default_cipher: "SM4".into(),
+            default_cipher: CmkCipher::Sm4Gcm,
             root_key: None,
             log: "info".into(),
             limits: LimitsConfig::default(),
@@ -109,6 +111,17 @@ impl Default for BackgroundConfig {
     }
 }
 
+/// `default_cipher` is read by its API name, so a typo fails at start-up with the
+/// accepted names rather than later.
+fn cipher_by_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<CmkCipher, D::Error> {
+    let name = String::deserialize(d)?;
+    CmkCipher::from_name(&name).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "default_cipher = {name:?}: use \"SM4\" or \"AES_256\""
+        ))
+    })
+}
+
 impl Config {
     /// Defaults, overridden by `file` (if given) and then by the environment.
     pub fn load(file: Option<&Path>) -> Result<Config, String> {
@@ -147,12 +160,6 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        if crate::crypto::cmk::CmkCipher::from_name(&self.default_cipher).is_none() {
-            return Err(format!(
-                "default_cipher = {:?}: use \"SM4\" or \"AES_256\"",
-                self.default_cipher
-            ));
-        }
         if self.limits.max_body_bytes < 1024 {
             return Err("limits.max_body_bytes must be at least 1024".into());
         }
@@ -209,11 +216,13 @@ mod tests {
             toml::from_str::<Config>("lisen = \"x\"").is_err(),
             "typos are refused"
         );
-        let bad = Config {
-            default_cipher: "DES".into(),
-            ..Config::default()
-        };
-        assert!(bad.validate().is_err());
+        let bad = toml::from_str::<Config>("default_cipher = \"DES\"").unwrap_err();
+        assert!(
+            bad.to_string().contains("use \"SM4\" or \"AES_256\""),
+            "{bad}"
+        );
+        let aes: Config = toml::from_str("default_cipher = \"AES_256\"").unwrap();
+        assert_eq!(aes.default_cipher, CmkCipher::Aes256Gcm);
         let mut pool: Config = toml::from_str("[limits]\npublic_key_pool = 4").unwrap();
         assert_eq!(pool.limits.public_key_pool, 4);
         assert!(pool.validate().is_ok());

@@ -21,6 +21,7 @@ pub mod crypto;
 pub mod http;
 pub mod json;
 pub mod kms;
+pub mod model;
 pub mod store;
 
 #[cfg(test)]

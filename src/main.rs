@@ -164,10 +164,14 @@ async fn serve(common: Common, listen: Option<SocketAddr>) -> Result<(), String>
         config.listen = l;
     }
     init_logging(&config.log);
-    let opened = app::open(&config).await?;
+    let opened = app::open(&config).await.map_err(|e| e.to_string())?;
     let mut out = std::io::stdout().lock();
     if opened.created {
-        let c = opened.credentials().create(None, opened.kms.now()).await?;
+        let c = opened
+            .credentials()
+            .create(None, opened.kms.now())
+            .await
+            .map_err(|e| e.to_string())?;
         let _ = writeln!(
             out,
             "smkms: initialised {}\n\
@@ -212,8 +216,12 @@ async fn credentials(cmd: CredentialsCommand) -> Result<(), String> {
     match cmd {
         CredentialsCommand::Create { common, uin, json } => {
             let config = load_config(&common)?;
-            let opened = app::open(&config).await?;
-            let c = opened.credentials().create(uin, opened.kms.now()).await?;
+            let opened = app::open(&config).await.map_err(|e| e.to_string())?;
+            let c = opened
+                .credentials()
+                .create(uin, opened.kms.now())
+                .await
+                .map_err(|e| e.to_string())?;
             if json {
                 println!(
                     "{}",
@@ -235,8 +243,12 @@ async fn credentials(cmd: CredentialsCommand) -> Result<(), String> {
         }
         CredentialsCommand::List { common, json } => {
             let config = load_config(&common)?;
-            let opened = app::open(&config).await?;
-            let list = opened.credentials().list().await?;
+            let opened = app::open(&config).await.map_err(|e| e.to_string())?;
+            let list = opened
+                .credentials()
+                .list()
+                .await
+                .map_err(|e| e.to_string())?;
             if json {
                 let items: Vec<_> = list
                     .iter()
@@ -265,8 +277,13 @@ async fn credentials(cmd: CredentialsCommand) -> Result<(), String> {
             json,
         } => {
             let config = load_config(&common)?;
-            let opened = app::open(&config).await?;
-            if !opened.credentials().delete(&secret_id).await? {
+            let opened = app::open(&config).await.map_err(|e| e.to_string())?;
+            if !opened
+                .credentials()
+                .delete(&secret_id)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 return Err(format!("no credential has the SecretId {secret_id}"));
             }
             if json {

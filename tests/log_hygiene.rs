@@ -7,8 +7,9 @@ mod common;
 use base64::Engine;
 use common::*;
 use serde_json::json;
+use smkms::crypto::seal;
 use smkms::crypto::secret::SecretBytes;
-use smkms::store::{seal, sqlite::SqliteStore, Store};
+use smkms::store::{sqlite::SqliteStore, Store};
 
 #[test]
 fn the_scanner_finds_a_leak() {

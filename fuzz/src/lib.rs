@@ -6,8 +6,9 @@ use smkms::api::{Api, ApiSettings, Request, Response};
 use smkms::auth::credentials::Credentials;
 use smkms::crypto::cmk::CmkCipher;
 use smkms::crypto::secret::SecretBytes;
+use smkms::crypto::seal::Sealer;
 use smkms::kms::{Kms, Limits, SystemClock};
-use smkms::store::{seal::Sealer, sqlite::SqliteStore, Store};
+use smkms::store::{sqlite::SqliteStore, Store};
 use std::sync::{Arc, OnceLock};
 
 pub struct World {

@@ -55,8 +55,8 @@ use crate::auth::AuthError;
 use crate::crypto::cmk::CmkCipher;
 use crate::kms::error::{Error, Field, Limit, Resource};
 use crate::kms::keys::NewKey;
-use crate::kms::model::{Cmk, KeyState, Origin, Scope, USAGE_ENCRYPT_DECRYPT};
 use crate::kms::states::Op;
+use crate::model::{Cmk, KeyState, KeyUsage, Origin, Scope};
 use base64::Engine;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -272,13 +272,8 @@ fn wire_name(field: Field) -> &'static str {
         Field::KeyId => "keyId",
         Field::Alias => "alias",
         Field::Description => "description",
-        Field::KeyUsage => "keyUsage",
-        Field::KeyType => "type",
-        Field::KeySpec => "keySpec",
         Field::PendingWindowInDays => "pendingWindowInDays",
         Field::NumberOfBytes => "numberOfBytes",
-        Field::Offset => "offset",
-        Field::Limit => "limit",
         Field::EncryptionContext => "encryptionContext",
         Field::Plaintext => "plaintext",
         other => other.name(),
@@ -293,19 +288,13 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> LegacyError {
             match field {
                 // An id that cannot be one of this server's cannot name an existing key.
                 Field::KeyId => LegacyError::not_found(detail),
-                Field::KeyUsage => LegacyError::key_usage(),
-                Field::KeySpec => LegacyError::key_spec(),
                 Field::EncryptionContext => LegacyError::bad_request(detail),
                 Field::Alias
                 | Field::Description
-                | Field::KeyType
                 | Field::PendingWindowInDays
                 | Field::NumberOfBytes
-                | Field::Offset
-                | Field::Limit
                 | Field::Plaintext
                 | Field::KeyIds
-                | Field::HsmClusterId
                 | Field::Tags
                 | Field::RotateDays
                 | Field::DataKeyId
@@ -766,11 +755,10 @@ fn b64d(text: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(text).ok()
 }
 
-fn usage(k: &Cmk) -> &str {
-    if k.usage == USAGE_ENCRYPT_DECRYPT {
-        KEY_USAGE
-    } else {
-        &k.usage
+fn usage(k: &Cmk) -> &'static str {
+    match k.usage {
+        KeyUsage::EncryptDecrypt => KEY_USAGE,
+        other => other.as_str(),
     }
 }
 
@@ -831,7 +819,7 @@ async fn create_key(call: &Call<'_>, mut p: Args) -> Handled {
             NewKey {
                 alias,
                 description,
-                usage: USAGE_ENCRYPT_DECRYPT.into(),
+                usage: KeyUsage::EncryptDecrypt,
                 origin: Origin::Kms,
                 cipher,
                 tags: Vec::new(),
@@ -906,11 +894,11 @@ async fn generate_data_key(call: &Call<'_>, mut p: Args) -> Handled {
     let len = match n {
         Some(n) if n != 0 => usize::try_from(n)
             .ok()
-            .filter(|n| (1..=crate::kms::crypt::MAX_DATA_KEY).contains(n))
+            .filter(|n| crate::kms::rules::DATA_KEY_BYTES.contains(n))
             .ok_or_else(|| {
                 LegacyError::out_of_range(format!(
                     "numberOfBytes must be between 1 and {}, got {n}",
-                    crate::kms::crypt::MAX_DATA_KEY
+                    crate::kms::rules::DATA_KEY_BYTES.end()
                 ))
             })?,
         _ => spec_len.ok_or_else(|| {
@@ -1007,8 +995,8 @@ async fn schedule_key_deletion(call: &Call<'_>, mut p: Args) -> Handled {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kms::data_keys::DataKeyOp;
-    use crate::kms::model::DataKeyState;
+    use crate::kms::states::DataKeyOp;
+    use crate::model::DataKeyState;
 
     #[test]
     fn forms_are_parsed_strictly() {
@@ -1055,17 +1043,11 @@ mod tests {
             (invalid(Field::KeyId), 4530, 10630),
             (invalid(Field::Alias), 4000, 10350),
             (invalid(Field::Description), 4000, 10350),
-            (invalid(Field::KeyUsage), 4490, 10470),
-            (invalid(Field::KeyType), 4000, 10350),
-            (invalid(Field::KeySpec), 4520, 10620),
             (invalid(Field::PendingWindowInDays), 4000, 10350),
             (invalid(Field::NumberOfBytes), 4000, 10350),
-            (invalid(Field::Offset), 4000, 10350),
-            (invalid(Field::Limit), 4000, 10350),
             (invalid(Field::EncryptionContext), 4000, 10110),
             (invalid(Field::Plaintext), 4000, 10350),
             (invalid(Field::KeyIds), 4000, 10350),
-            (invalid(Field::HsmClusterId), 4000, 10350),
             (invalid(Field::Tags), 4000, 10350),
             (invalid(Field::RotateDays), 4000, 10350),
             (invalid(Field::DataKeyId), 4000, 10350),
@@ -1148,7 +1130,9 @@ mod tests {
             ),
             (Error::Unsupported("no".into()), 4000, 10110),
             (
-                Error::Internal("disk on fire /var/secret".into()),
+                Error::from(crate::store::StoreError::Backend(
+                    "disk on fire /var/secret".into(),
+                )),
                 6000,
                 10050,
             ),

@@ -4,14 +4,31 @@
 //! when created. Every request looks its credential up in the store, so a credential
 //! created or deleted by `smkms credentials` (another process) takes effect at once.
 
+use crate::crypto::seal::{credential_identity, Sealer};
 use crate::crypto::{random, secret::SecretString};
-use crate::kms::model::{Credential, Uin};
+use crate::model::{Credential, Uin};
 use crate::store::cache::VersionedCache;
-use crate::store::seal::{credential_identity, Sealer};
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
 
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// Why a credential operation failed: always ours or the store's, never the caller's
+/// (an unknown SecretId is `Ok(None)`). Never carries the secret.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "the sealed secret of credential {secret_id} does not open under the root key: \
+         the record was tampered with or the root key changed"
+    )]
+    Unsealable { secret_id: String },
+    #[error("credential {secret_id} holds a non-text secret")]
+    NotText { secret_id: String },
+    #[error("could not generate a unique SecretId")]
+    NoUniqueId,
+}
 
 pub struct Credentials {
     store: Arc<dyn Store>,
@@ -47,7 +64,11 @@ impl Credentials {
     }
 
     /// Creates a credential for `account`, or for a new account when None.
-    pub async fn create(&self, account: Option<Uin>, now: i64) -> Result<NewCredential, String> {
+    pub async fn create(
+        &self,
+        account: Option<Uin>,
+        now: i64,
+    ) -> Result<NewCredential, CredentialError> {
         // Tencent account ids (Uin) are 12-digit numbers; ours look the same.
         let account =
             account.unwrap_or_else(|| 100_000_000_000 + random::u64_below(900_000_000_000));
@@ -73,14 +94,17 @@ impl Credentials {
                     })
                 }
                 Err(StoreError::AlreadyExists) => continue,
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(e.into()),
             }
         }
-        Err("could not generate a unique SecretId".into())
+        Err(CredentialError::NoUniqueId)
     }
 
     /// The account and secret for a SecretId, if it exists.
-    pub async fn lookup(&self, secret_id: &str) -> Result<Option<(Uin, SecretString)>, String> {
+    pub async fn lookup(
+        &self,
+        secret_id: &str,
+    ) -> Result<Option<(Uin, SecretString)>, CredentialError> {
         let generation = self.store.generation();
         if let Some(g) = generation {
             if let Some(hit) = self.cache.get(g, secret_id) {
@@ -97,13 +121,8 @@ impl Credentials {
     async fn lookup_uncached(
         &self,
         secret_id: &str,
-    ) -> Result<Option<(Uin, SecretString)>, String> {
-        let Some(cred) = self
-            .store
-            .get_credential(secret_id)
-            .await
-            .map_err(|e| e.to_string())?
-        else {
+    ) -> Result<Option<(Uin, SecretString)>, CredentialError> {
+        let Some(cred) = self.store.get_credential(secret_id).await? else {
             return Ok(None);
         };
         let secret = self
@@ -112,24 +131,21 @@ impl Credentials {
                 &credential_identity(&cred.secret_id, cred.account),
                 &cred.sealed_secret,
             )
-            .map_err(|_| {
-                format!(
-                    "the sealed secret of credential {} does not open under the root key: \
-                     the record was tampered with or the root key changed",
-                    cred.secret_id
-                )
+            .map_err(|_| CredentialError::Unsealable {
+                secret_id: cred.secret_id.clone(),
             })?;
-        let text = String::from_utf8(secret.expose().to_vec())
-            .map_err(|_| format!("credential {} holds a non-text secret", cred.secret_id))?;
+        let text =
+            String::from_utf8(secret.expose().to_vec()).map_err(|_| CredentialError::NotText {
+                secret_id: cred.secret_id.clone(),
+            })?;
         Ok(Some((cred.account, SecretString::new(text))))
     }
 
-    pub async fn list(&self) -> Result<Vec<CredentialInfo>, String> {
+    pub async fn list(&self) -> Result<Vec<CredentialInfo>, CredentialError> {
         Ok(self
             .store
             .list_credentials()
-            .await
-            .map_err(|e| e.to_string())?
+            .await?
             .into_iter()
             .map(|c| CredentialInfo {
                 secret_id: c.secret_id,
@@ -139,11 +155,8 @@ impl Credentials {
             .collect())
     }
 
-    pub async fn delete(&self, secret_id: &str) -> Result<bool, String> {
-        self.store
-            .delete_credential(secret_id)
-            .await
-            .map_err(|e| e.to_string())
+    pub async fn delete(&self, secret_id: &str) -> Result<bool, CredentialError> {
+        Ok(self.store.delete_credential(secret_id).await?)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod deliver;
 pub mod keyfile;
 pub mod random;
 pub mod rsaes;
+pub mod seal;
 pub mod secret;
 pub mod sm2;
 

@@ -1,22 +1,14 @@
 //! Encrypt, Decrypt, ReEncrypt and GenerateDataKey under a CMK.
 
-use super::error::{Error, Field, Result};
-use super::keys::{parse_key_id, require};
-use super::model::Cmk;
-use super::model::Scope;
+use super::error::{Error, Field, Internal, Result};
+use super::rules::{canonical_context, check_data_key_len, parse_key_id, require};
 use super::states::Op;
 use super::Kms;
 use crate::crypto::blob::{self, Header, MAX_PLAINTEXT};
-use crate::crypto::{context, random, secret::SecretBytes};
-use crate::store::seal;
+use crate::crypto::seal;
+use crate::crypto::{random, secret::SecretBytes};
+use crate::model::{Cmk, Scope};
 use std::sync::Arc;
-
-/// The longest data key GenerateDataKey makes.
-pub const MAX_DATA_KEY: usize = 1024;
-
-pub fn canonical_context(text: Option<&str>) -> Result<Vec<u8>> {
-    context::canonical(text).map_err(|reason| Error::invalid(Field::EncryptionContext, reason))
-}
 
 pub struct ReEncrypted {
     pub blob: Vec<u8>,
@@ -37,16 +29,16 @@ impl Kms {
             .store
             .get_material(key_id, version)
             .await?
-            .ok_or_else(|| {
-                Error::Internal(format!("material version {version} of {key_id} is missing"))
+            .ok_or_else(|| Internal::MissingMaterial {
+                key_id: key_id.to_string(),
+                version,
             })?;
         let material = self
             .sealer
             .open(&seal::cmk_identity(key_id, version), &sealed)
-            .map_err(|_| {
-                Error::Internal(format!(
-                    "the sealed material of {key_id} version {version} does not open under the root key"
-                ))
+            .map_err(|_| Internal::Unsealable {
+                key_id: key_id.to_string(),
+                version,
             })?;
         let material = Arc::new(material);
         self.materials.insert(key_id, version, material.clone());
@@ -69,8 +61,9 @@ impl Kms {
         let material = self.material(&key.key_id, key.current_version).await?;
         let header = Header {
             cipher: key.cipher,
-            key_id: uuid::Uuid::parse_str(&key.key_id).map_err(|_| {
-                Error::Internal(format!("stored key id {} is not a UUID", key.key_id))
+            key_id: uuid::Uuid::parse_str(&key.key_id).map_err(|_| Internal::CorruptRecord {
+                id: key.key_id.clone(),
+                what: "the key id is not a UUID",
             })?,
             key_version: key.current_version,
             nonce,
@@ -196,24 +189,15 @@ impl Kms {
     }
 }
 
-pub fn check_data_key_len(n: usize) -> Result<()> {
-    if !(1..=MAX_DATA_KEY).contains(&n) {
-        return Err(Error::invalid(
-            Field::NumberOfBytes,
-            format!("must be between 1 and {MAX_DATA_KEY}, got {n}"),
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::crypto::cmk::CmkCipher;
+    use crate::crypto::seal::Sealer;
     use crate::kms::keys::NewKey;
-    use crate::kms::model::{Origin, USAGE_ENCRYPT_DECRYPT};
     use crate::kms::{Limits, ManualClock};
-    use crate::store::{seal::Sealer, sqlite::SqliteStore, Store};
+    use crate::model::{KeyUsage, Origin};
+    use crate::store::{sqlite::SqliteStore, Store};
 
     pub(crate) fn kms() -> Kms {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
@@ -240,7 +224,7 @@ mod tests {
             NewKey {
                 alias: alias.into(),
                 description: String::new(),
-                usage: USAGE_ENCRYPT_DECRYPT.into(),
+                usage: KeyUsage::EncryptDecrypt,
                 origin: Origin::Kms,
                 cipher: Some(cipher),
                 tags: vec![],

@@ -4,60 +4,20 @@
 //! EncryptionContext it was sealed with), so reading its plaintext is a decryption
 //! under the CMK, gated by the CMK's state as well as the data key's own.
 
-use super::crypt::{canonical_context, check_data_key_len};
-use super::error::{Error, Field, Limit, Resource, Result};
-use super::keys::{
-    check_id_batch, check_tags, page, parse_key_id, parse_uuid, read_modify_write, require, Page,
+use super::error::{Error, Field, Internal, Limit, Resource, Result};
+use super::rules::{
+    canonical_context, check_data_key_len, check_id_batch, check_tags, page, parse_data_key_id,
+    parse_key_id, require, Page,
 };
-use super::model::{DataKey, DataKeyState, Origin, Scope, Tag};
-use super::states::Op;
+use super::states::{data_key_allowed, DataKeyOp, Op};
+use super::update::read_modify_write;
 use super::Kms;
 use crate::crypto::secret::SecretBytes;
+use crate::model::{DataKey, DataKeyState, Origin, Scope, Tag};
 use crate::store::StoreError;
 
 /// Longest data key description, in bytes, as the Tencent API documents.
 pub const MAX_DATA_KEY_DESCRIPTION: usize = 100;
-
-/// What can be asked of a hosted data key, as far as its state matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DataKeyOp {
-    Enable,
-    Disable,
-    ScheduleDeletion,
-    CancelDeletion,
-    /// Reading the plaintext.
-    Plaintext,
-    /// Reading the CiphertextBlob.
-    Ciphertext,
-    Metadata,
-}
-
-impl DataKeyOp {
-    pub const ALL: [DataKeyOp; 7] = [
-        DataKeyOp::Enable,
-        DataKeyOp::Disable,
-        DataKeyOp::ScheduleDeletion,
-        DataKeyOp::CancelDeletion,
-        DataKeyOp::Plaintext,
-        DataKeyOp::Ciphertext,
-        DataKeyOp::Metadata,
-    ];
-}
-
-/// The data-key state table. Like CMKs: a key must be disabled before it can be
-/// scheduled for deletion, and comes back Disabled when the deletion is cancelled.
-pub fn data_key_allowed(op: DataKeyOp, state: DataKeyState) -> bool {
-    use DataKeyState::*;
-    match op {
-        DataKeyOp::Enable | DataKeyOp::Disable | DataKeyOp::Ciphertext => {
-            matches!(state, Enabled | Disabled)
-        }
-        DataKeyOp::ScheduleDeletion => state == Disabled,
-        DataKeyOp::CancelDeletion => state == PendingDelete,
-        DataKeyOp::Plaintext => state == Enabled,
-        DataKeyOp::Metadata => true,
-    }
-}
 
 fn require_dk(k: &DataKey, op: DataKeyOp) -> Result<()> {
     if data_key_allowed(op, k.state) {
@@ -69,10 +29,6 @@ fn require_dk(k: &DataKey, op: DataKeyOp) -> Result<()> {
             op,
         })
     }
-}
-
-pub fn parse_data_key_id(id: &str) -> Result<String> {
-    parse_uuid(id, Field::DataKeyId)
 }
 
 fn check_name(name: &str) -> Result<()> {
@@ -181,7 +137,7 @@ impl Kms {
             .await
         {
             Ok(()) => Ok(dk),
-            Err(StoreError::AliasExists) => Err(Error::Duplicate {
+            Err(StoreError::DataKeyNameExists) => Err(Error::Duplicate {
                 field: Field::DataKeyName,
                 value: dk.name,
             }),
@@ -359,11 +315,9 @@ impl Kms {
         let context = (!dk.context.is_empty())
             .then(|| String::from_utf8(dk.context.clone()))
             .transpose()
-            .map_err(|_| {
-                Error::Internal(format!(
-                    "data key {} has a non-UTF-8 context",
-                    dk.data_key_id
-                ))
+            .map_err(|_| Internal::CorruptRecord {
+                id: dk.data_key_id.clone(),
+                what: "the EncryptionContext is not UTF-8",
             })?;
         let (plaintext, _) = self.decrypt(scope, &dk.blob, context.as_deref()).await?;
         Ok(plaintext)
@@ -381,7 +335,7 @@ impl Kms {
     {
         let store = &self.store;
         read_modify_write(
-            ("data key", id),
+            (Resource::DataKey, id),
             || self.get_data_key(scope, id),
             change,
             |dk| async move { store.update_data_key(&dk).await },
@@ -390,7 +344,7 @@ impl Kms {
                     what: Resource::DataKey,
                     id: dk.data_key_id,
                 },
-                StoreError::AliasExists => Error::Duplicate {
+                StoreError::DataKeyNameExists => Error::Duplicate {
                     field: Field::DataKeyName,
                     value: dk.name,
                 },
@@ -527,10 +481,11 @@ impl Kms {
 mod tests {
     use super::*;
     use crate::crypto::cmk::CmkCipher;
+    use crate::crypto::seal::Sealer;
     use crate::kms::keys::NewKey;
-    use crate::kms::model::USAGE_ENCRYPT_DECRYPT;
     use crate::kms::{Limits, ManualClock};
-    use crate::store::{seal::Sealer, sqlite::SqliteStore, Store};
+    use crate::model::KeyUsage;
+    use crate::store::{sqlite::SqliteStore, Store};
     use std::sync::Arc;
 
     fn kms(clock: ManualClock, limit: u32) -> Kms {
@@ -564,7 +519,7 @@ mod tests {
             NewKey {
                 alias: format!("a{}", uuid::Uuid::new_v4().simple()),
                 description: String::new(),
-                usage: USAGE_ENCRYPT_DECRYPT.into(),
+                usage: KeyUsage::EncryptDecrypt,
                 origin: Origin::Kms,
                 cipher: None,
                 tags: vec![],

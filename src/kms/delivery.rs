@@ -7,7 +7,7 @@
 //! key behind. Callers therefore [`Kms::prepare_delivery`] and
 //! [`Kms::check_delivery`] first, generate, and only then [`Kms::reveal`].
 
-use super::error::{Error, Field, Result};
+use super::error::{Error, Field, Internal, Result};
 use super::Kms;
 use crate::crypto::deliver::{self, Algorithm, DeliveryError, Recipient};
 use crate::crypto::secret::SecretBytes;
@@ -107,9 +107,9 @@ impl Kms {
         let _permit = pool
             .acquire()
             .await
-            .map_err(|_| Error::Internal("the public-key pool is closed".into()))?;
+            .map_err(|_| Internal::WorkerPool("the pool is closed".into()))?;
         tokio::task::spawn_blocking(work)
             .await
-            .map_err(|e| Error::Internal(format!("a public-key task failed: {e}")))
+            .map_err(|e| Internal::WorkerPool(format!("a task failed: {e}")).into())
     }
 }

@@ -1,9 +1,9 @@
 //! The core's one error type. It says *what* went wrong in the core's terms; each
 //! dialect maps it to its own codes with one exhaustive `match`.
 
-use super::data_keys::DataKeyOp;
-use super::model::{DataKeyState, KeyState};
-use super::states::Op;
+use super::states::{DataKeyOp, Op};
+use crate::model::{DataKeyState, KeyState};
+use crate::store::StoreError;
 
 /// Which request field an error is about. Dialects use it to choose a specific code
 /// (Tencent's `InvalidParameterValue.InvalidKeyId`, say) and to name the field.
@@ -13,15 +13,9 @@ pub enum Field {
     KeyIds,
     Alias,
     Description,
-    KeyUsage,
-    KeyType,
-    KeySpec,
-    HsmClusterId,
     PendingWindowInDays,
     Tags,
     NumberOfBytes,
-    Offset,
-    Limit,
     EncryptionContext,
     Plaintext,
     RotateDays,
@@ -40,15 +34,9 @@ impl Field {
             Field::KeyIds => "KeyIds",
             Field::Alias => "Alias",
             Field::Description => "Description",
-            Field::KeyUsage => "KeyUsage",
-            Field::KeyType => "Type",
-            Field::KeySpec => "KeySpec",
-            Field::HsmClusterId => "HsmClusterId",
             Field::PendingWindowInDays => "PendingWindowInDays",
             Field::Tags => "Tags",
             Field::NumberOfBytes => "NumberOfBytes",
-            Field::Offset => "Offset",
-            Field::Limit => "Limit",
             Field::EncryptionContext => "EncryptionContext",
             Field::Plaintext => "Plaintext",
             Field::RotateDays => "RotateDays",
@@ -65,6 +53,15 @@ impl Field {
 pub enum Resource {
     Cmk,
     DataKey,
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Resource::Cmk => "key",
+            Resource::DataKey => "data key",
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +112,33 @@ pub enum Error {
     /// A failure of ours, not the caller's. The message is for the log; dialects show a
     /// generic text to the client.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(Internal),
+}
+
+/// What failed on our side. Each variant is for the operator's log: dialects answer
+/// every one with their generic internal-error code, so none reaches a client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Internal {
+    /// The store refused or failed in a way the operation does not expect.
+    #[error("the store failed: {0}")]
+    Store(#[from] StoreError),
+    /// Optimistic concurrency gave up: other writers kept changing the record.
+    #[error("{what} {id} kept changing under concurrent updates")]
+    Contended { what: Resource, id: String },
+    /// A CMK names a material version the store does not have.
+    #[error("material version {version} of key {key_id} is missing")]
+    MissingMaterial { key_id: String, version: u32 },
+    /// Stored material that does not open under the root key and its identity.
+    #[error(
+        "the sealed material of key {key_id} version {version} does not open under the root key"
+    )]
+    Unsealable { key_id: String, version: u32 },
+    /// A stored record that breaks an invariant the core wrote it with.
+    #[error("the stored record of {id} is corrupt: {what}")]
+    CorruptRecord { id: String, what: &'static str },
+    /// The bounded pool that runs public-key work failed.
+    #[error("the public-key worker pool failed: {0}")]
+    WorkerPool(String),
 }
 
 impl Error {
@@ -127,9 +150,17 @@ impl Error {
     }
 }
 
-impl From<crate::store::StoreError> for Error {
-    fn from(e: crate::store::StoreError) -> Self {
-        Error::Internal(e.to_string())
+/// A store error the operation did not handle itself (an alias taken, a limit, a
+/// conflict are handled where they can happen) is ours, not the caller's.
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Internal(Internal::Store(e))
+    }
+}
+
+impl From<Internal> for Error {
+    fn from(e: Internal) -> Self {
+        Error::Internal(e)
     }
 }
 

@@ -1,100 +1,25 @@
 //! CMK lifecycle: create, describe, list, state changes, aliases, deletion.
 
 use super::error::{Error, Field, Limit, Resource, Result};
-use super::model::{Cmk, KeyState, Origin, Scope, Tag, USAGE_ENCRYPT_DECRYPT};
-use super::states::{allowed, Op};
+use super::rules::{
+    check_alias_charset, check_description, check_id_batch, check_tags, page, parse_key_id,
+    require, Page, RANDOM_BYTES,
+};
+use super::states::Op;
+use super::update::read_modify_write;
 use super::Kms;
+use crate::crypto::seal;
 use crate::crypto::{cmk::CmkCipher, random};
-use crate::store::{seal, StoreError};
+use crate::model::{Cmk, KeyState, KeyUsage, Origin, Scope, Tag};
+use crate::store::StoreError;
 use std::sync::Arc;
-
-/// Aliases as every dialect may store them: the widest rule of all dialects (Huawei's
-/// `[a-zA-Z0-9:/_-]{1,255}`). Each dialect checks its own, narrower rule first.
-pub fn check_alias_charset(alias: &str) -> Result<()> {
-    if alias.is_empty() || alias.len() > 255 {
-        return Err(Error::invalid(Field::Alias, "must be 1 to 255 characters"));
-    }
-    if !alias
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':' | b'/'))
-    {
-        return Err(Error::invalid(
-            Field::Alias,
-            "may contain only letters, digits, '_', '-', ':' and '/'",
-        ));
-    }
-    Ok(())
-}
-
-pub const MAX_DESCRIPTION_BYTES: usize = 1024;
-pub const MAX_BATCH: usize = 100;
-pub const MAX_TAGS: usize = 50;
-
-pub(crate) fn check_description(d: &str) -> Result<()> {
-    if d.len() > MAX_DESCRIPTION_BYTES {
-        return Err(Error::invalid(
-            Field::Description,
-            format!(
-                "is {} bytes; at most {MAX_DESCRIPTION_BYTES} are allowed",
-                d.len()
-            ),
-        ));
-    }
-    Ok(())
-}
-
-pub(crate) fn check_tags(tags: &[Tag]) -> Result<()> {
-    if tags.len() > MAX_TAGS {
-        return Err(Error::invalid(
-            Field::Tags,
-            format!("at most {MAX_TAGS} tags are allowed"),
-        ));
-    }
-    for (i, t) in tags.iter().enumerate() {
-        if t.key.is_empty() || t.key.chars().count() > 127 {
-            return Err(Error::invalid(
-                Field::Tags,
-                "a tag key must be 1 to 127 characters",
-            ));
-        }
-        if t.value.chars().count() > 255 {
-            return Err(Error::invalid(
-                Field::Tags,
-                "a tag value must be at most 255 characters",
-            ));
-        }
-        if tags[..i].iter().any(|u| u.key == t.key) {
-            return Err(Error::Duplicate {
-                field: Field::Tags,
-                value: t.key.clone(),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Key ids are UUIDs. Parsing them first means a malformed id gets its own error rather
-/// than "not found", and the stored form (lowercase, hyphenated) is the only one.
-pub fn parse_key_id(id: &str) -> Result<String> {
-    parse_uuid(id, Field::KeyId)
-}
-
-pub(crate) fn parse_uuid(id: &str, field: Field) -> Result<String> {
-    match uuid::Uuid::try_parse(id) {
-        Ok(u) if id.len() == 36 => Ok(u.hyphenated().to_string()),
-        _ => Err(Error::invalid(
-            field,
-            format!("{id:?} is not an id of the form 1b7c6a3e-2f0d-4c5b-9a8e-0d1f2e3c4b5a"),
-        )),
-    }
-}
 
 /// What a caller may set when creating a CMK.
 #[derive(Debug, Clone)]
 pub struct NewKey {
     pub alias: String,
     pub description: String,
-    pub usage: String,
+    pub usage: KeyUsage,
     pub origin: Origin,
     /// None: the server's default cipher.
     pub cipher: Option<CmkCipher>,
@@ -109,64 +34,11 @@ pub struct KeyFilter {
     pub search: Option<String>,
     pub origin: Option<Origin>,
     /// None: every usage.
-    pub usage: Option<String>,
+    pub usage: Option<KeyUsage>,
     /// Each (key, values) must match: the key present with one of the values (any value
     /// when `values` is empty).
     pub tags: Vec<(String, Vec<String>)>,
     pub newest_first: bool,
-}
-
-pub(crate) fn page<T>(all: Vec<T>, offset: u64, limit: u64) -> Page<T> {
-    let total = all.len() as u64;
-    let items = all
-        .into_iter()
-        .skip(offset.min(usize::MAX as u64) as usize)
-        .take(limit.min(usize::MAX as u64) as usize)
-        .collect();
-    Page { total, items }
-}
-
-pub struct Page<T> {
-    pub total: u64,
-    pub items: Vec<T>,
-}
-
-/// How often an update is retried when another writer changed the record in between.
-const CONFLICT_RETRIES: usize = 16;
-
-/// Optimistic read-modify-write, shared by CMKs and hosted data keys: `read` the
-/// record, let `change` edit it, `write` it back under the store's revision check, and
-/// start again from a fresh read if another writer got in between. An edit that
-/// changes nothing writes nothing. Any other store refusal goes through `refused`,
-/// which knows the record's kind and names.
-pub(crate) async fn read_modify_write<T, R, W>(
-    (kind, id): (&str, &str),
-    read: impl Fn() -> R,
-    change: impl Fn(&mut T) -> Result<()>,
-    write: impl Fn(T) -> W,
-    refused: impl Fn(StoreError, T) -> Error,
-) -> Result<T>
-where
-    T: Clone + PartialEq,
-    R: std::future::Future<Output = Result<T>>,
-    W: std::future::Future<Output = crate::store::StoreResult<T>>,
-{
-    for _ in 0..CONFLICT_RETRIES {
-        let mut record = read().await?;
-        let before = record.clone();
-        change(&mut record)?;
-        if record == before {
-            return Ok(record);
-        }
-        match write(record.clone()).await {
-            Ok(stored) => return Ok(stored),
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(refused(e, record)),
-        }
-    }
-    Err(Error::Internal(format!(
-        "{kind} {id} kept changing under concurrent updates"
-    )))
 }
 
 impl Kms {
@@ -174,11 +46,11 @@ impl Kms {
         check_alias_charset(&new.alias)?;
         check_description(&new.description)?;
         check_tags(&new.tags)?;
-        if new.usage != USAGE_ENCRYPT_DECRYPT {
+        if new.usage != KeyUsage::EncryptDecrypt {
             return Err(Error::Unsupported(format!(
                 "KeyUsage {} needs an asymmetric CMK, which this server does not create yet; \
                  use ENCRYPT_DECRYPT",
-                new.usage
+                new.usage.as_str()
             )));
         }
         let cipher = new.cipher.unwrap_or(self.default_cipher);
@@ -287,7 +159,7 @@ impl Kms {
             .into_iter()
             .filter(|k| filter.state.map_or(true, |s| k.state == s))
             .filter(|k| filter.origin.map_or(true, |o| k.origin == o))
-            .filter(|k| filter.usage.as_ref().map_or(true, |u| &k.usage == u))
+            .filter(|k| filter.usage.map_or(true, |u| k.usage == u))
             .filter(|k| {
                 filter.search.as_ref().map_or(true, |s| {
                     k.key_id.contains(s.as_str()) || k.alias.contains(s.as_str())
@@ -315,7 +187,7 @@ impl Kms {
     {
         let store = &self.store;
         read_modify_write(
-            ("key", key_id),
+            (Resource::Cmk, key_id),
             || self.get_key(scope, key_id),
             change,
             |key| async move { store.update_cmk(&key).await },
@@ -473,63 +345,30 @@ impl Kms {
 
 /// Random bytes for GenerateRandom.
 pub fn generate_random(n: u64) -> Result<Vec<u8>> {
-    if !(1..=1024).contains(&n) {
+    if !RANDOM_BYTES.contains(&(n.min(usize::MAX as u64) as usize)) {
         return Err(Error::invalid(
             Field::NumberOfBytes,
-            format!("must be between 1 and 1024, got {n}"),
+            format!(
+                "must be between {} and {}, got {n}",
+                RANDOM_BYTES.start(),
+                RANDOM_BYTES.end()
+            ),
         ));
     }
     Ok(random::bytes(n as usize))
-}
-
-pub(crate) fn require(k: &Cmk, op: Op) -> Result<()> {
-    if allowed(op, k.state) {
-        Ok(())
-    } else {
-        Err(Error::WrongState {
-            key_id: k.key_id.clone(),
-            state: k.state,
-            op,
-        })
-    }
 }
 
 fn check_batch(ids: &[String]) -> Result<Vec<String>> {
     check_id_batch(ids, Field::KeyIds, parse_key_id)
 }
 
-/// A batch of 1 to 100 distinct ids, each parsed by `parse`.
-pub(crate) fn check_id_batch(
-    ids: &[String],
-    field: Field,
-    parse: fn(&str) -> Result<String>,
-) -> Result<Vec<String>> {
-    if ids.is_empty() {
-        return Err(Error::invalid(field, "must name at least one key"));
-    }
-    if ids.len() > MAX_BATCH {
-        return Err(Error::invalid(
-            field,
-            format!("names {} keys; at most {MAX_BATCH} are allowed", ids.len()),
-        ));
-    }
-    let mut out: Vec<String> = Vec::with_capacity(ids.len());
-    for id in ids {
-        let id = parse(id)?;
-        if out.contains(&id) {
-            return Err(Error::Duplicate { field, value: id });
-        }
-        out.push(id);
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::seal::Sealer;
     use crate::crypto::secret::SecretBytes;
     use crate::kms::{Limits, ManualClock};
-    use crate::store::{seal::Sealer, sqlite::SqliteStore, Store};
+    use crate::store::{sqlite::SqliteStore, Store};
     use std::sync::Arc;
 
     fn kms_with(clock: ManualClock, limit: u32) -> (Kms, Arc<dyn Store>) {
@@ -559,7 +398,7 @@ mod tests {
         NewKey {
             alias: alias.into(),
             description: String::new(),
-            usage: USAGE_ENCRYPT_DECRYPT.into(),
+            usage: KeyUsage::EncryptDecrypt,
             origin: Origin::Kms,
             cipher: None,
             tags: vec![],

@@ -7,14 +7,15 @@ pub mod delivery;
 pub mod error;
 pub mod keys;
 pub mod material;
-pub mod model;
 pub mod rotation;
+pub mod rules;
 pub mod states;
+pub(crate) mod update;
 
 pub use error::{Error, Field, Result};
 
 use crate::crypto::cmk::CmkCipher;
-use crate::store::seal::Sealer;
+use crate::crypto::seal::Sealer;
 use crate::store::Store;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -91,7 +92,7 @@ pub struct Kms {
     pub(crate) recipient_keys: Arc<crate::crypto::deliver::KeyCache>,
     /// CMK records by id, exact (emptied by any write to the store): most requests
     /// read one key and write nothing.
-    pub(crate) keys: crate::store::cache::VersionedCache<Option<Arc<model::Cmk>>>,
+    pub(crate) keys: crate::store::cache::VersionedCache<Option<Arc<crate::model::Cmk>>>,
     /// `Some` when `limits.public_key_pool` > 0.
     pub(crate) public_key_pool: Option<Arc<tokio::sync::Semaphore>>,
 }

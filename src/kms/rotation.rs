@@ -1,13 +1,15 @@
 //! Key rotation: each rotation adds a material version. New ciphertexts use the newest
 //! version; every older one stays readable because blobs name their version.
 
-use super::error::{Error, Field, Result};
-use super::keys::require;
-use super::model::{Cmk, Origin, Scope};
+use super::error::{Error, Field, Internal, Resource, Result};
+use super::rules::require;
 use super::states::Op;
+use super::update::CONFLICT_RETRIES;
 use super::Kms;
 use crate::crypto::random;
-use crate::store::{seal, StoreError};
+use crate::crypto::seal;
+use crate::model::{Cmk, Origin, Scope};
+use crate::store::StoreError;
 
 const DAY: i64 = 86_400;
 
@@ -49,19 +51,24 @@ impl Kms {
 
     /// Adds a new material version now and makes it current.
     pub async fn rotate_key(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
-        for _ in 0..16 {
+        for _ in 0..CONFLICT_RETRIES {
             let key = self.get_key(scope, key_id).await?;
-            match self.rotate_once(&key).await {
-                Err(Error::Internal(m)) if m == CONFLICT => continue,
-                other => return other,
+            match self.rotate_once(&key).await? {
+                Rotation::Done(stored) => return Ok(stored),
+                Rotation::Conflict => continue,
             }
         }
-        Err(Error::Internal(format!(
-            "key {key_id} kept changing during rotation"
-        )))
+        Err(Internal::Contended {
+            what: Resource::Cmk,
+            id: key_id.to_string(),
+        }
+        .into())
     }
 
-    async fn rotate_once(&self, key: &Cmk) -> Result<Cmk> {
+    /// One attempt at rotating `key` as read. Another writer's change in between is
+    /// not an error but [`Rotation::Conflict`]: the caller reads again (a request) or
+    /// leaves it to the next tick (the sweeper).
+    async fn rotate_once(&self, key: &Cmk) -> Result<Rotation> {
         if key.origin == Origin::External {
             return Err(Error::NotForExternal {
                 key_id: key.key_id.clone(),
@@ -83,9 +90,9 @@ impl Kms {
         match self.store.add_material(&next, version, &sealed).await {
             Ok(stored) => {
                 tracing::info!(key_id = %key.key_id, version, "rotated key");
-                Ok(stored)
+                Ok(Rotation::Done(stored))
             }
-            Err(StoreError::Conflict) => Err(Error::Internal(CONFLICT.into())),
+            Err(StoreError::Conflict) => Ok(Rotation::Conflict),
             Err(e) => Err(e.into()),
         }
     }
@@ -97,7 +104,9 @@ impl Kms {
         let mut rotated = 0;
         for key in self.store.cmks_due_for_rotation(now).await? {
             match self.rotate_once(&key).await {
-                Ok(_) => rotated += 1,
+                Ok(Rotation::Done(_)) => rotated += 1,
+                // Someone changed the key meanwhile; the next tick sees it fresh.
+                Ok(Rotation::Conflict) => {}
                 Err(Error::WrongState { .. }) => {
                     let mut later = key.clone();
                     later.next_rotate_time = now + later.rotate_days.max(1) as i64 * DAY;
@@ -105,8 +114,6 @@ impl Kms {
                         tracing::warn!(key_id = %key.key_id, error = %e, "could not postpone rotation");
                     }
                 }
-                // Someone changed the key meanwhile; the next tick sees it fresh.
-                Err(Error::Internal(m)) if m == CONFLICT => {}
                 Err(e) => return Err(e),
             }
         }
@@ -114,17 +121,23 @@ impl Kms {
     }
 }
 
-const CONFLICT: &str = "concurrent update during rotation";
+/// How one rotation attempt ended, when nothing failed.
+enum Rotation {
+    Done(Cmk),
+    /// The key changed since it was read; nothing was written.
+    Conflict,
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::crypto::cmk::CmkCipher;
+    use crate::crypto::seal::Sealer;
     use crate::crypto::secret::SecretBytes;
     use crate::kms::keys::NewKey;
-    use crate::kms::model::{KeyState, USAGE_ENCRYPT_DECRYPT};
     use crate::kms::{Limits, ManualClock};
-    use crate::store::{seal::Sealer, sqlite::SqliteStore, Store};
+    use crate::model::{KeyState, KeyUsage};
+    use crate::store::{sqlite::SqliteStore, Store};
     use std::sync::Arc;
 
     fn kms(clock: ManualClock) -> Kms {
@@ -152,7 +165,7 @@ mod tests {
             NewKey {
                 alias: alias.into(),
                 description: String::new(),
-                usage: USAGE_ENCRYPT_DECRYPT.into(),
+                usage: KeyUsage::EncryptDecrypt,
                 origin,
                 cipher: None,
                 tags: vec![],

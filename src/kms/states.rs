@@ -1,6 +1,7 @@
 //! Which operations each key state allows: one table, walked whole by a test.
 
-use super::model::KeyState::{self, *};
+use crate::model::DataKeyState;
+use crate::model::KeyState::{self, *};
 
 /// Everything that can be asked of a CMK, as far as its state matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,6 +59,47 @@ pub fn allowed(op: Op, state: KeyState) -> bool {
         Op::Metadata => true,
         Op::ConfigureRotation => matches!(state, Enabled | Disabled),
         Op::Rotate => state == Enabled,
+    }
+}
+
+/// What can be asked of a hosted data key, as far as its state matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DataKeyOp {
+    Enable,
+    Disable,
+    ScheduleDeletion,
+    CancelDeletion,
+    /// Reading the plaintext.
+    Plaintext,
+    /// Reading the CiphertextBlob.
+    Ciphertext,
+    Metadata,
+}
+
+impl DataKeyOp {
+    pub const ALL: [DataKeyOp; 7] = [
+        DataKeyOp::Enable,
+        DataKeyOp::Disable,
+        DataKeyOp::ScheduleDeletion,
+        DataKeyOp::CancelDeletion,
+        DataKeyOp::Plaintext,
+        DataKeyOp::Ciphertext,
+        DataKeyOp::Metadata,
+    ];
+}
+
+/// The data-key state table. Like CMKs: a key must be disabled before it can be
+/// scheduled for deletion, and comes back Disabled when the deletion is cancelled.
+pub fn data_key_allowed(op: DataKeyOp, state: DataKeyState) -> bool {
+    use DataKeyState::*;
+    match op {
+        DataKeyOp::Enable | DataKeyOp::Disable | DataKeyOp::Ciphertext => {
+            matches!(state, Enabled | Disabled)
+        }
+        DataKeyOp::ScheduleDeletion => state == Disabled,
+        DataKeyOp::CancelDeletion => state == PendingDelete,
+        DataKeyOp::Plaintext => state == Enabled,
+        DataKeyOp::Metadata => true,
     }
 }
 

@@ -3,7 +3,9 @@
 
 use super::{Store, StoreError};
 use crate::crypto::cmk::CmkCipher;
-use crate::kms::model::{Cmk, Credential, DataKey, DataKeyState, KeyState, Origin, Scope, Tag};
+use crate::model::{
+    Cmk, Credential, DataKey, DataKeyState, KeyState, KeyUsage, Origin, Scope, Tag,
+};
 
 pub fn sample_cmk(alias: &str, account: u64) -> Cmk {
     Cmk {
@@ -14,7 +16,7 @@ pub fn sample_cmk(alias: &str, account: u64) -> Cmk {
         },
         alias: alias.into(),
         description: "d".into(),
-        usage: "ENCRYPT_DECRYPT".into(),
+        usage: KeyUsage::EncryptDecrypt,
         cipher: CmkCipher::Sm4Gcm,
         origin: Origin::Kms,
         state: KeyState::Enabled,
@@ -96,7 +98,7 @@ async fn data_keys(store: &dyn Store) {
         store
             .create_data_key(&sample_data_key("one", 1010), 3)
             .await,
-        Err(StoreError::AliasExists)
+        Err(StoreError::DataKeyNameExists)
     ));
     let mut other_region = sample_data_key("one", 1010);
     other_region.scope.region = "ap-shanghai".into();

@@ -1,24 +1,27 @@
 //! Persistence. One trait, [`Store`], over the core's records; engines implement it and
 //! every engine must pass the shared conformance suite in `conformance.rs`.
 //!
-//! The store never sees key material in the clear: the core seals it (see `seal.rs`)
+//! The store never sees key material in the clear: the core seals it (see
+//! [`crate::crypto::seal`])
 //! before handing it over, with the record's identity as associated data.
 
 pub mod cache;
-pub mod seal;
 pub mod sqlite;
 
 #[cfg(test)]
 pub(crate) mod conformance;
 
-use crate::kms::model::{Cmk, Credential, DataKey, Scope};
+use crate::model::{Cmk, Credential, DataKey, Scope};
 use async_trait::async_trait;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
-    /// A CMK alias or data key name that must be unique in its scope is taken.
-    #[error("the name already exists in this scope")]
+    /// A CMK alias is taken in its scope.
+    #[error("the alias already exists in this scope")]
     AliasExists,
+    /// A hosted data key's name is taken in its scope.
+    #[error("the data key name already exists in this scope")]
+    DataKeyNameExists,
     #[error("the limit of {0} is reached")]
     LimitReached(u32),
     #[error("record already exists")]

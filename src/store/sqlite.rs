@@ -12,7 +12,9 @@
 
 use super::{Store, StoreError, StoreResult};
 use crate::crypto::cmk::CmkCipher;
-use crate::kms::model::{Cmk, Credential, DataKey, DataKeyState, KeyState, Origin, Scope, Tag};
+use crate::model::{
+    Cmk, Credential, DataKey, DataKeyState, KeyState, KeyUsage, Origin, Scope, Tag,
+};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::path::Path;
@@ -208,6 +210,7 @@ fn tags_to_json(tags: &[Tag]) -> String {
 }
 
 fn row_to_cmk(row: &Row<'_>) -> rusqlite::Result<Cmk> {
+    let usage: String = row.get(5)?;
     let cipher: u8 = row.get(6)?;
     let origin: String = row.get(7)?;
     let state: String = row.get(8)?;
@@ -220,7 +223,7 @@ fn row_to_cmk(row: &Row<'_>) -> rusqlite::Result<Cmk> {
         },
         alias: row.get(3)?,
         description: row.get(4)?,
-        usage: row.get(5)?,
+        usage: KeyUsage::parse(&usage).ok_or_else(|| corrupt("usage"))?,
         cipher: CmkCipher::from_byte(cipher).ok_or_else(|| corrupt("cipher"))?,
         origin: Origin::parse(&origin).ok_or_else(|| corrupt("origin"))?,
         state: KeyState::parse(&state).ok_or_else(|| corrupt("state"))?,
@@ -380,7 +383,7 @@ impl Store for SqliteStore {
                     cmk.scope.region,
                     cmk.alias,
                     cmk.description,
-                    cmk.usage,
+                    cmk.usage.as_str(),
                     cmk.cipher as u8,
                     cmk.origin.as_str(),
                     cmk.state.as_str(),
@@ -605,7 +608,7 @@ impl Store for SqliteStore {
             )
             .map_err(|e| {
                 if is_unique_violation(&e, "name") {
-                    StoreError::AliasExists
+                    StoreError::DataKeyNameExists
                 } else if is_unique_violation(&e, "data_key_id") {
                     StoreError::AlreadyExists
                 } else {
@@ -680,7 +683,7 @@ impl Store for SqliteStore {
                 )
                 .map_err(|e| {
                     if is_unique_violation(&e, "name") {
-                        StoreError::AliasExists
+                        StoreError::DataKeyNameExists
                     } else {
                         backend(e)
                     }

@@ -17,9 +17,9 @@ use super::errors::{from_core, key_state, HwError};
 use super::{Action, Call};
 use crate::crypto::cmk::CmkCipher;
 use crate::kms::keys::{self, KeyFilter, NewKey};
-use crate::kms::model::{Cmk, KeyState, Origin, USAGE_ENCRYPT_DECRYPT};
 use crate::kms::states::Op;
 use crate::kms::Error;
+use crate::model::{Cmk, KeyState, KeyUsage, Origin};
 use base64::Engine;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -230,7 +230,7 @@ fn details(k: &Cmk) -> Value {
         "key_alias": k.alias,
         "realm": k.scope.region,
         "key_spec": k.cipher.name(),
-        "key_usage": k.usage,
+        "key_usage": k.usage.as_str(),
         "key_description": k.description,
         "creation_date": ms(k.created_at),
         "scheduled_deletion_date": if k.state == KeyState::PendingDelete { ms(k.deletion_date) } else { String::new() },
@@ -265,7 +265,7 @@ async fn create_key(call: &Call<'_>, mut b: Body) -> Handled {
         }
     };
     match b.opt_str("key_usage", "KMS.0308")?.as_deref() {
-        None | Some(USAGE_ENCRYPT_DECRYPT) => {}
+        None | Some("ENCRYPT_DECRYPT") => {}
         Some(u @ ("SIGN_VERIFY" | "GENERATE_VERIFY_MAC")) => {
             return Err(HwError::invalid(format!(
                 "key_usage {u} needs an asymmetric or HMAC key, which this server does not create yet; use ENCRYPT_DECRYPT"
@@ -313,7 +313,7 @@ async fn create_key(call: &Call<'_>, mut b: Body) -> Handled {
             NewKey {
                 alias,
                 description,
-                usage: USAGE_ENCRYPT_DECRYPT.into(),
+                usage: KeyUsage::EncryptDecrypt,
                 origin,
                 cipher: Some(cipher),
                 tags: Vec::new(),

@@ -11,10 +11,10 @@
 
 use super::Action;
 use crate::auth::AuthError;
-use crate::kms::data_keys::DataKeyOp;
 use crate::kms::error::{Error, Field, Limit, Resource};
-use crate::kms::model::{DataKeyState, KeyState};
+use crate::kms::states::DataKeyOp;
 use crate::kms::states::Op;
+use crate::model::{DataKeyState, KeyState};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HwError {
@@ -98,13 +98,9 @@ fn field_name(action: Action, field: Field) -> &'static str {
         Field::KeyId | Field::KeyIds => "key_id",
         Field::Alias => "key_alias",
         Field::Description => "key_description",
-        Field::KeyUsage => "key_usage",
-        Field::KeySpec => "key_spec",
         Field::PendingWindowInDays => "pending_days",
         Field::NumberOfBytes if action == Action::GenRandom => "random_data_length",
         Field::NumberOfBytes => "datakey_length",
-        Field::Limit => "limit",
-        Field::Offset => "marker",
         Field::EncryptionContext => "additional_authenticated_data",
         Field::Plaintext => "plain_text",
         other => other.name(),
@@ -155,18 +151,12 @@ pub fn from_core(action: Action, e: Error, request_id: &str) -> HwError {
                 Field::Alias => "KMS.1101",
                 Field::Description => "KMS.1103",
                 Field::PendingWindowInDays => "KMS.1401",
-                Field::Limit => "KMS.1601",
-                Field::Offset => "KMS.1602",
                 Field::NumberOfBytes if action == Action::GenRandom => "KMS.1801",
                 Field::NumberOfBytes => "KMS.1901",
                 Field::EncryptionContext => "KMS.0208",
                 Field::Plaintext if action == Action::EncryptDatakey => "KMS.2101",
                 Field::RotateDays => "KMS.3001",
                 Field::Plaintext
-                | Field::KeyUsage
-                | Field::KeyType
-                | Field::KeySpec
-                | Field::HsmClusterId
                 | Field::Tags
                 | Field::DataKeyId
                 | Field::DataKeyIds
@@ -307,20 +297,14 @@ mod tests {
         }
     }
 
-    const ALL_FIELDS: [Field; 21] = [
+    const ALL_FIELDS: [Field; 15] = [
         Field::KeyId,
         Field::KeyIds,
         Field::Alias,
         Field::Description,
-        Field::KeyUsage,
-        Field::KeyType,
-        Field::KeySpec,
-        Field::HsmClusterId,
         Field::PendingWindowInDays,
         Field::Tags,
         Field::NumberOfBytes,
-        Field::Offset,
-        Field::Limit,
         Field::EncryptionContext,
         Field::Plaintext,
         Field::RotateDays,
@@ -373,7 +357,9 @@ mod tests {
         }
         all.push(Error::InvalidCiphertext);
         all.push(Error::Unsupported("no".into()));
-        all.push(Error::Internal("disk on fire /var/secret".into()));
+        all.push(Error::from(crate::store::StoreError::Backend(
+            "disk on fire /var/secret".into(),
+        )));
         for action in Action::ALL {
             for e in &all {
                 let h = from_core(action, e.clone(), "rid");
@@ -435,7 +421,10 @@ mod tests {
             },
         );
         assert_eq!((nf.status, nf.code), (404, "KMS.0207"));
-        let internal = c(DescribeKey, Error::Internal("x".into()));
+        let internal = c(
+            DescribeKey,
+            Error::from(crate::store::StoreError::Backend("x".into())),
+        );
         assert_eq!((internal.status, internal.code), (500, "KMS.0101"));
         let dup = c(
             CreateKey,

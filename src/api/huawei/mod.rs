@@ -17,7 +17,7 @@ pub mod errors;
 
 use super::{Api, Refusal, Request, Response};
 use crate::auth::{huawei as sig, AuthError};
-use crate::kms::model::Scope;
+use crate::model::Scope;
 use errors::HwError;
 use serde_json::{json, Map, Value};
 

@@ -9,24 +9,13 @@ use crate::crypto::secret::SecretBytes;
 use crate::kms::data_keys::{DataKeyFilter, Import, NewDataKey};
 use crate::kms::delivery::Delivery;
 use crate::kms::keys::{self, KeyFilter, NewKey};
-use crate::kms::model::{Cmk, DataKey, DataKeyState, KeyState, Origin, Tag, USAGE_ENCRYPT_DECRYPT};
+use crate::kms::rules;
 use crate::kms::{Error, Field};
+use crate::model::{Cmk, DataKey, DataKeyState, KeyState, KeyUsage, Origin, Tag};
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
 type Answer = Result<Map<String, Value>, TcError>;
-
-/// The usages the Tencent API defines. Only ENCRYPT_DECRYPT can be created today; the
-/// others are recognised so that they get "not supported" rather than "invalid".
-const KNOWN_USAGES: &[&str] = &[
-    "ENCRYPT_DECRYPT",
-    "ASYMMETRIC_DECRYPT_RSA_2048",
-    "ASYMMETRIC_DECRYPT_SM2",
-    "ASYMMETRIC_SIGN_VERIFY_SM2",
-    "ASYMMETRIC_SIGN_VERIFY_RSA_2048",
-    "ASYMMETRIC_SIGN_VERIFY_ECC",
-    "ASYMMETRIC_SIGN_VERIFY_ECDSA384",
-];
 
 const DEFAULT_PAGE: i64 = 10;
 const MAX_PAGE: i64 = 200;
@@ -221,7 +210,7 @@ pub(crate) fn key_metadata(k: &Cmk) -> Value {
         "CreateTime": k.created_at,
         "Description": k.description,
         "KeyState": k.state.as_str(),
-        "KeyUsage": k.usage,
+        "KeyUsage": k.usage.as_str(),
         "Type": match k.cipher { CmkCipher::Sm4Gcm => 4, CmkCipher::Aes256Gcm => 2 },
         "CreatorUin": k.scope.account,
         "CreatorUinString": k.scope.account.to_string(),
@@ -248,10 +237,7 @@ pub(crate) fn key_metadata(k: &Cmk) -> Value {
 async fn create_key(call: &Call<'_>, mut p: Params) -> Handled {
     let alias = p.req_str("Alias")?;
     let description = p.opt_str("Description")?.unwrap_or_default();
-    let usage = p
-        .opt_str("KeyUsage")?
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| USAGE_ENCRYPT_DECRYPT.to_string());
+    let usage = p.opt_str("KeyUsage")?.filter(|u| !u.is_empty());
     let origin = match p.opt_int("Type")?.unwrap_or(1) {
         1 => Origin::Kms,
         2 => Origin::External,
@@ -276,13 +262,16 @@ async fn create_key(call: &Call<'_>, mut p: Params) -> Handled {
     refuse_hsm_cluster(&mut p)?;
     p.finish()?;
     check_tencent_alias(&alias)?;
-    if !KNOWN_USAGES.contains(&usage.as_str()) {
-        return Err(TcError::new(
-            "InvalidParameterValue.InvalidKeyUsage",
-            format!("KeyUsage {usage:?} is not a key usage; ENCRYPT_DECRYPT is the symmetric one"),
-        )
-        .into());
-    }
+    // The asymmetric usages are known names: the core answers them "not supported".
+    let usage = match usage {
+        None => KeyUsage::EncryptDecrypt,
+        Some(u) => KeyUsage::parse(&u).ok_or_else(|| {
+            TcError::new(
+                "InvalidParameterValue.InvalidKeyUsage",
+                format!("KeyUsage {u:?} is not a key usage; ENCRYPT_DECRYPT is the symmetric one"),
+            )
+        })?,
+    };
     let k = call
         .api
         .kms
@@ -304,7 +293,7 @@ async fn create_key(call: &Call<'_>, mut p: Params) -> Handled {
         "CreateTime": k.created_at,
         "Description": k.description,
         "KeyState": k.state.as_str(),
-        "KeyUsage": k.usage,
+        "KeyUsage": k.usage.as_str(),
         "TagCode": 0,
         "TagMsg": "",
         "HsmClusterId": "",
@@ -337,7 +326,7 @@ async fn list_keys(call: &Call<'_>, mut p: Params) -> Handled {
     let page = if own {
         call.api.kms.list_keys(&call.scope, offset, limit).await?
     } else {
-        keys::Page {
+        rules::Page {
             total: 0,
             items: Vec::new(),
         }
@@ -385,9 +374,9 @@ async fn list_key_detail(call: &Call<'_>, mut p: Params) -> Handled {
         })?),
     };
     let usage = match p.opt_str("KeyUsage")?.as_deref() {
-        None | Some("") => Some(USAGE_ENCRYPT_DECRYPT.to_string()),
+        None | Some("") => Some(KeyUsage::EncryptDecrypt),
         Some("ALL") => None,
-        Some(u) if KNOWN_USAGES.contains(&u) => Some(u.to_string()),
+        Some(u) if KeyUsage::parse(u).is_some() => KeyUsage::parse(u),
         Some(u) => {
             return Err(TcError::new(
                 "InvalidParameter",
@@ -420,7 +409,7 @@ async fn list_key_detail(call: &Call<'_>, mut p: Params) -> Handled {
             .list_keys_filtered(&call.scope, &filter, offset, limit)
             .await?
     } else {
-        keys::Page {
+        rules::Page {
             total: 0,
             items: Vec::new(),
         }
@@ -843,7 +832,7 @@ async fn list_data_keys(call: &Call<'_>, mut p: Params) -> Handled {
             .list_data_keys(&call.scope, &DataKeyFilter::default(), offset, limit)
             .await?
     } else {
-        keys::Page {
+        rules::Page {
             total: 0,
             items: Vec::new(),
         }
@@ -924,7 +913,7 @@ async fn list_data_key_detail(call: &Call<'_>, mut p: Params) -> Handled {
             .list_data_keys(&call.scope, &filter, offset, limit)
             .await?
     } else {
-        keys::Page {
+        rules::Page {
             total: 0,
             items: Vec::new(),
         }

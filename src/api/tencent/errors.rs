@@ -3,10 +3,10 @@
 
 use super::codes::DOCUMENTED;
 use crate::auth::AuthError;
-use crate::kms::data_keys::DataKeyOp;
 use crate::kms::error::{Error, Field, Limit, Resource};
-use crate::kms::model::{DataKeyState, KeyState};
+use crate::kms::states::DataKeyOp;
 use crate::kms::states::Op;
+use crate::model::{DataKeyState, KeyState};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TcError {
@@ -97,25 +97,18 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> TcError {
             let code = match field {
                 Field::KeyId => "InvalidParameterValue.InvalidKeyId",
                 Field::Alias => "InvalidParameterValue.InvalidAlias",
-                Field::KeyUsage => "InvalidParameterValue.InvalidKeyUsage",
-                Field::KeyType => "InvalidParameterValue.InvalidType",
-                Field::HsmClusterId => "InvalidParameterValue.InvalidHsmClusterId",
                 Field::PendingWindowInDays => "InvalidParameter.InvalidPendingWindowInDays",
-                Field::KeyIds
-                | Field::NumberOfBytes
-                | Field::Offset
-                | Field::Limit
-                | Field::EncryptionContext => "InvalidParameter",
+                Field::KeyIds | Field::NumberOfBytes | Field::EncryptionContext => {
+                    "InvalidParameter"
+                }
                 Field::Plaintext => "InvalidParameterValue.InvalidPlaintext",
                 Field::DataKeyId => "InvalidParameterValue.InvalidDataKeyId",
                 Field::DataKeyName => "InvalidParameterValue.InvalidDataKeyName",
                 Field::ImportKeyMaterial => "InvalidParameterValue.InvalidImportKeyMaterial",
                 Field::DataKeyIds => "InvalidParameterValue",
-                Field::Description
-                | Field::KeySpec
-                | Field::Tags
-                | Field::RotateDays
-                | Field::Other(_) => "InvalidParameterValue",
+                Field::Description | Field::Tags | Field::RotateDays | Field::Other(_) => {
+                    "InvalidParameterValue"
+                }
             };
             TcError::new(code, format!("{} {reason}", field.name()))
         }
@@ -305,9 +298,6 @@ mod tests {
         let all = vec![
             Error::invalid(Field::KeyId, "x"),
             Error::invalid(Field::Alias, "x"),
-            Error::invalid(Field::KeyUsage, "x"),
-            Error::invalid(Field::KeyType, "x"),
-            Error::invalid(Field::HsmClusterId, "x"),
             Error::invalid(Field::PendingWindowInDays, "x"),
             Error::invalid(Field::KeyIds, "x"),
             Error::invalid(Field::Tags, "x"),
@@ -361,7 +351,9 @@ mod tests {
             },
             Error::invalid(Field::EncryptionContext, "x"),
             Error::invalid(Field::Plaintext, "x"),
-            Error::Internal("disk on fire /var/secret".into()),
+            Error::from(crate::store::StoreError::Backend(
+                "disk on fire /var/secret".into(),
+            )),
         ];
         for e in all {
             let t = from_core("CreateKey", e, "rid");

@@ -13,7 +13,7 @@ pub mod params;
 
 use super::{Api, Refusal, Request, Response};
 use crate::auth::{replay, tc3, AuthError};
-use crate::kms::model::Scope;
+use crate::model::Scope;
 use errors::TcError;
 use params::Params;
 use serde_json::{json, Map, Value};

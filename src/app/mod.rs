@@ -5,18 +5,19 @@
 use crate::api::{Api, ApiSettings};
 use crate::auth::credentials::Credentials;
 use crate::config::Config;
-use crate::crypto::cmk::CmkCipher;
+use crate::crypto::seal::{self, Sealer};
 use crate::crypto::secret::SecretBytes;
 use crate::http::server::{self, HttpLimits};
 use crate::kms::{Clock, Kms, Limits, SystemClock};
-use crate::store::seal::{self, Sealer};
 use crate::store::sqlite::SqliteStore;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use std::future::Future;
 use std::os::unix::fs::DirBuilderExt;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+
+pub mod root_key;
 
 pub const DB_FILE: &str = "smkms.db";
 pub const ROOT_KEY_FILE: &str = "root.key";
@@ -40,48 +41,80 @@ impl Opened {
     }
 }
 
+/// Why a data directory could not be opened. Each message says what to do; none
+/// carries key material.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot create the data directory {}: {source}", dir.display())]
+    DataDir {
+        dir: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("root_key / SMKMS_ROOT_KEY: {0}")]
+    RootKey(#[from] seal::RootKeyError),
+    #[error(transparent)]
+    RootKeyFile(#[from] root_key::RootKeyFileError),
+    #[error("cannot open the database {}: {source}", db.display())]
+    Database {
+        db: std::path::PathBuf,
+        source: StoreError,
+    },
+    #[error("reading the database failed: {0}")]
+    Store(#[from] StoreError),
+    #[error(
+        "the root key does not match the data in {}: it was sealed under another key. \
+         Start with the root key it was created with (root.key or SMKMS_ROOT_KEY).",
+        dir.display()
+    )]
+    WrongRootKey { dir: std::path::PathBuf },
+    #[error(
+        "{what} does not open under the root key: the database was altered or the record \
+         was copied from another row. smkms will not start on it; restore the database \
+         from a backup."
+    )]
+    Tampered { what: String },
+}
+
 /// Opens (creating on first use) the data directory: mode-0700 directory, root key,
 /// database, root-key check.
-pub async fn open(config: &Config) -> Result<Opened, String> {
+pub async fn open(config: &Config) -> Result<Opened, OpenError> {
     open_with_clock(config, Arc::new(SystemClock)).await
 }
 
-pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Opened, String> {
+pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Opened, OpenError> {
     let dir = &config.data_dir;
     if !dir.exists() {
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)
-            .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
+            .map_err(|source| OpenError::DataDir {
+                dir: dir.clone(),
+                source,
+            })?;
     }
     let root: SecretBytes = match &config.root_key {
         Some(hex) => seal::root_key_from_hex(hex)?,
-        None => seal::load_or_create_root_key(&dir.join(ROOT_KEY_FILE))?.0,
+        None => root_key::load_or_create(&dir.join(ROOT_KEY_FILE))?.0,
     };
     let sealer = Arc::new(Sealer::new(&root)?);
     let db = dir.join(DB_FILE);
     let created = !db.exists();
     let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?);
+        Arc::new(
+            SqliteStore::open(&db).map_err(|source| OpenError::Database {
+                db: db.clone(),
+                source,
+            })?,
+        );
     let proposed = sealer.seal(ROOT_CHECK, ROOT_CHECK_PLAINTEXT);
-    let stored = store
-        .put_meta_if_absent(ROOT_CHECK, &proposed)
-        .await
-        .map_err(|e| e.to_string())?;
+    let stored = store.put_meta_if_absent(ROOT_CHECK, &proposed).await?;
     match sealer.open(ROOT_CHECK, &stored) {
         Ok(p) if p.expose() == ROOT_CHECK_PLAINTEXT => {}
-        _ => {
-            return Err(format!(
-                "the root key does not match the data in {}: it was sealed under another key. \
-                 Start with the root key it was created with (root.key or SMKMS_ROOT_KEY).",
-                dir.display()
-            ))
-        }
+        _ => return Err(OpenError::WrongRootKey { dir: dir.clone() }),
     }
     verify_sealed_records(store.as_ref(), &sealer).await?;
-    let cipher = CmkCipher::from_name(&config.default_cipher)
-        .ok_or_else(|| format!("unknown default_cipher {:?}", config.default_cipher))?;
+    let cipher = config.default_cipher;
     let kms = Arc::new(Kms::new(
         store.clone(),
         sealer.clone(),
@@ -106,20 +139,14 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
 /// was altered, or copied onto another row (its identity is the AAD), does not open,
 /// and the server refuses to start rather than serve wrong material or fail later on
 /// the requests that touch it. Unsealed values are dropped (and zeroized) at once.
-async fn verify_sealed_records(store: &dyn Store, sealer: &Sealer) -> Result<(), String> {
-    let bad = |what: String| {
-        format!(
-            "{what} does not open under the root key: the database was altered or the \
-             record was copied from another row. smkms will not start on it; restore the \
-             database from a backup."
-        )
-    };
-    for (key_id, version, sealed) in store.all_materials().await.map_err(|e| e.to_string())? {
+async fn verify_sealed_records(store: &dyn Store, sealer: &Sealer) -> Result<(), OpenError> {
+    let bad = |what: String| OpenError::Tampered { what };
+    for (key_id, version, sealed) in store.all_materials().await? {
         sealer
             .open(&seal::cmk_identity(&key_id, version), &sealed)
             .map_err(|_| bad(format!("the material of key {key_id} version {version}")))?;
     }
-    for cred in store.list_credentials().await.map_err(|e| e.to_string())? {
+    for cred in store.list_credentials().await? {
         sealer
             .open(
                 &seal::credential_identity(&cred.secret_id, cred.account),

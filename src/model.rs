@@ -72,9 +72,47 @@ impl Origin {
     }
 }
 
-/// What a key is for. Only symmetric encryption exists today; the asymmetric usages the
-/// Tencent API names are refused by the core until asymmetric CMKs are built.
-pub const USAGE_ENCRYPT_DECRYPT: &str = "ENCRYPT_DECRYPT";
+/// What a key is for, by the names the Tencent API gives them. Only symmetric
+/// encryption can be created today; the asymmetric usages are named so that every
+/// dialect can tell "not supported yet" from "not a usage", and the core refuses them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyUsage {
+    EncryptDecrypt,
+    AsymmetricDecryptRsa2048,
+    AsymmetricDecryptSm2,
+    AsymmetricSignVerifySm2,
+    AsymmetricSignVerifyRsa2048,
+    AsymmetricSignVerifyEcc,
+    AsymmetricSignVerifyEcdsa384,
+}
+
+impl KeyUsage {
+    pub const ALL: [KeyUsage; 7] = [
+        KeyUsage::EncryptDecrypt,
+        KeyUsage::AsymmetricDecryptRsa2048,
+        KeyUsage::AsymmetricDecryptSm2,
+        KeyUsage::AsymmetricSignVerifySm2,
+        KeyUsage::AsymmetricSignVerifyRsa2048,
+        KeyUsage::AsymmetricSignVerifyEcc,
+        KeyUsage::AsymmetricSignVerifyEcdsa384,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyUsage::EncryptDecrypt => "ENCRYPT_DECRYPT",
+            KeyUsage::AsymmetricDecryptRsa2048 => "ASYMMETRIC_DECRYPT_RSA_2048",
+            KeyUsage::AsymmetricDecryptSm2 => "ASYMMETRIC_DECRYPT_SM2",
+            KeyUsage::AsymmetricSignVerifySm2 => "ASYMMETRIC_SIGN_VERIFY_SM2",
+            KeyUsage::AsymmetricSignVerifyRsa2048 => "ASYMMETRIC_SIGN_VERIFY_RSA_2048",
+            KeyUsage::AsymmetricSignVerifyEcc => "ASYMMETRIC_SIGN_VERIFY_ECC",
+            KeyUsage::AsymmetricSignVerifyEcdsa384 => "ASYMMETRIC_SIGN_VERIFY_ECDSA384",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        KeyUsage::ALL.into_iter().find(|u| u.as_str() == s)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {
@@ -89,7 +127,7 @@ pub struct Cmk {
     pub scope: Scope,
     pub alias: String,
     pub description: String,
-    pub usage: String,
+    pub usage: KeyUsage,
     pub cipher: CmkCipher,
     pub origin: Origin,
     pub state: KeyState,

@@ -1,4 +1,5 @@
-//! Sealing of key material and credential secrets under the root key.
+//! Sealing of key material and credential secrets under the root key. Pure crypto: the
+//! root key arrives as bytes (reading and creating its file is `app::root_key`'s job).
 //!
 //! The root key is 256 bits. DESIGN fixes SM4-GCM as the sealing cipher, whose key is
 //! 128 bits, so the sealing key is derived as HMAC-SM3(root, label) truncated to 16
@@ -12,13 +13,10 @@
 use crate::crypto::cmk::{self, CmkCipher, NONCE_LEN, TAG_LEN};
 use crate::crypto::{random, secret::SecretBytes, DecryptFailed};
 use hmac::{Hmac, Mac};
-use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
 
 const SEAL_VERSION: u8 = 1;
-const ROOT_KEY_LEN: usize = 32;
+/// The root key's length in bytes (256 bits).
+pub const ROOT_KEY_LEN: usize = 32;
 const SEAL_LABEL: &[u8] = b"smkms/seal/sm4-gcm/v1";
 
 pub struct Sealer {
@@ -32,12 +30,9 @@ impl std::fmt::Debug for Sealer {
 }
 
 impl Sealer {
-    pub fn new(root_key: &SecretBytes) -> Result<Self, String> {
+    pub fn new(root_key: &SecretBytes) -> Result<Self, RootKeyError> {
         if root_key.len() != ROOT_KEY_LEN {
-            return Err(format!(
-                "the root key must be {ROOT_KEY_LEN} bytes, got {}",
-                root_key.len()
-            ));
+            return Err(RootKeyError::WrongLength(root_key.len()));
         }
         let mut mac = <Hmac<sm3::Sm3> as Mac>::new_from_slice(root_key.expose())
             .expect("HMAC takes any key length");
@@ -89,65 +84,23 @@ pub fn credential_identity(secret_id: &str, account: u64) -> String {
     format!("credential/{account}/{secret_id}")
 }
 
-/// Reads the root key file (64 hex characters), or creates it with mode 0600 when it
-/// does not exist. Returns the key and whether it was created now.
-pub fn load_or_create_root_key(path: &Path) -> Result<(SecretBytes, bool), String> {
-    match fs::read_to_string(path) {
-        Ok(text) => {
-            let meta = fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            if meta.permissions().mode() & 0o077 != 0 {
-                return Err(format!(
-                    "{} is readable by other users (mode {:o}); run `chmod 600 {}`",
-                    path.display(),
-                    meta.permissions().mode() & 0o777,
-                    path.display()
-                ));
-            }
-            let key = hex::decode(text.trim())
-                .map_err(|_| format!("{} does not hold a hex-encoded root key", path.display()))?;
-            let key = SecretBytes::new(key);
-            if key.len() != ROOT_KEY_LEN {
-                return Err(format!(
-                    "{} must hold a {ROOT_KEY_LEN}-byte root key ({} hex characters)",
-                    path.display(),
-                    ROOT_KEY_LEN * 2
-                ));
-            }
-            Ok((key, false))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = random::secret(ROOT_KEY_LEN);
-            let mut f = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-            let mut text = hex::encode(key.expose());
-            text.push('\n');
-            let res = f.write_all(text.as_bytes()).and_then(|_| f.sync_all());
-            zeroize::Zeroize::zeroize(&mut text);
-            res.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            if let Some(dir) = path.parent() {
-                // Make the new directory entry itself durable.
-                if let Ok(d) = fs::File::open(dir) {
-                    let _ = d.sync_all();
-                }
-            }
-            Ok((key, true))
-        }
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+/// Parses a root key given as 64 hex characters (from config, the environment or the
+/// root key file).
+pub fn root_key_from_hex(text: &str) -> Result<SecretBytes, RootKeyError> {
+    let key = SecretBytes::new(hex::decode(text.trim()).map_err(|_| RootKeyError::NotHex)?);
+    if key.len() != ROOT_KEY_LEN {
+        return Err(RootKeyError::WrongLength(key.len()));
     }
+    Ok(key)
 }
 
-/// Parses a root key given as 64 hex characters (from config or the environment).
-pub fn root_key_from_hex(text: &str) -> Result<SecretBytes, String> {
-    let key = hex::decode(text.trim())
-        .map_err(|_| "the root key must be 64 hex characters".to_string())?;
-    if key.len() != ROOT_KEY_LEN {
-        return Err("the root key must be 64 hex characters (32 bytes)".into());
-    }
-    Ok(SecretBytes::new(key))
+/// A root key of the wrong shape. The messages never include the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RootKeyError {
+    #[error("the root key must be 64 hex characters")]
+    NotHex,
+    #[error("the root key must be 64 hex characters (32 bytes), got {0} bytes")]
+    WrongLength(usize),
 }
 
 #[cfg(test)]
@@ -186,24 +139,5 @@ mod tests {
         assert!(Sealer::new(&SecretBytes::new(vec![1u8; 16])).is_err());
         assert!(root_key_from_hex("abcd").is_err());
         assert!(root_key_from_hex(&"ab".repeat(32)).is_ok());
-    }
-
-    #[test]
-    fn root_key_file_is_created_private_and_reloaded() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("root.key");
-        let (k1, created) = load_or_create_root_key(&path).unwrap();
-        assert!(created);
-        assert_eq!(
-            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
-        let (k2, created) = load_or_create_root_key(&path).unwrap();
-        assert!(!created);
-        assert_eq!(k1, k2);
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(load_or_create_root_key(&path)
-            .unwrap_err()
-            .contains("chmod 600"));
     }
 }
