@@ -24,6 +24,7 @@
 
 use super::AuthError;
 use hmac::{Hmac, Mac};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 use sm3::Sm3;
 use subtle::ConstantTimeEq;
@@ -188,44 +189,24 @@ pub fn check_date(date: i64, now: i64) -> Result<(), AuthError> {
     Ok(())
 }
 
-/// Is `b` kept as is by Python's `quote(s, safe='~')`?
-fn unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~')
-}
+/// What Python's `quote(s, safe='~')` escapes: every byte but letters, digits and
+/// `_ . - ~`.
+const QUOTED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'~');
 
 /// Python's `quote(s, safe='~')`: UTF-8, every byte but the unreserved ones as `%XX`.
 fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        if unreserved(b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, QUOTED).to_string()
 }
 
-/// Python's `unquote`: `%XX` sequences decoded (a malformed one is kept literally), the
-/// bytes read as UTF-8 with invalid sequences replaced by U+FFFD. `+` stays `+`.
+/// Python's `unquote`: `%XX` sequences decoded (a malformed one is kept literally, as
+/// `percent_decode_str` does), the bytes read as UTF-8 with invalid sequences replaced
+/// by U+FFFD. `+` stays `+`.
 fn unquote(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 3 <= b.len() {
-            let (h, l) = (b[i + 1], b[i + 2]);
-            if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() {
-                let digit = |c: u8| (c as char).to_digit(16).expect("a hex digit") as u8;
-                out.push(digit(h) << 4 | digit(l));
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// The canonical URI of a request path (without the query).
