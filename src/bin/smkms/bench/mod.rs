@@ -18,15 +18,16 @@
 mod conn;
 mod report;
 
-use crate::auth::tc3;
-use crate::crypto::deliver::{self, Algorithm};
-use crate::crypto::keyfile::pem_encode;
 use base64::Engine as _;
 use conn::{Conn, Signer};
 use report::{ActionStats, Summary};
 use serde_json::{json, Map, Value};
+use smkms::auth::tc3;
+use smkms::crypto::deliver::{self, Algorithm};
+use smkms::crypto::keyfile::pem_encode;
 use std::borrow::Cow;
 use std::io::IsTerminal as _;
+use std::io::Write as _;
 use std::net::{SocketAddr, ToSocketAddrs as _};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -75,8 +76,9 @@ Examples:
 #[command(after_help = MIX_HELP)]
 pub struct BenchArgs {
     /// The server, http://HOST:PORT. Loopback only unless --allow-remote.
-    #[arg(long, value_name = "URL")]
-    pub endpoint: String,
+    // An Option only so that --list-actions, which needs no server, can go without it.
+    #[arg(long, value_name = "URL", required = true)]
+    pub endpoint: Option<String>,
     /// SecretId to sign with (or use --credentials-json).
     #[arg(
         long,
@@ -122,6 +124,9 @@ pub struct BenchArgs {
     /// Print the summary as JSON on stdout (progress stays on stderr).
     #[arg(long)]
     pub json: bool,
+    /// Print the actions --mix accepts, one per line, and exit (no server needed).
+    #[arg(long, exclusive = true)]
+    pub list_actions: bool,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -196,8 +201,8 @@ const CATALOGUE: &[(&str, Op)] = &[
     ("Decrypt", Op::Decrypt),
 ];
 
-/// The names `--mix` accepts.
-pub fn action_names() -> impl Iterator<Item = &'static str> {
+/// The names `--mix` accepts (and `--list-actions` prints).
+fn action_names() -> impl Iterator<Item = &'static str> {
     CATALOGUE.iter().map(|(n, _)| *n)
 }
 
@@ -442,7 +447,8 @@ fn read_credentials(path: &std::path::Path) -> Result<(String, String), String> 
 
 impl Config {
     fn from_args(a: BenchArgs) -> Result<Config, String> {
-        let (endpoint_host, addr) = resolve_endpoint(&a.endpoint, a.allow_remote)?;
+        let endpoint = a.endpoint.as_deref().ok_or("give --endpoint")?;
+        let (endpoint_host, addr) = resolve_endpoint(endpoint, a.allow_remote)?;
         let (secret_id, secret_key) = match (&a.credentials_json, a.secret_id, a.secret_key) {
             (Some(path), _, _) => read_credentials(path)?,
             (None, Some(id), Some(key)) => (id, key),
@@ -751,7 +757,7 @@ impl SetupClient {
                     alias = format!(
                         "{}-{}",
                         cmk.alias(),
-                        hex::encode(crate::crypto::random::bytes(4))
+                        hex::encode(smkms::crypto::random::bytes(4))
                     );
                 }
                 Err(e) => return Err(fail("CreateKey", e)),
@@ -792,7 +798,7 @@ async fn setup(cfg: &Config, keys: &Recipients) -> Result<Vec<Prepared>, String>
             .map(|(_, id)| id.clone())
             .unwrap_or_default()
     };
-    let secret = crate::crypto::random::bytes(32);
+    let secret = smkms::crypto::random::bytes(32);
     let mut prepared = Vec::new();
     for e in &cfg.entries {
         let key_id = key_of(e.cmk);
@@ -1149,6 +1155,13 @@ async fn run_async(cfg: &Config, keys: Recipients) -> Result<Summary, String> {
 /// `smkms bench`. Runs on a runtime of its own (with `--threads` workers), on a thread
 /// of its own so it can be called from within another runtime.
 pub fn run(args: BenchArgs) -> Result<(), String> {
+    if args.list_actions {
+        let mut out = std::io::stdout().lock();
+        for name in action_names() {
+            writeln!(out, "{name}").map_err(|e| format!("cannot print the actions: {e}"))?;
+        }
+        return Ok(());
+    }
     let cfg = Config::from_args(args)?;
     let summary = std::thread::scope(|s| {
         s.spawn(|| {
