@@ -10,14 +10,17 @@
 //! needs, generates the recipients' key pairs, encrypts the blob Decrypt will send, and
 //! runs every entry once, checking its answer in full (a delivered key is unwrapped
 //! with the private key). During the load, each answer is checked for HTTP 200, a JSON
-//! `Response` with a `RequestId`, and no `Error`; failures are counted by code.
+//! `Response` with a `RequestId`, and no `Error`; failures are counted by code. Both
+//! read answers the same way, in [`answer`].
 //!
 //! Load tests target loopback only: a non-loopback endpoint is refused unless
 //! `--allow-remote` is given.
 
+mod answer;
 mod conn;
 mod report;
 
+use answer::{Answer, Skip};
 use base64::Engine as _;
 use conn::{Conn, Signer};
 use report::{ActionStats, Summary};
@@ -25,7 +28,6 @@ use serde_json::{json, Map, Value};
 use smkms::auth::tc3;
 use smkms::crypto::deliver::{self, Algorithm};
 use smkms::crypto::keyfile::pem_encode;
-use std::borrow::Cow;
 use std::io::IsTerminal as _;
 use std::io::Write as _;
 use std::net::{SocketAddr, ToSocketAddrs as _};
@@ -666,38 +668,27 @@ impl SetupClient {
             conn.post(&mut self.signer, action, &body.json, &body.hash),
         )
         .await;
-        let value: Result<Value, CallError> = match sent {
-            Err(_) => Err(transport("no answer within the timeout".into())),
-            Ok(Err(e)) => Err(transport(e.to_string())),
-            Ok(Ok(r)) if r.status != 200 => Err(transport(format!(
-                "HTTP status {}: {}",
-                r.status,
-                String::from_utf8_lossy(&r.body[..r.body.len().min(300)])
-            ))),
-            Ok(Ok(r)) => serde_json::from_slice(r.body)
-                .map_err(|_| transport("the answer is not JSON".into())),
-        };
-        let value = match value {
-            Ok(v) => v,
-            Err(e) => {
-                self.conn = None;
-                return Err(e);
-            }
-        };
-        let mut response = match value {
-            Value::Object(mut o) => match o.remove("Response") {
-                Some(Value::Object(r)) => r,
-                _ => return Err(transport("the answer has no Response object".into())),
+        let problem = match sent {
+            Err(_) => "no answer within the timeout".to_string(),
+            Ok(Err(e)) => e.to_string(),
+            Ok(Ok(r)) => match answer::read::<Map<String, Value>>(r.status, r.body) {
+                Answer::Success(fields) => return Ok(fields),
+                Answer::Error { code, message } => {
+                    return Err(CallError {
+                        code: code.into_owned(),
+                        message: message.into_owned(),
+                    })
+                }
+                Answer::Transport(p @ answer::Problem::Status(_)) => format!(
+                    "{p}: {}",
+                    String::from_utf8_lossy(&r.body[..r.body.len().min(300)])
+                ),
+                Answer::Transport(p) => p.to_string(),
             },
-            _ => return Err(transport("the answer is not a JSON object".into())),
         };
-        if let Some(e) = response.remove("Error") {
-            return Err(CallError {
-                code: e["Code"].as_str().unwrap_or("?").to_string(),
-                message: e["Message"].as_str().unwrap_or("").to_string(),
-            });
-        }
-        Ok(response)
+        // No API answer: do not trust the connection with the next request.
+        self.conn = None;
+        Err(transport(problem))
     }
 
     async fn call(&mut self, action: &str, params: Value) -> Result<Map<String, Value>, CallError> {
@@ -855,7 +846,8 @@ async fn setup(cfg: &Config, keys: &Recipients) -> Result<Vec<Prepared>, String>
     Ok(prepared)
 }
 
-/// The full check of one answer per entry, before the load starts.
+/// The full check of one answer per entry, before the load starts. `r` is the answer's
+/// success fields, as [`answer::read`] keeps them (through [`SetupClient::send`]).
 fn check_setup_answer(
     e: &Entry,
     r: &Map<String, Value>,
@@ -925,42 +917,12 @@ struct Shared {
     stats: Mutex<Vec<ActionStats>>,
 }
 
-#[derive(serde::Deserialize)]
-struct Envelope<'a> {
-    #[serde(rename = "Response", borrow)]
-    response: Inner<'a>,
-}
-
-#[derive(serde::Deserialize)]
-struct Inner<'a> {
-    #[serde(rename = "Error", borrow, default)]
-    error: Option<ErrorBody<'a>>,
-    #[serde(rename = "RequestId", default)]
-    request_id: Option<serde::de::IgnoredAny>,
-}
-
-#[derive(serde::Deserialize)]
-struct ErrorBody<'a> {
-    #[serde(rename = "Code", borrow)]
-    code: Cow<'a, str>,
-}
-
 /// `Ok` for a Tencent success answer; otherwise the error code to count.
 fn check_answer(status: u16, body: &[u8]) -> Result<(), String> {
-    if status != 200 {
-        return Err(format!("Http.Status{status}"));
-    }
-    match serde_json::from_slice::<Envelope>(body) {
-        Ok(Envelope {
-            response: Inner { error: Some(e), .. },
-        }) => Err(e.code.into_owned()),
-        Ok(Envelope {
-            response: Inner {
-                request_id: Some(_),
-                ..
-            },
-        }) => Ok(()),
-        _ => Err("Http.NotATencentAnswer".into()),
+    match answer::read::<Skip>(status, body) {
+        Answer::Success(Skip) => Ok(()),
+        Answer::Error { code, .. } => Err(code.into_owned()),
+        Answer::Transport(problem) => Err(problem.code()),
     }
 }
 
