@@ -15,7 +15,6 @@
 pub mod api;
 pub mod app;
 pub mod auth;
-pub mod bench;
 pub mod config;
 pub mod crypto;
 pub mod http;

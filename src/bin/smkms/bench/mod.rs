@@ -10,23 +10,26 @@
 //! needs, generates the recipients' key pairs, encrypts the blob Decrypt will send, and
 //! runs every entry once, checking its answer in full (a delivered key is unwrapped
 //! with the private key). During the load, each answer is checked for HTTP 200, a JSON
-//! `Response` with a `RequestId`, and no `Error`; failures are counted by code.
+//! `Response` with a `RequestId`, and no `Error`; failures are counted by code. Both
+//! read answers the same way, in [`answer`].
 //!
 //! Load tests target loopback only: a non-loopback endpoint is refused unless
 //! `--allow-remote` is given.
 
+mod answer;
 mod conn;
 mod report;
 
-use crate::auth::tc3;
-use crate::crypto::deliver::{self, Algorithm};
-use crate::crypto::keyfile::pem_encode;
+use answer::{Answer, Skip};
 use base64::Engine as _;
 use conn::{Conn, Signer};
 use report::{ActionStats, Summary};
 use serde_json::{json, Map, Value};
-use std::borrow::Cow;
+use smkms::auth::tc3;
+use smkms::crypto::deliver::{self, Algorithm};
+use smkms::crypto::keyfile::pem_encode;
 use std::io::IsTerminal as _;
+use std::io::Write as _;
 use std::net::{SocketAddr, ToSocketAddrs as _};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -75,8 +78,9 @@ Examples:
 #[command(after_help = MIX_HELP)]
 pub struct BenchArgs {
     /// The server, http://HOST:PORT. Loopback only unless --allow-remote.
-    #[arg(long, value_name = "URL")]
-    pub endpoint: String,
+    // An Option only so that --list-actions, which needs no server, can go without it.
+    #[arg(long, value_name = "URL", required = true)]
+    pub endpoint: Option<String>,
     /// SecretId to sign with (or use --credentials-json).
     #[arg(
         long,
@@ -122,6 +126,9 @@ pub struct BenchArgs {
     /// Print the summary as JSON on stdout (progress stays on stderr).
     #[arg(long)]
     pub json: bool,
+    /// Print the actions --mix accepts, one per line, and exit (no server needed).
+    #[arg(long, exclusive = true)]
+    pub list_actions: bool,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -196,8 +203,8 @@ const CATALOGUE: &[(&str, Op)] = &[
     ("Decrypt", Op::Decrypt),
 ];
 
-/// The names `--mix` accepts.
-pub fn action_names() -> impl Iterator<Item = &'static str> {
+/// The names `--mix` accepts (and `--list-actions` prints).
+fn action_names() -> impl Iterator<Item = &'static str> {
     CATALOGUE.iter().map(|(n, _)| *n)
 }
 
@@ -442,7 +449,8 @@ fn read_credentials(path: &std::path::Path) -> Result<(String, String), String> 
 
 impl Config {
     fn from_args(a: BenchArgs) -> Result<Config, String> {
-        let (endpoint_host, addr) = resolve_endpoint(&a.endpoint, a.allow_remote)?;
+        let endpoint = a.endpoint.as_deref().ok_or("give --endpoint")?;
+        let (endpoint_host, addr) = resolve_endpoint(endpoint, a.allow_remote)?;
         let (secret_id, secret_key) = match (&a.credentials_json, a.secret_id, a.secret_key) {
             (Some(path), _, _) => read_credentials(path)?,
             (None, Some(id), Some(key)) => (id, key),
@@ -660,38 +668,27 @@ impl SetupClient {
             conn.post(&mut self.signer, action, &body.json, &body.hash),
         )
         .await;
-        let value: Result<Value, CallError> = match sent {
-            Err(_) => Err(transport("no answer within the timeout".into())),
-            Ok(Err(e)) => Err(transport(e.to_string())),
-            Ok(Ok(r)) if r.status != 200 => Err(transport(format!(
-                "HTTP status {}: {}",
-                r.status,
-                String::from_utf8_lossy(&r.body[..r.body.len().min(300)])
-            ))),
-            Ok(Ok(r)) => serde_json::from_slice(r.body)
-                .map_err(|_| transport("the answer is not JSON".into())),
-        };
-        let value = match value {
-            Ok(v) => v,
-            Err(e) => {
-                self.conn = None;
-                return Err(e);
-            }
-        };
-        let mut response = match value {
-            Value::Object(mut o) => match o.remove("Response") {
-                Some(Value::Object(r)) => r,
-                _ => return Err(transport("the answer has no Response object".into())),
+        let problem = match sent {
+            Err(_) => "no answer within the timeout".to_string(),
+            Ok(Err(e)) => e.to_string(),
+            Ok(Ok(r)) => match answer::read::<Map<String, Value>>(r.status, r.body) {
+                Answer::Success(fields) => return Ok(fields),
+                Answer::Error { code, message } => {
+                    return Err(CallError {
+                        code: code.into_owned(),
+                        message: message.into_owned(),
+                    })
+                }
+                Answer::Transport(p @ answer::Problem::Status(_)) => format!(
+                    "{p}: {}",
+                    String::from_utf8_lossy(&r.body[..r.body.len().min(300)])
+                ),
+                Answer::Transport(p) => p.to_string(),
             },
-            _ => return Err(transport("the answer is not a JSON object".into())),
         };
-        if let Some(e) = response.remove("Error") {
-            return Err(CallError {
-                code: e["Code"].as_str().unwrap_or("?").to_string(),
-                message: e["Message"].as_str().unwrap_or("").to_string(),
-            });
-        }
-        Ok(response)
+        // No API answer: do not trust the connection with the next request.
+        self.conn = None;
+        Err(transport(problem))
     }
 
     async fn call(&mut self, action: &str, params: Value) -> Result<Map<String, Value>, CallError> {
@@ -751,7 +748,7 @@ impl SetupClient {
                     alias = format!(
                         "{}-{}",
                         cmk.alias(),
-                        hex::encode(crate::crypto::random::bytes(4))
+                        hex::encode(smkms::crypto::random::bytes(4))
                     );
                 }
                 Err(e) => return Err(fail("CreateKey", e)),
@@ -792,7 +789,7 @@ async fn setup(cfg: &Config, keys: &Recipients) -> Result<Vec<Prepared>, String>
             .map(|(_, id)| id.clone())
             .unwrap_or_default()
     };
-    let secret = crate::crypto::random::bytes(32);
+    let secret = smkms::crypto::random::bytes(32);
     let mut prepared = Vec::new();
     for e in &cfg.entries {
         let key_id = key_of(e.cmk);
@@ -849,7 +846,8 @@ async fn setup(cfg: &Config, keys: &Recipients) -> Result<Vec<Prepared>, String>
     Ok(prepared)
 }
 
-/// The full check of one answer per entry, before the load starts.
+/// The full check of one answer per entry, before the load starts. `r` is the answer's
+/// success fields, as [`answer::read`] keeps them (through [`SetupClient::send`]).
 fn check_setup_answer(
     e: &Entry,
     r: &Map<String, Value>,
@@ -919,42 +917,12 @@ struct Shared {
     stats: Mutex<Vec<ActionStats>>,
 }
 
-#[derive(serde::Deserialize)]
-struct Envelope<'a> {
-    #[serde(rename = "Response", borrow)]
-    response: Inner<'a>,
-}
-
-#[derive(serde::Deserialize)]
-struct Inner<'a> {
-    #[serde(rename = "Error", borrow, default)]
-    error: Option<ErrorBody<'a>>,
-    #[serde(rename = "RequestId", default)]
-    request_id: Option<serde::de::IgnoredAny>,
-}
-
-#[derive(serde::Deserialize)]
-struct ErrorBody<'a> {
-    #[serde(rename = "Code", borrow)]
-    code: Cow<'a, str>,
-}
-
 /// `Ok` for a Tencent success answer; otherwise the error code to count.
 fn check_answer(status: u16, body: &[u8]) -> Result<(), String> {
-    if status != 200 {
-        return Err(format!("Http.Status{status}"));
-    }
-    match serde_json::from_slice::<Envelope>(body) {
-        Ok(Envelope {
-            response: Inner { error: Some(e), .. },
-        }) => Err(e.code.into_owned()),
-        Ok(Envelope {
-            response: Inner {
-                request_id: Some(_),
-                ..
-            },
-        }) => Ok(()),
-        _ => Err("Http.NotATencentAnswer".into()),
+    match answer::read::<Skip>(status, body) {
+        Answer::Success(Skip) => Ok(()),
+        Answer::Error { code, .. } => Err(code.into_owned()),
+        Answer::Transport(problem) => Err(problem.code()),
     }
 }
 
@@ -1149,6 +1117,13 @@ async fn run_async(cfg: &Config, keys: Recipients) -> Result<Summary, String> {
 /// `smkms bench`. Runs on a runtime of its own (with `--threads` workers), on a thread
 /// of its own so it can be called from within another runtime.
 pub fn run(args: BenchArgs) -> Result<(), String> {
+    if args.list_actions {
+        let mut out = std::io::stdout().lock();
+        for name in action_names() {
+            writeln!(out, "{name}").map_err(|e| format!("cannot print the actions: {e}"))?;
+        }
+        return Ok(());
+    }
     let cfg = Config::from_args(args)?;
     let summary = std::thread::scope(|s| {
         s.spawn(|| {

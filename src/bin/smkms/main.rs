@@ -1,5 +1,7 @@
 //! The `smkms` command. Thin: parses arguments and calls into the library.
 
+mod bench;
+
 use clap::{Args, Parser, Subcommand};
 use smkms::app;
 use smkms::config::Config;
@@ -37,7 +39,7 @@ enum Command {
     Unwrap(UnwrapArgs),
     /// Load a running server: TC3-signed requests over N keep-alive connections for a
     /// duration or a count, then requests/s, latency percentiles and errors by code.
-    Bench(smkms::bench::BenchArgs),
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Args)]
@@ -135,7 +137,7 @@ fn main() -> ExitCode {
             Command::Serve { common, listen } => serve(common, listen).await,
             Command::Credentials(c) => credentials(c).await,
             Command::Unwrap(args) => unwrap(args),
-            Command::Bench(args) => smkms::bench::run(args),
+            Command::Bench(args) => bench::run(args),
         }
     });
     match result {

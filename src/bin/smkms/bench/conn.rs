@@ -7,7 +7,7 @@
 //! another reused buffer and framed by `Content-Length` (which is how the smkms server
 //! always answers). No pipelining: one request in flight per connection.
 
-use crate::auth::tc3;
+use smkms::auth::tc3;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -98,7 +98,7 @@ impl Conn {
              X-TC-Timestamp: {timestamp}\r\nAuthorization: {authorization}\r\n\
              Content-Length: {}\r\n\r\n",
             signer.host,
-            crate::api::tencent::VERSION,
+            smkms::api::tencent::VERSION,
             signer.region,
             body.len()
         )
