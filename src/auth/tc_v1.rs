@@ -24,7 +24,7 @@
 
 use super::expiring::{ExpiringMap, Remembered};
 use super::AuthError;
-use base64::Engine;
+use crate::b64;
 use hmac::{Hmac, Mac};
 use subtle::ConstantTimeEq;
 
@@ -109,7 +109,7 @@ pub fn sign(method: SignatureMethod, secret_key: &str, string_to_sign: &str) -> 
 
 /// The `Signature` value a client sends: base64 of the HMAC.
 pub fn sign_base64(method: SignatureMethod, secret_key: &str, string_to_sign: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(sign(method, secret_key, string_to_sign))
+    b64::encode(sign(method, secret_key, string_to_sign))
 }
 
 /// Checks `signature` (base64, as sent) against the sign string, in constant time.
@@ -130,9 +130,7 @@ pub fn verify(
             method.as_str()
         ))
     };
-    let got = base64::engine::general_purpose::STANDARD
-        .decode(signature.replace(' ', "+"))
-        .map_err(|_| mismatch())?;
+    let got = b64::decode(signature.replace(' ', "+")).ok_or_else(mismatch)?;
     let want = sign(method, secret_key, string_to_sign);
     if bool::from(want.as_slice().ct_eq(got.as_slice())) {
         Ok(())

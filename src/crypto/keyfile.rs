@@ -13,7 +13,6 @@
 //! matters: exactly one block, matching BEGIN/END labels, nothing but whitespace around
 //! it, canonical base64, and DER inside.
 
-use base64::Engine as _;
 use der::asn1::ObjectIdentifier as Oid;
 use der::{Decode, Tag, Tagged};
 use rsa::pkcs1;
@@ -159,10 +158,10 @@ fn decode_body(block: &Block<'_>) -> Result<Vec<u8>, String> {
         .chars()
         .filter(|c| !c.is_ascii_whitespace())
         .collect();
-    match base64::engine::general_purpose::STANDARD.decode(b64.as_bytes()) {
-        Ok(der) if !der.is_empty() => Ok(der),
-        Ok(_) => Err(format!("has an empty {} block", block.label)),
-        Err(_) => Err(format!(
+    match crate::b64::decode(&b64) {
+        Some(der) if !der.is_empty() => Ok(der),
+        Some(_) => Err(format!("has an empty {} block", block.label)),
+        None => Err(format!(
             "has a body that is not valid base64 between its -----BEGIN {0}----- and \
              -----END {0}----- lines",
             block.label
@@ -173,7 +172,7 @@ fn decode_body(block: &Block<'_>) -> Result<Vec<u8>, String> {
 /// A PEM block with `label` around `der`, lines of 64 columns, `\n` line endings: what
 /// OpenSSL writes.
 pub fn pem_encode(label: &str, der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let b64 = crate::b64::encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");
     for line in b64.as_bytes().chunks(64) {
         out.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));

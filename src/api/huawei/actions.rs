@@ -15,12 +15,12 @@
 use super::body::Body;
 use super::errors::{from_core, key_state, HwError};
 use super::{Action, Call};
+use crate::b64;
 use crate::crypto::cmk::CmkCipher;
 use crate::kms::keys::{self, KeyFilter, NewKey};
 use crate::kms::states::Op;
 use crate::kms::Error;
 use crate::model::{Cmk, KeyState, KeyUsage, Origin};
-use base64::Engine;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -507,7 +507,7 @@ async fn encrypt_data(call: &Call<'_>, mut b: Body) -> Handled {
         .await?;
     Ok(obj(json!({
         "key_id": key.key_id,
-        "cipher_text": base64::engine::general_purpose::STANDARD.encode(blob),
+        "cipher_text": b64::encode(blob),
     })))
 }
 
@@ -521,11 +521,9 @@ async fn decrypt_data(call: &Call<'_>, mut b: Body) -> Handled {
     let context = aad(&mut b)?;
     b.sequence()?;
     b.finish()?;
-    let blob = base64::engine::general_purpose::STANDARD
-        .decode(cipher_text.trim())
-        .map_err(|_| {
-            HwError::invalid("cipher_text is not valid base64 (standard alphabet, with padding)")
-        })?;
+    let blob = b64::decode(cipher_text.trim()).ok_or_else(|| {
+        HwError::invalid("cipher_text is not valid base64 (standard alphabet, with padding)")
+    })?;
     let (plaintext, key) = call
         .api
         .kms
@@ -542,7 +540,7 @@ async fn decrypt_data(call: &Call<'_>, mut b: Body) -> Handled {
     Ok(obj(json!({
         "key_id": key.key_id,
         "plain_text": String::from_utf8_lossy(plaintext.expose()),
-        "plain_text_base64": base64::engine::general_purpose::STANDARD.encode(plaintext.expose()),
+        "plain_text_base64": b64::encode(plaintext.expose()),
     })))
 }
 

@@ -3,11 +3,11 @@
 use super::errors::{from_core, LegacyError};
 use super::{ALIAS_CHARS, DEFAULT_LIMIT, KEY_USAGE, MAX_LIMIT};
 use crate::api::Api;
+use crate::b64;
 use crate::crypto::cmk::CmkCipher;
 use crate::kms::keys::NewKey;
 use crate::kms::Error;
 use crate::model::{Cmk, KeyUsage, Origin, Scope};
-use base64::Engine;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -108,15 +108,6 @@ fn obj(v: Value) -> Map<String, Value> {
         Value::Object(m) => m,
         _ => unreachable!("answers are objects"),
     }
-}
-
-fn b64e(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-/// Strict standard base64 (padding required, no whitespace, no URL-safe alphabet).
-fn b64d(text: &str) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::STANDARD.decode(text).ok()
 }
 
 fn usage(k: &Cmk) -> &'static str {
@@ -276,8 +267,8 @@ async fn generate_data_key(call: &Call<'_>, mut p: Args) -> Handled {
         .await?;
     Ok(obj(json!({
         "keyId": key.key_id,
-        "plaintext": b64e(data_key.expose()),
-        "ciphertextBlob": b64e(&blob),
+        "plaintext": b64::encode(data_key.expose()),
+        "ciphertextBlob": b64::encode(&blob),
     })))
 }
 
@@ -286,7 +277,7 @@ async fn encrypt(call: &Call<'_>, mut p: Args) -> Handled {
     let plaintext = p.req_str("plaintext")?;
     let context = p.opt_str("encryptionContext");
     p.finish()?;
-    let plaintext = zeroize::Zeroizing::new(b64d(&plaintext).ok_or_else(|| {
+    let plaintext = zeroize::Zeroizing::new(b64::decode(&plaintext).ok_or_else(|| {
         LegacyError::bad_request("plaintext must be base64 (standard alphabet, with padding)")
     })?);
     let (blob, key) = call
@@ -296,7 +287,7 @@ async fn encrypt(call: &Call<'_>, mut p: Args) -> Handled {
         .await?;
     Ok(obj(json!({
         "keyId": key.key_id,
-        "ciphertextBlob": b64e(&blob),
+        "ciphertextBlob": b64::encode(&blob),
     })))
 }
 
@@ -304,7 +295,7 @@ async fn decrypt(call: &Call<'_>, mut p: Args) -> Handled {
     let blob = p.req_str("ciphertextBlob")?;
     let context = p.opt_str("encryptionContext");
     p.finish()?;
-    let blob = b64d(&blob).ok_or(Error::InvalidCiphertext)?;
+    let blob = b64::decode(&blob).ok_or(Error::InvalidCiphertext)?;
     let (plaintext, key) = call
         .api
         .kms
@@ -312,7 +303,7 @@ async fn decrypt(call: &Call<'_>, mut p: Args) -> Handled {
         .await?;
     Ok(obj(json!({
         "keyId": key.key_id,
-        "plaintext": b64e(plaintext.expose()),
+        "plaintext": b64::encode(plaintext.expose()),
     })))
 }
 

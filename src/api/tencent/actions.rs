@@ -4,6 +4,7 @@ use super::codes::ALL_ACTIONS;
 use super::errors::{from_core, TcError};
 use super::params::Params;
 use super::Call;
+use crate::b64;
 use crate::crypto::cmk::CmkCipher;
 use crate::crypto::secret::SecretBytes;
 use crate::kms::data_keys::{DataKeyFilter, Import, NewDataKey};
@@ -12,7 +13,6 @@ use crate::kms::keys::{self, KeyFilter, NewKey};
 use crate::kms::rules;
 use crate::kms::{Error, Field};
 use crate::model::{Cmk, DataKey, DataKeyState, KeyState, KeyUsage, Origin, Tag};
-use base64::Engine;
 use serde_json::{json, Map, Value};
 
 type Answer = Result<Map<String, Value>, TcError>;
@@ -526,7 +526,7 @@ async fn generate_random(_call: &Call<'_>, mut p: Params) -> Handled {
     })?;
     let bytes = keys::generate_random(n)?;
     Ok(obj(json!({
-        "Plaintext": base64::engine::general_purpose::STANDARD.encode(bytes)
+        "Plaintext": b64::encode(bytes)
     })))
 }
 
@@ -568,18 +568,9 @@ async fn list_algorithms(_call: &Call<'_>, p: Params) -> Handled {
     })))
 }
 
-/// Strict standard base64 (padding required, no whitespace, no URL-safe alphabet).
-fn b64(text: &str) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::STANDARD.decode(text).ok()
-}
-
-fn b64e(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
 fn ciphertext_blob(p: &mut Params, name: &str) -> Result<Vec<u8>, TcError> {
     let text = p.req_str(name)?;
-    b64(&text).ok_or_else(|| {
+    b64::decode(&text).ok_or_else(|| {
         TcError::new(
             "InvalidParameterValue.InvalidCiphertext",
             format!("{name} is not valid base64 (standard alphabet, with padding)"),
@@ -609,7 +600,7 @@ async fn encrypt(call: &Call<'_>, mut p: Params) -> Handled {
     let plaintext = p.req_str("Plaintext")?;
     let context = p.opt_str("EncryptionContext")?;
     p.finish()?;
-    let plaintext = b64(&plaintext).ok_or_else(|| {
+    let plaintext = b64::decode(&plaintext).ok_or_else(|| {
         TcError::new(
             "InvalidParameterValue.InvalidPlaintext",
             "Plaintext is not valid base64 (standard alphabet, with padding)",
@@ -621,7 +612,7 @@ async fn encrypt(call: &Call<'_>, mut p: Params) -> Handled {
         .encrypt(&call.scope, &key_id, &plaintext, context.as_deref())
         .await?;
     Ok(obj(
-        json!({ "CiphertextBlob": b64e(&blob), "KeyId": key.key_id }),
+        json!({ "CiphertextBlob": b64::encode(&blob), "KeyId": key.key_id }),
     ))
 }
 
@@ -634,7 +625,7 @@ async fn decrypt(call: &Call<'_>, mut p: Params) -> Handled {
     let (plaintext, key) = kms.decrypt(&call.scope, &blob, context.as_deref()).await?;
     let out = kms.reveal(delivery.as_ref(), plaintext).await?;
     Ok(obj(
-        json!({ "KeyId": key.key_id, "Plaintext": b64e(out.wire_bytes()) }),
+        json!({ "KeyId": key.key_id, "Plaintext": b64::encode(out.wire_bytes()) }),
     ))
 }
 
@@ -656,7 +647,7 @@ async fn re_encrypt(call: &Call<'_>, mut p: Params) -> Handled {
         )
         .await?;
     Ok(obj(json!({
-        "CiphertextBlob": b64e(&r.blob),
+        "CiphertextBlob": b64::encode(&r.blob),
         "KeyId": r.destination.key_id,
         "SourceKeyId": r.source.key_id,
         "ReEncrypted": r.re_encrypted,
@@ -739,8 +730,8 @@ async fn generate_data_key(call: &Call<'_>, mut p: Params) -> Handled {
     let out = kms.reveal(delivery.as_ref(), data_key).await?;
     Ok(obj(json!({
         "KeyId": key_id,
-        "Plaintext": b64e(out.wire_bytes()),
-        "CiphertextBlob": b64e(&blob),
+        "Plaintext": b64::encode(out.wire_bytes()),
+        "CiphertextBlob": b64::encode(&blob),
         "DataKeyId": data_key_id,
         "TagCode": 0,
         "TagMsg": "",
@@ -956,7 +947,7 @@ async fn get_data_key_plaintext(call: &Call<'_>, mut p: Params) -> Handled {
     let kms = &call.api.kms;
     let (plaintext, _) = kms.data_key_plaintext(&call.scope, &id).await?;
     let out = kms.reveal(delivery.as_ref(), plaintext).await?;
-    Ok(obj(json!({ "Plaintext": b64e(out.wire_bytes()) })))
+    Ok(obj(json!({ "Plaintext": b64::encode(out.wire_bytes()) })))
 }
 
 async fn get_data_key_ciphertext_blob(call: &Call<'_>, mut p: Params) -> Handled {
@@ -964,7 +955,7 @@ async fn get_data_key_ciphertext_blob(call: &Call<'_>, mut p: Params) -> Handled
     refuse_member_account(&mut p)?;
     p.finish()?;
     let dk = call.api.kms.data_key_ciphertext(&call.scope, &id).await?;
-    Ok(obj(json!({ "CiphertextBlob": b64e(&dk.blob) })))
+    Ok(obj(json!({ "CiphertextBlob": b64::encode(&dk.blob) })))
 }
 
 enum DkChange {
@@ -1054,7 +1045,7 @@ async fn import_data_key(call: &Call<'_>, mut p: Params) -> Handled {
     refuse_hsm_cluster(&mut p)?;
     p.finish()?;
     check_data_key_name(&name)?;
-    let bytes = b64(&material).ok_or_else(|| {
+    let bytes = b64::decode(&material).ok_or_else(|| {
         TcError::new(
             "InvalidParameterValue.InvalidImportKeyMaterial",
             "ImportKeyMaterial is not valid base64 (standard alphabet, with padding)",
@@ -1100,14 +1091,6 @@ async fn import_data_key(call: &Call<'_>, mut p: Params) -> Handled {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strict_base64() {
-        assert_eq!(b64("aGk=").unwrap(), b"hi");
-        for bad in ["aGk", "aGk=\n", " aGk=", "a-_=", "aGk==", "aGl="] {
-            assert!(b64(bad).is_none(), "{bad:?}");
-        }
-    }
 
     #[test]
     fn tencent_alias_rule() {

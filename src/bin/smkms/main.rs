@@ -299,7 +299,7 @@ async fn credentials(cmd: CredentialsCommand) -> Result<(), String> {
 }
 
 fn unwrap(args: UnwrapArgs) -> Result<(), String> {
-    use base64::Engine as _;
+    use smkms::b64;
     use smkms::crypto::deliver;
     let alg = deliver::Algorithm::parse(Some(&args.algorithm)).map_err(|e| e.to_string())?;
     let pem = std::fs::read_to_string(&args.private_key)
@@ -317,13 +317,12 @@ fn unwrap(args: UnwrapArgs) -> Result<(), String> {
     if compact.is_empty() {
         return Err("no ciphertext: pass it in base64 as an argument or on standard input".into());
     }
-    let ciphertext = base64::engine::general_purpose::STANDARD
-        .decode(compact.as_bytes())
-        .map_err(|_| "the ciphertext is not valid base64 (standard alphabet, with padding)")?;
+    let ciphertext = b64::decode(&compact)
+        .ok_or("the ciphertext is not valid base64 (standard alphabet, with padding)")?;
     let key = deliver::unwrap(&pem, alg, &ciphertext).map_err(|e| e.to_string())?;
     let shown = zeroize::Zeroizing::new(match args.output {
         OutputFormat::Hex => hex::encode(key.expose()),
-        OutputFormat::Base64 => base64::engine::general_purpose::STANDARD.encode(key.expose()),
+        OutputFormat::Base64 => b64::encode(key.expose()),
     });
     println!("{}", shown.as_str());
     Ok(())

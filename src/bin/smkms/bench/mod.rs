@@ -21,11 +21,11 @@ mod conn;
 mod report;
 
 use answer::{Answer, Skip};
-use base64::Engine as _;
 use conn::{Conn, Signer};
 use report::{ActionStats, Summary};
 use serde_json::{json, Map, Value};
 use smkms::auth::tc3;
+use smkms::b64;
 use smkms::crypto::deliver::{self, Algorithm};
 use smkms::crypto::keyfile::pem_encode;
 use std::io::IsTerminal as _;
@@ -758,14 +758,8 @@ impl SetupClient {
     }
 }
 
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
 fn unb64(v: &Value) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::STANDARD
-        .decode(v.as_str()?)
-        .ok()
+    b64::decode(v.as_str()?)
 }
 
 /// Creates what the mix needs, builds every entry's bodies, and sends each entry once,
@@ -817,12 +811,12 @@ async fn setup(cfg: &Config, keys: &Recipients) -> Result<Vec<Prepared>, String>
                     })
                     .collect()
             }
-            Op::Encrypt => vec![json!({"KeyId": key_id, "Plaintext": b64(&secret)})],
+            Op::Encrypt => vec![json!({"KeyId": key_id, "Plaintext": b64::encode(&secret)})],
             Op::Decrypt => {
                 let r = client
                     .call(
                         "Encrypt",
-                        json!({"KeyId": key_id, "Plaintext": b64(&secret)}),
+                        json!({"KeyId": key_id, "Plaintext": b64::encode(&secret)}),
                     )
                     .await
                     .map_err(|err| {
