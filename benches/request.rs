@@ -93,6 +93,7 @@ impl World {
             headers,
             body: Bytes::from(body),
             connection: 1,
+            peer: None,
         }
     }
 
@@ -115,6 +116,7 @@ fn clone(r: &Request) -> Request {
         headers: r.headers.clone(),
         body: r.body.clone(),
         connection: r.connection,
+        peer: r.peer,
     }
 }
 

@@ -42,6 +42,7 @@ fuzz_target!(|data: &[u8]| {
         ]),
         body: bytes::Bytes::from(body),
         connection: 1,
+        peer: None,
     };
     let resp = w.handle(req);
     check_answer(&resp);

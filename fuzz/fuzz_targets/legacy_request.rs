@@ -55,6 +55,7 @@ fuzz_target!(|data: &[u8]| {
         headers: headers(&[("host", host), ("content-type", "application/x-www-form-urlencoded")]),
         body: bytes::Bytes::from(body),
         connection: 1,
+        peer: None,
     };
     let resp = w.handle(req);
     assert_eq!(resp.status, 200, "legacy answers are always HTTP 200");

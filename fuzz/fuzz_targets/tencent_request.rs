@@ -59,6 +59,7 @@ fuzz_target!(|data: &[u8]| {
         ]),
         body: bytes::Bytes::from(body),
         connection: 1,
+        peer: None,
     };
     let resp = w.handle(req);
     assert_eq!(resp.status, 200, "Tencent answers are always HTTP 200");

@@ -9,9 +9,11 @@ pub mod tencent;
 use crate::auth::credentials::Credentials;
 use crate::auth::replay::ReplayGuard;
 use crate::auth::tc_v1::NonceGuard;
-use crate::kms::Kms;
+use crate::kms::{Dialect, Kms, RequestContext, Touched};
+use crate::model::{Scope, Uin};
 use bytes::Bytes;
 use http::HeaderMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// A request as the HTTP layer hands it over: fully read, within the body cap.
@@ -24,6 +26,8 @@ pub struct Request {
     /// Identifies the TCP connection the request came on (unique per server process).
     /// The replay rule uses it; see `auth::replay`.
     pub connection: u64,
+    /// The TCP peer (a proxy's address when there is one in front).
+    pub peer: Option<SocketAddr>,
 }
 
 /// Why an action failed: found while reading its parameters (already in the dialect's
@@ -45,10 +49,82 @@ pub struct Response {
     pub status: u16,
     pub content_type: &'static str,
     pub body: Vec<u8>,
-    /// Sent as the `X-Request-Id` header, the same id as in the body. Huawei's SDK reads
-    /// a failed request's id from the header only, so its exceptions carry the id only
-    /// if it is there; for the other dialects it helps correlate proxy logs.
-    pub request_id: Option<String>,
+    /// What the exchange came to. Its `request_id` is sent as the `X-Request-Id` header,
+    /// the same id as in the body: Huawei's SDK reads a failed request's id from the
+    /// header only, so its exceptions carry the id only if it is there; for the other
+    /// dialects it helps correlate proxy logs.
+    pub outcome: Outcome,
+}
+
+/// The longest action name an [`Outcome`] keeps. Real action names are far shorter; a
+/// client can send any text as its action, and logs should not grow with it.
+const MAX_ACTION_CHARS: usize = 64;
+
+/// What one exchange came to, as far as its dialect got: who asked (once
+/// authenticated), for what, the dialect's result code, and what the core touched.
+/// Every response carries one, refusals included, so the HTTP layer sees every request
+/// the same way whatever the dialect; the audit trail and the metrics hook in here.
+///
+/// Nothing secret is in it: no key material, plaintext, SecretKey or signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub request_id: String,
+    pub dialect: Dialect,
+    /// The action as the request named it (truncated to 64 characters); empty when the
+    /// request was refused before it named one.
+    pub action: String,
+    /// Set once the signature verified.
+    pub account: Option<Uin>,
+    pub secret_id: Option<String>,
+    pub source: Option<SocketAddr>,
+    /// The dialect's error code (`AuthFailure.SignatureFailure`, `KMS.0205`, `4530`);
+    /// `None` for success.
+    pub code: Option<String>,
+    /// What the core touched, as it recorded it in the [`RequestContext`].
+    pub touched: Touched,
+}
+
+impl Outcome {
+    /// A new exchange with a fresh request id.
+    pub fn new(dialect: Dialect, source: Option<SocketAddr>) -> Self {
+        Outcome {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            dialect,
+            action: String::new(),
+            account: None,
+            secret_id: None,
+            source,
+            code: None,
+            touched: Touched::default(),
+        }
+    }
+
+    pub(crate) fn set_action(&mut self, action: &str) {
+        self.action = action.chars().take(MAX_ACTION_CHARS).collect();
+    }
+
+    pub(crate) fn authenticated(&mut self, account: Uin, secret_id: &str) {
+        self.account = Some(account);
+        self.secret_id = Some(secret_id.to_string());
+    }
+
+    /// The core's view of this exchange, once it is authenticated and its scope and
+    /// action are known.
+    pub(crate) fn context(&self, scope: Scope, action: &str) -> RequestContext {
+        RequestContext::new(
+            scope,
+            self.secret_id.clone().unwrap_or_default(),
+            self.request_id.clone(),
+            self.dialect,
+            action,
+            self.source,
+        )
+    }
+
+    /// Takes over what the core recorded while the action ran.
+    pub(crate) fn record(&mut self, ctx: &RequestContext) {
+        self.touched = ctx.touched();
+    }
 }
 
 /// Why the HTTP layer refused a request before a dialect saw it.
@@ -117,13 +193,187 @@ impl Api {
     }
 
     /// The dialect-shaped answer to a request the HTTP layer refused.
-    pub fn refuse(&self, path: &str, why: Refusal) -> Response {
+    pub fn refuse(&self, path: &str, why: Refusal, peer: Option<SocketAddr>) -> Response {
         if path == legacy::PATH {
-            return legacy::refuse(why);
+            return legacy::refuse(why, Outcome::new(Dialect::TencentLegacy, peer));
         }
         if path.starts_with(huawei::PATH_PREFIX) {
-            return huawei::refuse(why);
+            return huawei::refuse(why, Outcome::new(Dialect::Huawei, peer));
         }
-        tencent::refuse(why)
+        tencent::refuse(why, Outcome::new(Dialect::Tencent, peer))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::tc3;
+    use crate::crypto::cmk::CmkCipher;
+    use crate::crypto::deliver::Algorithm;
+    use crate::crypto::seal::Sealer;
+    use crate::crypto::secret::SecretBytes;
+    use crate::kms::{Limits, SystemClock};
+    use crate::store::{sqlite::SqliteStore, Store};
+    use serde_json::{json, Value};
+
+    const HOST: &str = "127.0.0.1:6300";
+    const SM2_PUB: &str = include_str!("../crypto/deliver/testdata/sm2.pub");
+
+    struct World {
+        api: Api,
+        secret_id: String,
+        secret_key: String,
+    }
+
+    async fn world() -> World {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let sealer = Arc::new(Sealer::new(&SecretBytes::new(vec![9; 32])).unwrap());
+        let kms = Arc::new(Kms::new(
+            store.clone(),
+            sealer.clone(),
+            Arc::new(SystemClock),
+            Limits::default(),
+            CmkCipher::Sm4Gcm,
+        ));
+        let creds = Credentials::new(store, sealer);
+        let c = creds.create(Some(100_000_000_001), 0).await.unwrap();
+        World {
+            api: Api::new(kms, creds, ApiSettings::default()),
+            secret_id: c.secret_id,
+            secret_key: c.secret_key.expose().to_string(),
+        }
+    }
+
+    impl World {
+        async fn send(&self, action: &str, params: Value, secret_key: &str) -> Response {
+            let body = serde_json::to_vec(&params).unwrap();
+            let ts = self.api.kms.now();
+            let authorization = tc3::sign_post(
+                &self.secret_id,
+                secret_key,
+                HOST,
+                "application/json",
+                ts,
+                &body,
+            );
+            let mut headers = HeaderMap::new();
+            for (k, v) in [
+                ("host", HOST.to_string()),
+                ("content-type", "application/json".to_string()),
+                ("x-tc-action", action.to_string()),
+                ("x-tc-version", "2019-01-18".to_string()),
+                ("x-tc-region", "ap-guangzhou".to_string()),
+                ("x-tc-timestamp", ts.to_string()),
+                ("authorization", authorization),
+            ] {
+                headers.insert(k, http::HeaderValue::from_str(&v).unwrap());
+            }
+            self.api
+                .handle(Request {
+                    method: http::Method::POST,
+                    path: "/".into(),
+                    query: String::new(),
+                    headers,
+                    body: Bytes::from(body),
+                    connection: 1,
+                    peer: Some("127.0.0.1:40000".parse().unwrap()),
+                })
+                .await
+        }
+
+        async fn ok(&self, action: &str, params: Value) -> (Value, Outcome) {
+            let r = self.send(action, params, &self.secret_key).await;
+            let v: Value = serde_json::from_slice(&r.body).unwrap();
+            assert!(v["Response"].get("Error").is_none(), "{v}");
+            assert_eq!(v["Response"]["RequestId"], r.outcome.request_id.as_str());
+            (v["Response"].clone(), r.outcome)
+        }
+    }
+
+    /// The outcome says who did what to which key, including what only the core knows
+    /// (the key a Decrypt's blob names, the delivery algorithm).
+    #[tokio::test]
+    async fn outcomes_carry_caller_action_result_and_touched_keys() {
+        let w = world().await;
+        let (created, o) = w.ok("CreateKey", json!({"Alias": "audited"})).await;
+        let key_id = created["KeyId"].as_str().unwrap().to_string();
+        assert_eq!(o.dialect, Dialect::Tencent);
+        assert_eq!(o.action, "CreateKey");
+        assert_eq!(o.account, Some(100_000_000_001));
+        assert_eq!(o.secret_id.as_deref(), Some(w.secret_id.as_str()));
+        assert_eq!(o.source, Some("127.0.0.1:40000".parse().unwrap()));
+        assert_eq!(o.code, None);
+        assert_eq!(o.touched.key_ids, [key_id.as_str()]);
+
+        let (enc, _) = w
+            .ok("Encrypt", json!({"KeyId": key_id, "Plaintext": "aGk="}))
+            .await;
+        let (_, o) = w
+            .ok("Decrypt", json!({"CiphertextBlob": enc["CiphertextBlob"]}))
+            .await;
+        assert_eq!(o.touched.key_ids, [key_id.as_str()], "the blob's key");
+        assert_eq!(o.touched.delivery, None);
+
+        let (_, o) = w
+            .ok(
+                "GenerateDataKey",
+                json!({"KeyId": key_id, "NumberOfBytes": 16,
+                       "EncryptionPublicKey": SM2_PUB, "EncryptionAlgorithm": "SM2"}),
+            )
+            .await;
+        assert_eq!(o.touched.delivery, Some(Algorithm::Sm2));
+
+        let r = w
+            .send(
+                "Encrypt",
+                json!({"KeyId": key_id, "Plaintext": "aGk="}),
+                "wrong",
+            )
+            .await;
+        assert_eq!(r.outcome.action, "Encrypt");
+        assert_eq!(
+            r.outcome.code.as_deref(),
+            Some("AuthFailure.SignatureFailure")
+        );
+        assert_eq!(r.outcome.account, None, "not authenticated");
+        assert!(r.outcome.touched.key_ids.is_empty());
+
+        let unknown = "00000000-0000-4000-8000-000000000000";
+        let r = w
+            .send("DescribeKey", json!({"KeyId": unknown}), &w.secret_key)
+            .await;
+        assert_eq!(
+            r.outcome.code.as_deref(),
+            Some("ResourceUnavailable.CmkNotFound")
+        );
+        assert_eq!(
+            r.outcome.touched.key_ids,
+            [unknown],
+            "attempts are recorded too"
+        );
+    }
+
+    #[test]
+    fn refusals_have_an_outcome_with_the_body_request_id() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let w = rt.block_on(world());
+        for (path, dialect) in [
+            ("/", Dialect::Tencent),
+            (legacy::PATH, Dialect::TencentLegacy),
+            ("/v1.0/p/kms/create-key", Dialect::Huawei),
+        ] {
+            let r = w
+                .api
+                .refuse(path, Refusal::BodyTooLarge { limit: 1024 }, None);
+            assert_eq!(r.outcome.dialect, dialect);
+            assert!(r.outcome.code.is_some());
+            let body = String::from_utf8(r.body).unwrap();
+            assert!(
+                dialect == Dialect::Huawei || body.contains(&r.outcome.request_id),
+                "{body}"
+            );
+        }
     }
 }

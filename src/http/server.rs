@@ -20,6 +20,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -83,7 +84,9 @@ pub async fn serve(
             let api = api.clone();
             let limits = limits2.clone();
             async move {
-                Ok::<_, std::convert::Infallible>(handle(&api, &limits, connection, req).await)
+                Ok::<_, std::convert::Infallible>(
+                    handle(&api, &limits, connection, peer, req).await,
+                )
             }
         });
         let conn = http1::Builder::new()
@@ -113,6 +116,7 @@ async fn handle(
     api: &Api,
     limits: &HttpLimits,
     connection: u64,
+    peer: SocketAddr,
     req: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
     let started = Instant::now();
@@ -129,6 +133,7 @@ async fn handle(
             Refusal::BodyTooLarge {
                 limit: limits.max_body_bytes,
             },
+            Some(peer),
         )
     } else {
         let read = tokio::time::timeout(
@@ -145,6 +150,7 @@ async fn handle(
                     headers: parts.headers,
                     body: collected.to_bytes(),
                     connection,
+                    peer: Some(peer),
                 };
                 api.handle(request).await
             }
@@ -153,15 +159,28 @@ async fn handle(
                 Refusal::BodyTooLarge {
                     limit: limits.max_body_bytes,
                 },
+                Some(peer),
             ),
-            _ => api.refuse(&path, Refusal::BodyUnreadable),
+            _ => api.refuse(&path, Refusal::BodyUnreadable, Some(peer)),
         }
     };
+    // One line per request from the dialect's outcome (never a secret: see
+    // `api::Outcome`). The audit trail and metrics read the same outcome.
+    let o = &response.outcome;
     tracing::debug!(
         method = %parts.method,
         path = %path,
         status = response.status,
         micros = started.elapsed().as_micros() as u64,
+        request_id = %o.request_id,
+        dialect = o.dialect.as_str(),
+        action = %o.action,
+        account = o.account,
+        secret_id = o.secret_id.as_deref(),
+        code = o.code.as_deref().unwrap_or("ok"),
+        key_ids = ?o.touched.key_ids,
+        data_key_ids = ?o.touched.data_key_ids,
+        delivery = o.touched.delivery.map(|a| a.name()),
         "request"
     );
     to_hyper(response)
@@ -171,10 +190,8 @@ fn to_hyper(r: Response) -> hyper::Response<Full<Bytes>> {
     let mut b = hyper::Response::builder()
         .status(r.status)
         .header(http::header::CONTENT_TYPE, r.content_type);
-    if let Some(id) = r.request_id {
-        // Ours are UUIDs, always a valid header value.
-        b = b.header("x-request-id", id);
-    }
+    // Ours are UUIDs, always a valid header value.
+    b = b.header("x-request-id", r.outcome.request_id);
     b.body(Full::new(Bytes::from(r.body)))
         .expect("status and headers are valid")
 }

@@ -1,5 +1,6 @@
 //! Encrypt, Decrypt, ReEncrypt and GenerateDataKey under a CMK.
 
+use super::context::RequestContext;
 use super::error::{Error, Field, Internal, Result};
 use super::rules::{canonical_context, check_data_key_len, parse_key_id, require};
 use super::states::Op;
@@ -7,7 +8,7 @@ use super::Kms;
 use crate::crypto::blob::{self, Header, MAX_PLAINTEXT};
 use crate::crypto::seal;
 use crate::crypto::{random, secret::SecretBytes};
-use crate::model::{Cmk, Scope};
+use crate::model::Cmk;
 use std::sync::Arc;
 
 pub struct ReEncrypted {
@@ -72,15 +73,15 @@ impl Kms {
     }
 
     /// A key that may encrypt now.
-    async fn key_for_encrypt(&self, scope: &Scope, key_id: &str) -> Result<Arc<Cmk>> {
-        let key = self.get_key_shared(scope, key_id).await?;
+    async fn key_for_encrypt(&self, ctx: &RequestContext, key_id: &str) -> Result<Arc<Cmk>> {
+        let key = self.get_key_shared(ctx, key_id).await?;
         require(&key, Op::Encrypt)?;
         Ok(key)
     }
 
     pub async fn encrypt(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         key_id: &str,
         plaintext: &[u8],
         context: Option<&str>,
@@ -94,30 +95,30 @@ impl Kms {
                 ),
             ));
         }
-        let ctx = canonical_context(context)?;
-        let key = self.key_for_encrypt(scope, key_id).await?;
-        let blob = self.seal_under(&key, &ctx, plaintext).await?;
+        let aad = canonical_context(context)?;
+        let key = self.key_for_encrypt(ctx, key_id).await?;
+        let blob = self.seal_under(&key, &aad, plaintext).await?;
         Ok((blob, key))
     }
 
     /// A fresh data key of `n` bytes, in the clear and sealed under the CMK.
     pub async fn generate_data_key(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         key_id: &str,
         n: usize,
         context: Option<&str>,
     ) -> Result<(SecretBytes, Vec<u8>, Arc<Cmk>)> {
         check_data_key_len(n)?;
-        let ctx = canonical_context(context)?;
-        let key = self.key_for_encrypt(scope, key_id).await?;
+        let aad = canonical_context(context)?;
+        let key = self.key_for_encrypt(ctx, key_id).await?;
         // The data key and the blob's nonce in one draw: one system call, not two.
         let drawn = random::secret(n + 12);
         let (dk, nonce) = drawn.expose().split_at(n);
         let data_key = SecretBytes::from_slice(dk);
         let nonce = nonce.try_into().expect("12 bytes drawn for the nonce");
         let blob = self
-            .seal_with_nonce(&key, &ctx, data_key.expose(), nonce)
+            .seal_with_nonce(&key, &aad, data_key.expose(), nonce)
             .await?;
         Ok((data_key, blob, key))
     }
@@ -126,14 +127,14 @@ impl Kms {
     /// key answers exactly like a blob of a key that does not exist.
     pub async fn decrypt(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         blob_bytes: &[u8],
         context: Option<&str>,
     ) -> Result<(SecretBytes, Arc<Cmk>)> {
-        let ctx = canonical_context(context)?;
+        let aad = canonical_context(context)?;
         let (header, ct) = blob::decode(blob_bytes).map_err(|_| Error::InvalidCiphertext)?;
         let key = self
-            .get_key_shared(scope, &header.key_id.hyphenated().to_string())
+            .get_key_shared(ctx, &header.key_id.hyphenated().to_string())
             .await?;
         require(&key, Op::Decrypt)?;
         if header.cipher != key.cipher || header.key_version > key.current_version {
@@ -141,13 +142,13 @@ impl Kms {
         }
         let material = self.material(&key.key_id, header.key_version).await?;
         let plaintext =
-            blob::open(&header, &material, &ctx, ct).map_err(|_| Error::InvalidCiphertext)?;
+            blob::open(&header, &material, &aad, ct).map_err(|_| Error::InvalidCiphertext)?;
         Ok((plaintext, key))
     }
 
     pub async fn re_encrypt(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         blob_bytes: &[u8],
         destination: Option<&str>,
         source_context: Option<&str>,
@@ -155,11 +156,9 @@ impl Kms {
     ) -> Result<ReEncrypted> {
         let dst_ctx = canonical_context(destination_context)?;
         let src_ctx = canonical_context(source_context)?;
-        let (plaintext, source) = self.decrypt(scope, blob_bytes, source_context).await?;
+        let (plaintext, source) = self.decrypt(ctx, blob_bytes, source_context).await?;
         let destination = match destination.filter(|d| !d.is_empty()) {
-            Some(id) if parse_key_id(id)? != source.key_id => {
-                self.key_for_encrypt(scope, id).await?
-            }
+            Some(id) if parse_key_id(id)? != source.key_id => self.key_for_encrypt(ctx, id).await?,
             _ => {
                 require(&source, Op::Encrypt)?;
                 source.clone()
@@ -196,6 +195,7 @@ mod tests {
     use crate::crypto::seal::Sealer;
     use crate::kms::keys::NewKey;
     use crate::kms::{Limits, ManualClock};
+    use crate::model::Scope;
     use crate::model::{KeyUsage, Origin};
     use crate::store::{sqlite::SqliteStore, Store};
 
@@ -211,11 +211,11 @@ mod tests {
         )
     }
 
-    fn scope(account: u64) -> Scope {
-        Scope {
+    fn scope(account: u64) -> RequestContext {
+        RequestContext::for_scope(Scope {
             account,
             region: "ap-guangzhou".into(),
-        }
+        })
     }
 
     async fn key(k: &Kms, alias: &str, cipher: CmkCipher) -> Cmk {

@@ -4,16 +4,17 @@
 //! EncryptionContext it was sealed with), so reading its plaintext is a decryption
 //! under the CMK, gated by the CMK's state as well as the data key's own.
 
+use super::context::RequestContext;
 use super::error::{Error, Field, Internal, Limit, Resource, Result};
 use super::rules::{
     canonical_context, check_data_key_len, check_id_batch, check_tags, page, parse_data_key_id,
-    parse_key_id, require, Page,
+    parse_key_id, require, Page, DATA_KEY_BYTES,
 };
 use super::states::{data_key_allowed, DataKeyOp, Op};
 use super::update::read_modify_write;
 use super::Kms;
 use crate::crypto::secret::SecretBytes;
-use crate::model::{DataKey, DataKeyState, Origin, Scope, Tag};
+use crate::model::{DataKey, DataKeyState, Origin, Tag};
 use crate::store::StoreError;
 
 /// Longest data key description, in bytes, as the Tencent API documents.
@@ -111,13 +112,13 @@ impl Kms {
     /// Creates the record of a hosted key whose blob is already made.
     async fn store_data_key(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         new: NewDataKey,
         sealed: Sealed,
     ) -> Result<DataKey> {
         let dk = DataKey {
             data_key_id: uuid::Uuid::new_v4().hyphenated().to_string(),
-            scope: scope.clone(),
+            scope: ctx.scope.clone(),
             key_id: sealed.key_id,
             name: new.name,
             description: new.description,
@@ -136,7 +137,10 @@ impl Kms {
             .create_data_key(&dk, self.limits.data_keys_per_account)
             .await
         {
-            Ok(()) => Ok(dk),
+            Ok(()) => {
+                ctx.touch_data_key(&dk.data_key_id);
+                Ok(dk)
+            }
             Err(StoreError::DataKeyNameExists) => Err(Error::Duplicate {
                 field: Field::DataKeyName,
                 value: dk.name,
@@ -152,7 +156,7 @@ impl Kms {
     /// GenerateDataKey with IsHostedByKms: a fresh data key, returned and kept.
     pub async fn generate_hosted_data_key(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         key_id: &str,
         n: usize,
         context: Option<&str>,
@@ -160,18 +164,18 @@ impl Kms {
     ) -> Result<(SecretBytes, Vec<u8>, DataKey)> {
         new.check()?;
         check_data_key_len(n)?;
-        let ctx = canonical_context(context)?;
-        let (plaintext, blob, cmk) = self.generate_data_key(scope, key_id, n, context).await?;
+        let aad = canonical_context(context)?;
+        let (plaintext, blob, cmk) = self.generate_data_key(ctx, key_id, n, context).await?;
         let dk = self
             .store_data_key(
-                scope,
+                ctx,
                 new,
                 Sealed {
                     key_id: cmk.key_id.clone(),
                     length: n,
                     origin: Origin::Kms,
                     blob: blob.clone(),
-                    context: ctx,
+                    context: aad,
                 },
             )
             .await?;
@@ -180,14 +184,14 @@ impl Kms {
 
     pub async fn import_data_key(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         import: Import,
         new: NewDataKey,
     ) -> Result<DataKey> {
         new.check()?;
         match import {
             Import::Ciphertext { blob, key_id } => {
-                let (plaintext, cmk) = self.decrypt(scope, &blob, None).await?;
+                let (plaintext, cmk) = self.decrypt(ctx, &blob, None).await?;
                 if let Some(id) = key_id.filter(|k| !k.is_empty()) {
                     if parse_key_id(&id)? != cmk.key_id {
                         return Err(Error::invalid(
@@ -198,7 +202,7 @@ impl Kms {
                 }
                 require(&cmk, Op::Encrypt)?;
                 self.store_data_key(
-                    scope,
+                    ctx,
                     new,
                     Sealed {
                         key_id: cmk.key_id.clone(),
@@ -215,16 +219,16 @@ impl Kms {
                     return Err(Error::invalid(
                         Field::ImportKeyMaterial,
                         format!(
-                            "must be 1 to 1024 bytes after base64 decoding, got {}",
+                            "must be {} to {} bytes after base64 decoding, got {}",
+                            DATA_KEY_BYTES.start(),
+                            DATA_KEY_BYTES.end(),
                             material.len()
                         ),
                     ));
                 }
-                let (blob, cmk) = self
-                    .encrypt(scope, &key_id, material.expose(), None)
-                    .await?;
+                let (blob, cmk) = self.encrypt(ctx, &key_id, material.expose(), None).await?;
                 self.store_data_key(
-                    scope,
+                    ctx,
                     new,
                     Sealed {
                         key_id: cmk.key_id.clone(),
@@ -239,10 +243,11 @@ impl Kms {
         }
     }
 
-    pub async fn get_data_key(&self, scope: &Scope, id: &str) -> Result<DataKey> {
+    pub async fn get_data_key(&self, ctx: &RequestContext, id: &str) -> Result<DataKey> {
         let id = parse_data_key_id(id)?;
+        ctx.touch_data_key(&id);
         match self.store.get_data_key(&id).await? {
-            Some(k) if &k.scope == scope => Ok(k),
+            Some(k) if k.scope == ctx.scope => Ok(k),
             _ => Err(Error::NotFound {
                 what: Resource::DataKey,
                 id,
@@ -250,18 +255,22 @@ impl Kms {
         }
     }
 
-    pub async fn describe_data_keys(&self, scope: &Scope, ids: &[String]) -> Result<Vec<DataKey>> {
+    pub async fn describe_data_keys(
+        &self,
+        ctx: &RequestContext,
+        ids: &[String],
+    ) -> Result<Vec<DataKey>> {
         let ids = check_id_batch(ids, Field::DataKeyIds, parse_data_key_id)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in &ids {
-            out.push(self.get_data_key(scope, id).await?);
+            out.push(self.get_data_key(ctx, id).await?);
         }
         Ok(out)
     }
 
     pub async fn list_data_keys(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         filter: &DataKeyFilter,
         offset: u64,
         limit: u64,
@@ -272,7 +281,7 @@ impl Kms {
         };
         let mut all: Vec<DataKey> = self
             .store
-            .list_data_keys(scope)
+            .list_data_keys(&ctx.scope)
             .await?
             .into_iter()
             .filter(|k| filter.state.map_or(true, |s| k.state == s))
@@ -302,16 +311,16 @@ impl Kms {
     /// decryption.
     pub async fn data_key_plaintext(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         id: &str,
     ) -> Result<(SecretBytes, DataKey)> {
-        let dk = self.get_data_key(scope, id).await?;
+        let dk = self.get_data_key(ctx, id).await?;
         require_dk(&dk, DataKeyOp::Plaintext)?;
-        let plaintext = self.open_data_key(scope, &dk).await?;
+        let plaintext = self.open_data_key(ctx, &dk).await?;
         Ok((plaintext, dk))
     }
 
-    async fn open_data_key(&self, scope: &Scope, dk: &DataKey) -> Result<SecretBytes> {
+    async fn open_data_key(&self, ctx: &RequestContext, dk: &DataKey) -> Result<SecretBytes> {
         let context = (!dk.context.is_empty())
             .then(|| String::from_utf8(dk.context.clone()))
             .transpose()
@@ -319,24 +328,24 @@ impl Kms {
                 id: dk.data_key_id.clone(),
                 what: "the EncryptionContext is not UTF-8",
             })?;
-        let (plaintext, _) = self.decrypt(scope, &dk.blob, context.as_deref()).await?;
+        let (plaintext, _) = self.decrypt(ctx, &dk.blob, context.as_deref()).await?;
         Ok(plaintext)
     }
 
-    pub async fn data_key_ciphertext(&self, scope: &Scope, id: &str) -> Result<DataKey> {
-        let dk = self.get_data_key(scope, id).await?;
+    pub async fn data_key_ciphertext(&self, ctx: &RequestContext, id: &str) -> Result<DataKey> {
+        let dk = self.get_data_key(ctx, id).await?;
         require_dk(&dk, DataKeyOp::Ciphertext)?;
         Ok(dk)
     }
 
-    async fn modify_data_key<F>(&self, scope: &Scope, id: &str, change: F) -> Result<DataKey>
+    async fn modify_data_key<F>(&self, ctx: &RequestContext, id: &str, change: F) -> Result<DataKey>
     where
         F: Fn(&mut DataKey) -> Result<()>,
     {
         let store = &self.store;
         read_modify_write(
             (Resource::DataKey, id),
-            || self.get_data_key(scope, id),
+            || self.get_data_key(ctx, id),
             change,
             |dk| async move { store.update_data_key(&dk).await },
             |e, dk| match e {
@@ -356,13 +365,13 @@ impl Kms {
 
     async fn data_key_transition(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         id: &str,
         op: DataKeyOp,
         apply: impl Fn(&mut DataKey, i64),
     ) -> Result<DataKey> {
         let now = self.now();
-        self.modify_data_key(scope, id, |k| {
+        self.modify_data_key(ctx, id, |k| {
             require_dk(k, op)?;
             apply(k, now);
             Ok(())
@@ -372,7 +381,7 @@ impl Kms {
 
     pub async fn set_data_key_enabled(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         id: &str,
         enable: bool,
     ) -> Result<DataKey> {
@@ -381,14 +390,14 @@ impl Kms {
         } else {
             (DataKeyOp::Disable, DataKeyState::Disabled)
         };
-        self.data_key_transition(scope, id, op, |k, _| k.state = state)
+        self.data_key_transition(ctx, id, op, |k, _| k.state = state)
             .await
     }
 
     /// All or nothing: every key is checked before any changes.
     pub async fn set_data_keys_enabled(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         ids: &[String],
         enable: bool,
     ) -> Result<()> {
@@ -399,17 +408,17 @@ impl Kms {
             DataKeyOp::Disable
         };
         for id in &ids {
-            require_dk(&self.get_data_key(scope, id).await?, op)?;
+            require_dk(&self.get_data_key(ctx, id).await?, op)?;
         }
         for id in &ids {
-            self.set_data_key_enabled(scope, id, enable).await?;
+            self.set_data_key_enabled(ctx, id, enable).await?;
         }
         Ok(())
     }
 
     pub async fn schedule_data_key_deletion(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         id: &str,
         days: u32,
     ) -> Result<DataKey> {
@@ -419,15 +428,19 @@ impl Kms {
                 "must be between 1 and 1096 days",
             ));
         }
-        self.data_key_transition(scope, id, DataKeyOp::ScheduleDeletion, |k, now| {
+        self.data_key_transition(ctx, id, DataKeyOp::ScheduleDeletion, |k, now| {
             k.state = DataKeyState::PendingDelete;
             k.deletion_date = now + days as i64 * 86_400;
         })
         .await
     }
 
-    pub async fn cancel_data_key_deletion(&self, scope: &Scope, id: &str) -> Result<DataKey> {
-        self.data_key_transition(scope, id, DataKeyOp::CancelDeletion, |k, _| {
+    pub async fn cancel_data_key_deletion(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+    ) -> Result<DataKey> {
+        self.data_key_transition(ctx, id, DataKeyOp::CancelDeletion, |k, _| {
             k.state = DataKeyState::Disabled;
             k.deletion_date = 0;
         })
@@ -436,12 +449,12 @@ impl Kms {
 
     pub async fn update_data_key_name(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         id: &str,
         name: &str,
     ) -> Result<DataKey> {
         check_name(name)?;
-        self.modify_data_key(scope, id, |k| {
+        self.modify_data_key(ctx, id, |k| {
             k.name = name.to_string();
             Ok(())
         })
@@ -450,20 +463,20 @@ impl Kms {
 
     pub async fn update_data_key_description(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         id: &str,
         d: &str,
     ) -> Result<DataKey> {
         check_dk_description(d)?;
-        self.modify_data_key(scope, id, |k| {
+        self.modify_data_key(ctx, id, |k| {
             k.description = d.to_string();
             Ok(())
         })
         .await
     }
 
-    pub async fn count_data_keys(&self, scope: &Scope) -> Result<u64> {
-        Ok(self.store.count_data_keys(scope.account).await?)
+    pub async fn count_data_keys(&self, ctx: &RequestContext) -> Result<u64> {
+        Ok(self.store.count_data_keys(ctx.scope.account).await?)
     }
 
     /// Destroys hosted data keys whose deletion date has passed.
@@ -485,6 +498,7 @@ mod tests {
     use crate::kms::keys::NewKey;
     use crate::kms::{Limits, ManualClock};
     use crate::model::KeyUsage;
+    use crate::model::Scope;
     use crate::store::{sqlite::SqliteStore, Store};
     use std::sync::Arc;
 
@@ -498,11 +512,11 @@ mod tests {
         Kms::new(store, sealer, Arc::new(clock), limits, CmkCipher::Sm4Gcm)
     }
 
-    fn s() -> Scope {
-        Scope {
+    fn s() -> RequestContext {
+        RequestContext::for_scope(Scope {
             account: 1,
             region: "ap-guangzhou".into(),
-        }
+        })
     }
 
     fn named(name: &str) -> NewDataKey {
@@ -607,14 +621,8 @@ mod tests {
             Err(Error::WrongState { .. })
         ));
         assert!(matches!(
-            k.get_data_key(
-                &Scope {
-                    account: 2,
-                    region: "ap-guangzhou".into()
-                },
-                &dk2.data_key_id
-            )
-            .await,
+            k.get_data_key(&RequestContext::test(2), &dk2.data_key_id)
+                .await,
             Err(Error::NotFound { .. })
         ));
     }

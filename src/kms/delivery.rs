@@ -7,6 +7,7 @@
 //! key behind. Callers therefore [`Kms::prepare_delivery`] and
 //! [`Kms::check_delivery`] first, generate, and only then [`Kms::reveal`].
 
+use super::context::RequestContext;
 use super::error::{Error, Field, Internal, Result};
 use super::Kms;
 use crate::crypto::deliver::{self, Algorithm, DeliveryError, Recipient};
@@ -50,6 +51,7 @@ impl Kms {
     /// keys) and checks that they fit each other.
     pub async fn prepare_delivery(
         &self,
+        _ctx: &RequestContext,
         public_key_pem: &str,
         algorithm: Option<&str>,
     ) -> Result<Delivery> {
@@ -68,13 +70,14 @@ impl Kms {
 
     /// Refuses, before anything is generated, a data key of `len` bytes that the
     /// recipient's key cannot carry.
-    pub fn check_delivery(&self, d: &Delivery, len: usize) -> Result<()> {
+    pub fn check_delivery(&self, _ctx: &RequestContext, d: &Delivery, len: usize) -> Result<()> {
         deliver::check(d.recipient.key(), d.algorithm, len).map_err(refused)
     }
 
     /// The plaintext in the clear, or encrypted to the recipient when one is given.
     pub async fn reveal(
         &self,
+        ctx: &RequestContext,
         delivery: Option<&Delivery>,
         plaintext: SecretBytes,
     ) -> Result<Revealed> {
@@ -82,10 +85,13 @@ impl Kms {
             return Ok(Revealed::Clear(plaintext));
         };
         let (recipient, algorithm) = (d.recipient.clone(), d.algorithm);
-        self.public_key_work(move || deliver::deliver_to(&recipient, algorithm, plaintext.expose()))
+        let delivered = self
+            .public_key_work(move || deliver::deliver_to(&recipient, algorithm, plaintext.expose()))
             .await?
             .map(Revealed::Delivered)
-            .map_err(refused)
+            .map_err(refused)?;
+        ctx.delivered(algorithm);
+        Ok(delivered)
     }
 
     /// Runs a public-key step (parsing, which may build a key's table, or an

@@ -1,5 +1,6 @@
 //! CMK lifecycle: create, describe, list, state changes, aliases, deletion.
 
+use super::context::RequestContext;
 use super::error::{Error, Field, Limit, Resource, Result};
 use super::rules::{
     check_alias_charset, check_description, check_id_batch, check_tags, page, parse_key_id,
@@ -10,7 +11,7 @@ use super::update::read_modify_write;
 use super::Kms;
 use crate::crypto::seal;
 use crate::crypto::{cmk::CmkCipher, random};
-use crate::model::{Cmk, KeyState, KeyUsage, Origin, Scope, Tag};
+use crate::model::{Cmk, KeyState, KeyUsage, Origin, Tag};
 use crate::store::StoreError;
 use std::sync::Arc;
 
@@ -42,7 +43,7 @@ pub struct KeyFilter {
 }
 
 impl Kms {
-    pub async fn create_key(&self, scope: &Scope, new: NewKey) -> Result<Cmk> {
+    pub async fn create_key(&self, ctx: &RequestContext, new: NewKey) -> Result<Cmk> {
         check_alias_charset(&new.alias)?;
         check_description(&new.description)?;
         check_tags(&new.tags)?;
@@ -61,7 +62,7 @@ impl Kms {
         };
         let cmk = Cmk {
             key_id: key_id.clone(),
-            scope: scope.clone(),
+            scope: ctx.scope.clone(),
             alias: new.alias,
             description: new.description,
             usage: new.usage,
@@ -88,7 +89,10 @@ impl Kms {
             .create_cmk(&cmk, sealed.as_deref(), self.limits.cmks_per_scope)
             .await
         {
-            Ok(()) => Ok(cmk),
+            Ok(()) => {
+                ctx.touch_key(&cmk.key_id);
+                Ok(cmk)
+            }
             Err(StoreError::AliasExists) => Err(Error::Duplicate {
                 field: Field::Alias,
                 value: cmk.alias,
@@ -102,14 +106,15 @@ impl Kms {
     }
 
     /// The key, if it exists in the caller's scope. Anything else is `NotFound`.
-    pub async fn get_key(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
-        Ok((*self.get_key_shared(scope, key_id).await?).clone())
+    pub async fn get_key(&self, ctx: &RequestContext, key_id: &str) -> Result<Cmk> {
+        Ok((*self.get_key_shared(ctx, key_id).await?).clone())
     }
 
     /// [`Kms::get_key`] without copying the record out of the cache, for the paths
     /// every request takes (Encrypt, Decrypt, GenerateDataKey).
-    pub async fn get_key_shared(&self, scope: &Scope, key_id: &str) -> Result<Arc<Cmk>> {
+    pub async fn get_key_shared(&self, ctx: &RequestContext, key_id: &str) -> Result<Arc<Cmk>> {
         let id = parse_key_id(key_id)?;
+        ctx.touch_key(&id);
         let generation = self.store.generation();
         let cached = generation.and_then(|g| self.keys.get(g, &id));
         let found = match cached {
@@ -123,7 +128,7 @@ impl Kms {
             }
         };
         match found {
-            Some(k) if &k.scope == scope => Ok(k),
+            Some(k) if k.scope == ctx.scope => Ok(k),
             _ => Err(Error::NotFound {
                 what: Resource::Cmk,
                 id,
@@ -131,30 +136,35 @@ impl Kms {
         }
     }
 
-    pub async fn describe_keys(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Cmk>> {
+    pub async fn describe_keys(&self, ctx: &RequestContext, ids: &[String]) -> Result<Vec<Cmk>> {
         let ids = check_batch(ids)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in &ids {
-            out.push(self.get_key(scope, id).await?);
+            out.push(self.get_key(ctx, id).await?);
         }
         Ok(out)
     }
 
-    pub async fn list_keys(&self, scope: &Scope, offset: u64, limit: u64) -> Result<Page<Cmk>> {
-        let all = self.store.list_cmks(scope).await?;
+    pub async fn list_keys(
+        &self,
+        ctx: &RequestContext,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<Cmk>> {
+        let all = self.store.list_cmks(&ctx.scope).await?;
         Ok(page(all, offset, limit))
     }
 
     pub async fn list_keys_filtered(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         filter: &KeyFilter,
         offset: u64,
         limit: u64,
     ) -> Result<Page<Cmk>> {
         let mut all: Vec<Cmk> = self
             .store
-            .list_cmks(scope)
+            .list_cmks(&ctx.scope)
             .await?
             .into_iter()
             .filter(|k| filter.state.map_or(true, |s| k.state == s))
@@ -181,14 +191,19 @@ impl Kms {
 
     /// Reads the key, lets `change` edit it, and writes it back under the store's
     /// revision check, retrying from a fresh read if another writer got in between.
-    pub(crate) async fn modify<F>(&self, scope: &Scope, key_id: &str, change: F) -> Result<Cmk>
+    pub(crate) async fn modify<F>(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        change: F,
+    ) -> Result<Cmk>
     where
         F: Fn(&mut Cmk) -> Result<()>,
     {
         let store = &self.store;
         read_modify_write(
             (Resource::Cmk, key_id),
-            || self.get_key(scope, key_id),
+            || self.get_key(ctx, key_id),
             change,
             |key| async move { store.update_cmk(&key).await },
             |e, key| match e {
@@ -209,13 +224,13 @@ impl Kms {
     /// Moves a key from one state to another after the state table allows `op`.
     async fn transition(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         key_id: &str,
         op: Op,
         apply: impl Fn(&mut Cmk, i64),
     ) -> Result<Cmk> {
         let now = self.now();
-        self.modify(scope, key_id, |k| {
+        self.modify(ctx, key_id, |k| {
             require(k, op)?;
             apply(k, now);
             Ok(())
@@ -223,15 +238,13 @@ impl Kms {
         .await
     }
 
-    pub async fn enable_key(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
-        self.transition(scope, key_id, Op::Enable, |k, _| {
-            k.state = KeyState::Enabled
-        })
-        .await
+    pub async fn enable_key(&self, ctx: &RequestContext, key_id: &str) -> Result<Cmk> {
+        self.transition(ctx, key_id, Op::Enable, |k, _| k.state = KeyState::Enabled)
+            .await
     }
 
-    pub async fn disable_key(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
-        self.transition(scope, key_id, Op::Disable, |k, _| {
+    pub async fn disable_key(&self, ctx: &RequestContext, key_id: &str) -> Result<Cmk> {
+        self.transition(ctx, key_id, Op::Disable, |k, _| {
             k.state = KeyState::Disabled
         })
         .await
@@ -240,20 +253,20 @@ impl Kms {
     /// Enables (or disables) every key or none: all are checked before any changes.
     pub async fn set_keys_enabled(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         ids: &[String],
         enable: bool,
     ) -> Result<()> {
         let ids = check_batch(ids)?;
         let op = if enable { Op::Enable } else { Op::Disable };
         for id in &ids {
-            require(&self.get_key(scope, id).await?, op)?;
+            require(&self.get_key(ctx, id).await?, op)?;
         }
         for id in &ids {
             if enable {
-                self.enable_key(scope, id).await?;
+                self.enable_key(ctx, id).await?;
             } else {
-                self.disable_key(scope, id).await?;
+                self.disable_key(ctx, id).await?;
             }
         }
         Ok(())
@@ -263,7 +276,7 @@ impl Kms {
     /// the core only refuses what no dialect allows.
     pub async fn schedule_key_deletion(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         key_id: &str,
         days: u32,
     ) -> Result<Cmk> {
@@ -273,7 +286,7 @@ impl Kms {
                 "must be between 1 and 1096 days",
             ));
         }
-        self.transition(scope, key_id, Op::ScheduleDeletion, |k, now| {
+        self.transition(ctx, key_id, Op::ScheduleDeletion, |k, now| {
             k.state = KeyState::PendingDelete;
             k.deletion_date = now + days as i64 * 86_400;
         })
@@ -282,8 +295,8 @@ impl Kms {
 
     /// A key taken out of deletion comes back Disabled, or PendingImport if it never got
     /// material, so cancelling a deletion never silently puts a key back into use.
-    pub async fn cancel_key_deletion(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
-        self.transition(scope, key_id, Op::CancelDeletion, |k, _| {
+    pub async fn cancel_key_deletion(&self, ctx: &RequestContext, key_id: &str) -> Result<Cmk> {
+        self.transition(ctx, key_id, Op::CancelDeletion, |k, _| {
             k.state = if k.current_version == 0 {
                 KeyState::PendingImport
             } else {
@@ -294,40 +307,50 @@ impl Kms {
         .await
     }
 
-    pub async fn archive_key(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
-        self.transition(scope, key_id, Op::Archive, |k, _| {
+    pub async fn archive_key(&self, ctx: &RequestContext, key_id: &str) -> Result<Cmk> {
+        self.transition(ctx, key_id, Op::Archive, |k, _| {
             k.state = KeyState::Archived
         })
         .await
     }
 
-    pub async fn cancel_key_archive(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
-        self.transition(scope, key_id, Op::CancelArchive, |k, _| {
+    pub async fn cancel_key_archive(&self, ctx: &RequestContext, key_id: &str) -> Result<Cmk> {
+        self.transition(ctx, key_id, Op::CancelArchive, |k, _| {
             k.state = KeyState::Enabled
         })
         .await
     }
 
-    pub async fn update_alias(&self, scope: &Scope, key_id: &str, alias: &str) -> Result<Cmk> {
+    pub async fn update_alias(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        alias: &str,
+    ) -> Result<Cmk> {
         check_alias_charset(alias)?;
-        self.modify(scope, key_id, |k| {
+        self.modify(ctx, key_id, |k| {
             k.alias = alias.to_string();
             Ok(())
         })
         .await
     }
 
-    pub async fn update_description(&self, scope: &Scope, key_id: &str, d: &str) -> Result<Cmk> {
+    pub async fn update_description(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        d: &str,
+    ) -> Result<Cmk> {
         check_description(d)?;
-        self.modify(scope, key_id, |k| {
+        self.modify(ctx, key_id, |k| {
             k.description = d.to_string();
             Ok(())
         })
         .await
     }
 
-    pub async fn count_keys(&self, scope: &Scope) -> Result<u64> {
-        Ok(self.store.count_cmks(scope).await?)
+    pub async fn count_keys(&self, ctx: &RequestContext) -> Result<u64> {
+        Ok(self.store.count_cmks(&ctx.scope).await?)
     }
 
     /// Destroys every key whose deletion date has passed, material and all. Returns how
@@ -343,19 +366,22 @@ impl Kms {
     }
 }
 
-/// Random bytes for GenerateRandom.
-pub fn generate_random(n: u64) -> Result<Vec<u8>> {
-    if !RANDOM_BYTES.contains(&(n.min(usize::MAX as u64) as usize)) {
-        return Err(Error::invalid(
-            Field::NumberOfBytes,
-            format!(
-                "must be between {} and {}, got {n}",
-                RANDOM_BYTES.start(),
-                RANDOM_BYTES.end()
-            ),
-        ));
+impl Kms {
+    /// Random bytes for GenerateRandom. The context is unused by the draw itself; it is
+    /// taken like every core operation's, so that the request is attributed the same way.
+    pub fn generate_random(&self, _ctx: &RequestContext, n: u64) -> Result<Vec<u8>> {
+        if !RANDOM_BYTES.contains(&(n.min(usize::MAX as u64) as usize)) {
+            return Err(Error::invalid(
+                Field::NumberOfBytes,
+                format!(
+                    "must be between {} and {}, got {n}",
+                    RANDOM_BYTES.start(),
+                    RANDOM_BYTES.end()
+                ),
+            ));
+        }
+        Ok(random::bytes(n as usize))
     }
-    Ok(random::bytes(n as usize))
 }
 
 fn check_batch(ids: &[String]) -> Result<Vec<String>> {
@@ -368,6 +394,7 @@ mod tests {
     use crate::crypto::seal::Sealer;
     use crate::crypto::secret::SecretBytes;
     use crate::kms::{Limits, ManualClock};
+    use crate::model::Scope;
     use crate::store::{sqlite::SqliteStore, Store};
     use std::sync::Arc;
 
@@ -387,11 +414,11 @@ mod tests {
         (kms, store)
     }
 
-    fn scope(account: u64) -> Scope {
-        Scope {
+    fn scope(account: u64) -> RequestContext {
+        RequestContext::for_scope(Scope {
             account,
             region: "ap-guangzhou".into(),
-        }
+        })
     }
 
     fn new_key(alias: &str) -> NewKey {
@@ -439,7 +466,7 @@ mod tests {
         assert!(matches!(foreign, Error::NotFound { .. }));
         assert!(matches!(missing, Error::NotFound { .. }));
         let mut elsewhere = scope(1);
-        elsewhere.region = "ap-beijing".into();
+        elsewhere.scope.region = "ap-beijing".into();
         assert!(kms.get_key(&elsewhere, &k.key_id).await.is_err());
         assert!(kms.disable_key(&scope(2), &k.key_id).await.is_err());
         assert_eq!(
@@ -599,8 +626,14 @@ mod tests {
             parse_key_id("1B7C6A3E-2F0D-4C5B-9A8E-0D1F2E3C4B5A").unwrap(),
             "1b7c6a3e-2f0d-4c5b-9a8e-0d1f2e3c4b5a"
         );
-        assert!(generate_random(0).is_err());
-        assert!(generate_random(1025).is_err());
-        assert_eq!(generate_random(1024).unwrap().len(), 1024);
+    }
+
+    #[tokio::test]
+    async fn random_lengths() {
+        let (kms, _) = kms_with(ManualClock::new(0), 10);
+        let ctx = scope(1);
+        assert!(kms.generate_random(&ctx, 0).is_err());
+        assert!(kms.generate_random(&ctx, 1025).is_err());
+        assert_eq!(kms.generate_random(&ctx, 1024).unwrap().len(), 1024);
     }
 }

@@ -1,6 +1,7 @@
 //! The core: accounts' CMKs, their states and limits. It knows no HTTP and no dialect;
 //! dialects call the methods here with typed arguments and map [`Error`] to their codes.
 
+pub mod context;
 pub mod crypt;
 pub mod data_keys;
 pub mod delivery;
@@ -12,6 +13,7 @@ pub mod rules;
 pub mod states;
 pub(crate) mod update;
 
+pub use context::{Dialect, RequestContext, Touched};
 pub use error::{Error, Field, Result};
 
 use crate::crypto::cmk::CmkCipher;

@@ -1,6 +1,7 @@
 //! Key rotation: each rotation adds a material version. New ciphertexts use the newest
 //! version; every older one stays readable because blobs name their version.
 
+use super::context::RequestContext;
 use super::error::{Error, Field, Internal, Resource, Result};
 use super::rules::require;
 use super::states::Op;
@@ -8,7 +9,7 @@ use super::update::CONFLICT_RETRIES;
 use super::Kms;
 use crate::crypto::random;
 use crate::crypto::seal;
-use crate::model::{Cmk, Origin, Scope};
+use crate::model::{Cmk, Origin};
 use crate::store::StoreError;
 
 const DAY: i64 = 86_400;
@@ -16,7 +17,12 @@ const DAY: i64 = 86_400;
 impl Kms {
     /// Turns automatic rotation on with a period of `days` (the dialect checks its own
     /// range; the core refuses only what no dialect allows).
-    pub async fn enable_key_rotation(&self, scope: &Scope, key_id: &str, days: u32) -> Result<Cmk> {
+    pub async fn enable_key_rotation(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        days: u32,
+    ) -> Result<Cmk> {
         if !(1..=3650).contains(&days) {
             return Err(Error::invalid(
                 Field::RotateDays,
@@ -24,7 +30,7 @@ impl Kms {
             ));
         }
         let now = self.now();
-        self.modify(scope, key_id, |k| {
+        self.modify(ctx, key_id, |k| {
             if k.origin == Origin::External {
                 return Err(Error::NotForExternal {
                     key_id: k.key_id.clone(),
@@ -40,8 +46,8 @@ impl Kms {
         .await
     }
 
-    pub async fn disable_key_rotation(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
-        self.modify(scope, key_id, |k| {
+    pub async fn disable_key_rotation(&self, ctx: &RequestContext, key_id: &str) -> Result<Cmk> {
+        self.modify(ctx, key_id, |k| {
             k.rotation_enabled = false;
             k.next_rotate_time = 0;
             Ok(())
@@ -50,9 +56,9 @@ impl Kms {
     }
 
     /// Adds a new material version now and makes it current.
-    pub async fn rotate_key(&self, scope: &Scope, key_id: &str) -> Result<Cmk> {
+    pub async fn rotate_key(&self, ctx: &RequestContext, key_id: &str) -> Result<Cmk> {
         for _ in 0..CONFLICT_RETRIES {
-            let key = self.get_key(scope, key_id).await?;
+            let key = self.get_key(ctx, key_id).await?;
             match self.rotate_once(&key).await? {
                 Rotation::Done(stored) => return Ok(stored),
                 Rotation::Conflict => continue,
@@ -136,6 +142,7 @@ mod tests {
     use crate::crypto::secret::SecretBytes;
     use crate::kms::keys::NewKey;
     use crate::kms::{Limits, ManualClock};
+    use crate::model::Scope;
     use crate::model::{KeyState, KeyUsage};
     use crate::store::{sqlite::SqliteStore, Store};
     use std::sync::Arc;
@@ -152,11 +159,11 @@ mod tests {
         )
     }
 
-    fn s() -> Scope {
-        Scope {
+    fn s() -> RequestContext {
+        RequestContext::for_scope(Scope {
             account: 1,
             region: "ap-guangzhou".into(),
-        }
+        })
     }
 
     async fn key(k: &Kms, alias: &str, origin: Origin) -> Cmk {

@@ -17,7 +17,7 @@ use super::errors::{from_core, key_state, HwError};
 use super::{Action, Call};
 use crate::b64;
 use crate::crypto::cmk::CmkCipher;
-use crate::kms::keys::{self, KeyFilter, NewKey};
+use crate::kms::keys::{KeyFilter, NewKey};
 use crate::kms::states::Op;
 use crate::kms::Error;
 use crate::model::{Cmk, KeyState, KeyUsage, Origin};
@@ -79,7 +79,7 @@ pub(crate) async fn dispatch(call: &Call<'_>, b: Body) -> Result<Map<String, Val
     };
     r.map_err(|f| match f {
         Fail::Dialect(e) => e,
-        Fail::Core(e) => from_core(call.action, e, call.request_id),
+        Fail::Core(e) => from_core(call.action, e, &call.ctx.request_id),
     })
 }
 
@@ -309,7 +309,7 @@ async fn create_key(call: &Call<'_>, mut b: Body) -> Handled {
         .api
         .kms
         .create_key(
-            &call.scope,
+            &call.ctx,
             NewKey {
                 alias,
                 description,
@@ -321,7 +321,7 @@ async fn create_key(call: &Call<'_>, mut b: Body) -> Handled {
         )
         .await?;
     Ok(obj(json!({
-        "key_info": { "key_id": key.key_id, "domain_id": call.scope.account.to_string() }
+        "key_info": { "key_id": key.key_id, "domain_id": call.ctx.scope.account.to_string() }
     })))
 }
 
@@ -370,7 +370,7 @@ async fn create_datakey(call: &Call<'_>, mut b: Body, with_plaintext: bool) -> H
     let (data_key, blob, key) = call
         .api
         .kms
-        .generate_data_key(&call.scope, &key_id, n, context.as_deref())
+        .generate_data_key(&call.ctx, &key_id, n, context.as_deref())
         .await?;
     let mut out = json!({ "key_id": key.key_id, "cipher_text": hex_up(&blob) });
     if with_plaintext {
@@ -422,7 +422,7 @@ async fn encrypt_datakey(call: &Call<'_>, mut b: Body) -> Handled {
         .into());
     }
     let kms = &call.api.kms;
-    let key = kms.get_key(&call.scope, &key_id).await?;
+    let key = kms.get_key(&call.ctx, &key_id).await?;
     let (dek, digest) = raw.split_at(n);
     if !bool::from(dek_digest(key.cipher, dek).ct_eq(digest)) {
         let which = match key.cipher {
@@ -436,7 +436,7 @@ async fn encrypt_datakey(call: &Call<'_>, mut b: Body) -> Handled {
         .into());
     }
     let (blob, key) = kms
-        .encrypt(&call.scope, &key_id, dek, context.as_deref())
+        .encrypt(&call.ctx, &key_id, dek, context.as_deref())
         .await?;
     Ok(obj(json!({
         "key_id": key.key_id,
@@ -462,8 +462,8 @@ async fn decrypt_datakey(call: &Call<'_>, mut b: Body) -> Handled {
     let blob = unhex(&cipher_text, "KMS.2201", "cipher_text")?;
     let kms = &call.api.kms;
     // The named key first: a missing or malformed key_id answers as such.
-    kms.get_key(&call.scope, &key_id).await?;
-    let (dek, owner) = kms.decrypt(&call.scope, &blob, context.as_deref()).await?;
+    kms.get_key(&call.ctx, &key_id).await?;
+    let (dek, owner) = kms.decrypt(&call.ctx, &blob, context.as_deref()).await?;
     if owner.key_id != key_id {
         return Err(HwError::bad(
             "KMS.2201",
@@ -499,7 +499,7 @@ async fn encrypt_data(call: &Call<'_>, mut b: Body) -> Handled {
         .api
         .kms
         .encrypt(
-            &call.scope,
+            &call.ctx,
             &key_id,
             plain_text.as_bytes(),
             context.as_deref(),
@@ -527,7 +527,7 @@ async fn decrypt_data(call: &Call<'_>, mut b: Body) -> Handled {
     let (plaintext, key) = call
         .api
         .kms
-        .decrypt(&call.scope, &blob, context.as_deref())
+        .decrypt(&call.ctx, &blob, context.as_deref())
         .await?;
     if let Some(id) = named {
         if id != key.key_id {
@@ -548,7 +548,7 @@ async fn describe_key(call: &Call<'_>, mut b: Body) -> Handled {
     let key_id = key_id(&mut b)?;
     b.sequence()?;
     b.finish()?;
-    let key = call.api.kms.get_key(&call.scope, &key_id).await?;
+    let key = call.api.kms.get_key(&call.ctx, &key_id).await?;
     Ok(obj(json!({ "key_info": details(&key) })))
 }
 
@@ -601,7 +601,7 @@ async fn list_keys(call: &Call<'_>, mut b: Body) -> Handled {
             };
             call.api
                 .kms
-                .list_keys_filtered(&call.scope, &filter, 0, u64::MAX)
+                .list_keys_filtered(&call.ctx, &filter, 0, u64::MAX)
                 .await?
                 .items
         }
@@ -633,7 +633,7 @@ async fn list_keys(call: &Call<'_>, mut b: Body) -> Handled {
 /// The key, if its state allows `op` as Huawei defines it (stricter than the core for
 /// enable/disable, which Huawei refuses on a key already in the wanted state).
 async fn key_for(call: &Call<'_>, key_id: &str, op: Op, allowed: &[KeyState]) -> Result<Cmk, Fail> {
-    let key = call.api.kms.get_key(&call.scope, key_id).await?;
+    let key = call.api.kms.get_key(&call.ctx, key_id).await?;
     if !allowed.contains(&key.state) {
         return Err(Error::WrongState {
             key_id: key.key_id,
@@ -655,7 +655,7 @@ async fn enable_key(call: &Call<'_>, mut b: Body) -> Handled {
     b.sequence()?;
     b.finish()?;
     key_for(call, &key_id, Op::Enable, &[KeyState::Disabled]).await?;
-    let key = call.api.kms.enable_key(&call.scope, &key_id).await?;
+    let key = call.api.kms.enable_key(&call.ctx, &key_id).await?;
     Ok(obj(json!({ "key_info": key_status(&key) })))
 }
 
@@ -664,7 +664,7 @@ async fn disable_key(call: &Call<'_>, mut b: Body) -> Handled {
     b.sequence()?;
     b.finish()?;
     key_for(call, &key_id, Op::Disable, &[KeyState::Enabled]).await?;
-    let key = call.api.kms.disable_key(&call.scope, &key_id).await?;
+    let key = call.api.kms.disable_key(&call.ctx, &key_id).await?;
     Ok(obj(json!({ "key_info": key_status(&key) })))
 }
 
@@ -697,10 +697,10 @@ async fn schedule_key_deletion(call: &Call<'_>, mut b: Body) -> Handled {
     // so an enabled key is disabled on the way (if the scheduling then fails, the key
     // stays disabled, never deleted).
     if key.state == KeyState::Enabled {
-        kms.disable_key(&call.scope, &key_id).await?;
+        kms.disable_key(&call.ctx, &key_id).await?;
     }
     let key = kms
-        .schedule_key_deletion(&call.scope, &key_id, days as u32)
+        .schedule_key_deletion(&call.ctx, &key_id, days as u32)
         .await?;
     Ok(obj(key_status(&key)))
 }
@@ -709,11 +709,7 @@ async fn cancel_key_deletion(call: &Call<'_>, mut b: Body) -> Handled {
     let key_id = key_id(&mut b)?;
     b.sequence()?;
     b.finish()?;
-    let key = call
-        .api
-        .kms
-        .cancel_key_deletion(&call.scope, &key_id)
-        .await?;
+    let key = call.api.kms.cancel_key_deletion(&call.ctx, &key_id).await?;
     Ok(obj(key_status(&key)))
 }
 
@@ -736,7 +732,7 @@ async fn update_key_alias(call: &Call<'_>, mut b: Body) -> Handled {
     let key = call
         .api
         .kms
-        .update_alias(&call.scope, &key_id, &alias)
+        .update_alias(&call.ctx, &key_id, &alias)
         .await?;
     Ok(obj(json!({
         "key_info": { "key_id": key.key_id, "key_alias": key.alias }
@@ -753,14 +749,14 @@ async fn update_key_description(call: &Call<'_>, mut b: Body) -> Handled {
     let key = call
         .api
         .kms
-        .update_description(&call.scope, &key_id, &description)
+        .update_description(&call.ctx, &key_id, &description)
         .await?;
     Ok(obj(json!({
         "key_info": { "key_id": key.key_id, "key_description": key.description }
     })))
 }
 
-async fn gen_random(_call: &Call<'_>, mut b: Body) -> Handled {
+async fn gen_random(call: &Call<'_>, mut b: Body) -> Handled {
     let bits = b.req_num("random_data_length", "KMS.1801")?;
     b.sequence()?;
     b.finish()?;
@@ -778,7 +774,7 @@ async fn gen_random(_call: &Call<'_>, mut b: Body) -> Handled {
         )
         .into());
     }
-    let bytes = keys::generate_random(bits / 8)?;
+    let bytes = call.api.kms.generate_random(&call.ctx, bits / 8)?;
     Ok(obj(json!({ "random_data": hex_up(&bytes) })))
 }
 

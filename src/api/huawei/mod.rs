@@ -15,8 +15,9 @@ mod actions;
 mod body;
 pub mod errors;
 
-use super::{Api, Refusal, Request, Response};
+use super::{Api, Outcome, Refusal, Request, Response};
 use crate::auth::{huawei as sig, AuthError};
+use crate::kms::{Dialect, RequestContext};
 use crate::model::Scope;
 use errors::HwError;
 use serde_json::{json, Map, Value};
@@ -130,23 +131,22 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "resource_instances",
 ];
 
-/// Who is calling, for which project.
+/// Who is calling, for which project: the core's context, the action, and the API to
+/// call.
 pub(crate) struct Call<'a> {
     pub api: &'a Api,
     pub action: Action,
-    pub scope: Scope,
-    pub request_id: &'a str,
+    pub ctx: RequestContext,
 }
 
 pub async fn handle(api: &Api, req: Request) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let outcome = process(api, &req, &request_id).await;
-    render(outcome, &request_id)
+    let mut outcome = Outcome::new(Dialect::Huawei, req.peer);
+    let result = process(api, &req, &mut outcome).await;
+    render(result, outcome)
 }
 
 /// The Huawei-shaped answer to a request the HTTP layer refused.
-pub fn refuse(why: Refusal) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+pub fn refuse(why: Refusal, outcome: Outcome) -> Response {
     let err = match why {
         Refusal::BodyTooLarge { limit } => HwError::bad(
             "KMS.0203",
@@ -156,11 +156,13 @@ pub fn refuse(why: Refusal) -> Response {
             HwError::bad("KMS.0202", "the request body could not be read completely")
         }
     };
-    render(Err(err), &request_id)
+    render(Err(err), outcome)
 }
 
-fn render(outcome: Result<Map<String, Value>, HwError>, request_id: &str) -> Response {
-    let (status, body) = match outcome {
+fn render(result: Result<Map<String, Value>, HwError>, mut outcome: Outcome) -> Response {
+    outcome.code = result.as_ref().err().map(|e| e.code.to_string());
+    let request_id = outcome.request_id.as_str();
+    let (status, body) = match result {
         Ok(fields) => (200, Value::Object(fields)),
         Err(e) if e.gateway => (
             e.status,
@@ -171,11 +173,12 @@ fn render(outcome: Result<Map<String, Value>, HwError>, request_id: &str) -> Res
             json!({ "error": { "error_code": e.code, "error_msg": e.message } }),
         ),
     };
+    let body = serde_json::to_vec(&body).expect("JSON values serialise");
     Response {
         status,
         content_type: CONTENT_TYPE,
-        body: serde_json::to_vec(&body).expect("JSON values serialise"),
-        request_id: Some(request_id.to_string()),
+        body,
+        outcome,
     }
 }
 
@@ -225,9 +228,15 @@ fn check_project_id(pid: &str) -> Result<(), HwError> {
 async fn process(
     api: &Api,
     req: &Request,
-    request_id: &str,
+    outcome: &mut Outcome,
 ) -> Result<Map<String, Value>, HwError> {
-    let account = authenticate(api, req).await?;
+    // The action as the path names it, for the outcome of a request refused before
+    // routing (a bad signature, say): the segment after `/kms/`.
+    if let Some((_, name)) = req.path.split_once("/kms/") {
+        outcome.set_action(name);
+    }
+    let (account, access) = authenticate(api, req).await?;
+    outcome.authenticated(account, &access);
 
     let no_such_api = || {
         HwError::gateway(
@@ -288,20 +297,23 @@ async fn process(
         ));
     }
     let body = body::Body::parse(&req.body)?;
+    let scope = Scope {
+        account,
+        region: pid.to_string(),
+    };
     let call = Call {
         api,
         action,
-        scope: Scope {
-            account,
-            region: pid.to_string(),
-        },
-        request_id,
+        ctx: outcome.context(scope, action.path()),
     };
-    actions::dispatch(&call, body).await
+    let result = actions::dispatch(&call, body).await;
+    outcome.record(&call.ctx);
+    result
 }
 
-/// Verifies the AK/SK signature and the date; returns the caller's account.
-async fn authenticate(api: &Api, req: &Request) -> Result<u64, HwError> {
+/// Verifies the AK/SK signature and the date; returns the caller's account and access
+/// key.
+async fn authenticate(api: &Api, req: &Request) -> Result<(u64, String), HwError> {
     if req.headers.contains_key("x-security-token") {
         return Err(AuthError::Malformed(
             "temporary credentials (X-Security-Token) are not supported; sign with a permanent AK/SK".into(),
@@ -359,5 +371,5 @@ async fn authenticate(api: &Api, req: &Request) -> Result<u64, HwError> {
     };
     let canonical = sig::canonical_request(&parts, &auth.signed_headers)?;
     sig::verify(&auth, secret.expose(), &date_text, &canonical)?;
-    Ok(account)
+    Ok((account, auth.access))
 }

@@ -6,17 +6,15 @@ use crate::api::Api;
 use crate::b64;
 use crate::crypto::cmk::CmkCipher;
 use crate::kms::keys::NewKey;
-use crate::kms::Error;
-use crate::model::{Cmk, KeyUsage, Origin, Scope};
+use crate::kms::{Error, RequestContext};
+use crate::model::{Cmk, KeyUsage, Origin};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
-/// Who is calling, for which scope.
+/// Who is calling, for which scope: the core's context, and the API to call.
 pub(super) struct Call<'a> {
     pub api: &'a Api,
-    pub action: &'a str,
-    pub scope: Scope,
-    pub request_id: &'a str,
+    pub ctx: RequestContext,
 }
 
 /// An action's parameters. Each getter removes what it reads, so `finish` can name a
@@ -83,7 +81,7 @@ impl From<LegacyError> for Fail {
 type Handled = Result<Map<String, Value>, Fail>;
 
 pub(super) async fn dispatch(call: &Call<'_>, p: Args) -> Result<Map<String, Value>, LegacyError> {
-    let r = match call.action {
+    let r = match call.ctx.action.as_str() {
         "CreateKey" => create_key(call, p).await,
         "GetKeyAttributes" => get_key_attributes(call, p).await,
         "SetKeyAttributes" => set_key_attributes(call, p).await,
@@ -99,7 +97,7 @@ pub(super) async fn dispatch(call: &Call<'_>, p: Args) -> Result<Map<String, Val
     };
     r.map_err(|f| match f {
         Fail::Dialect(e) => e,
-        Fail::Core(e) => from_core(call.action, e, call.request_id),
+        Fail::Core(e) => from_core(&call.ctx.action, e, &call.ctx.request_id),
     })
 }
 
@@ -170,7 +168,7 @@ async fn create_key(call: &Call<'_>, mut p: Args) -> Handled {
         .api
         .kms
         .create_key(
-            &call.scope,
+            &call.ctx,
             NewKey {
                 alias,
                 description,
@@ -187,7 +185,7 @@ async fn create_key(call: &Call<'_>, mut p: Args) -> Handled {
 async fn get_key_attributes(call: &Call<'_>, mut p: Args) -> Handled {
     let key_id = p.key_id()?;
     p.finish()?;
-    let k = call.api.kms.get_key(&call.scope, &key_id).await?;
+    let k = call.api.kms.get_key(&call.ctx, &key_id).await?;
     let mut meta = key_metadata(&k);
     meta.insert("deleteTime".into(), json!(k.deletion_date));
     Ok(obj(json!({ "keyMetadata": meta })))
@@ -200,7 +198,7 @@ async fn set_key_attributes(call: &Call<'_>, mut p: Args) -> Handled {
     check_alias(&alias)?;
     call.api
         .kms
-        .update_alias(&call.scope, &key_id, &alias)
+        .update_alias(&call.ctx, &key_id, &alias)
         .await?;
     Ok(Map::new())
 }
@@ -224,7 +222,7 @@ async fn list_key(call: &Call<'_>, mut p: Args) -> Handled {
     let page = call
         .api
         .kms
-        .list_keys(&call.scope, offset as u64, limit as u64)
+        .list_keys(&call.ctx, offset as u64, limit as u64)
         .await?;
     Ok(obj(json!({
         "totalCount": page.total,
@@ -263,7 +261,7 @@ async fn generate_data_key(call: &Call<'_>, mut p: Args) -> Handled {
     let (data_key, blob, key) = call
         .api
         .kms
-        .generate_data_key(&call.scope, &key_id, len, context.as_deref())
+        .generate_data_key(&call.ctx, &key_id, len, context.as_deref())
         .await?;
     Ok(obj(json!({
         "keyId": key.key_id,
@@ -283,7 +281,7 @@ async fn encrypt(call: &Call<'_>, mut p: Args) -> Handled {
     let (blob, key) = call
         .api
         .kms
-        .encrypt(&call.scope, &key_id, &plaintext, context.as_deref())
+        .encrypt(&call.ctx, &key_id, &plaintext, context.as_deref())
         .await?;
     Ok(obj(json!({
         "keyId": key.key_id,
@@ -299,7 +297,7 @@ async fn decrypt(call: &Call<'_>, mut p: Args) -> Handled {
     let (plaintext, key) = call
         .api
         .kms
-        .decrypt(&call.scope, &blob, context.as_deref())
+        .decrypt(&call.ctx, &blob, context.as_deref())
         .await?;
     Ok(obj(json!({
         "keyId": key.key_id,
@@ -319,7 +317,7 @@ async fn change(call: &Call<'_>, mut p: Args, change: Change) -> Handled {
         Change::Enable | Change::Disable => p.key_id()?,
     };
     p.finish()?;
-    let (kms, s) = (&call.api.kms, &call.scope);
+    let (kms, s) = (&call.api.kms, &call.ctx);
     match change {
         Change::Enable => kms.enable_key(s, &key_id).await?,
         Change::Disable => kms.disable_key(s, &key_id).await?,
@@ -342,7 +340,7 @@ async fn schedule_key_deletion(call: &Call<'_>, mut p: Args) -> Handled {
     }
     call.api
         .kms
-        .schedule_key_deletion(&call.scope, &key_id, days as u32)
+        .schedule_key_deletion(&call.ctx, &key_id, days as u32)
         .await?;
     Ok(Map::new())
 }

@@ -7,14 +7,15 @@ use crate::api::{Api, Request};
 use crate::auth::tc_v1::{self, NonceCheck, SignatureMethod};
 use std::collections::BTreeMap;
 
-/// Verifies the signature, the timestamp and the Nonce; returns the caller's account.
+/// Verifies the signature, the timestamp and the Nonce; returns the caller's account and
+/// SecretId.
 pub(super) async fn authenticate(
     api: &Api,
     req: &Request,
     method: &str,
     params: &BTreeMap<String, String>,
     request_id: &str,
-) -> Result<u64, LegacyError> {
+) -> Result<(u64, String), LegacyError> {
     let get = |name: &str| {
         params
             .get(name)
@@ -77,7 +78,7 @@ pub(super) async fn authenticate(
     }
 
     match api.nonces.check(secret_id, nonce, timestamp + window, now) {
-        NonceCheck::Fresh => Ok(account),
+        NonceCheck::Fresh => Ok((account, secret_id.to_string())),
         NonceCheck::Replayed => Err(LegacyError::replay(format!(
             "the Nonce {nonce} was already used by this SecretId within the last {window} \
              seconds; send a fresh random Nonce with every request"

@@ -54,7 +54,8 @@ mod auth;
 pub mod errors;
 pub mod form;
 
-use super::{Api, Refusal, Request, Response};
+use super::{Api, Outcome, Refusal, Request, Response};
+use crate::kms::Dialect;
 use crate::model::Scope;
 use actions::{dispatch, Args, Call};
 use auth::authenticate;
@@ -91,13 +92,12 @@ pub const ACTIONS: &[&str] = &[
 ];
 
 pub async fn handle(api: &Api, req: Request) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let outcome = process(api, &req, &request_id).await;
-    render(outcome, &request_id)
+    let mut outcome = Outcome::new(Dialect::TencentLegacy, req.peer);
+    let result = process(api, &req, &mut outcome).await;
+    render(result, outcome)
 }
 
-pub fn refuse(why: Refusal) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+pub fn refuse(why: Refusal, outcome: Outcome) -> Response {
     let err = match why {
         Refusal::BodyTooLarge { limit } => LegacyError::unparsable(format!(
             "the request body is larger than the {limit}-byte limit"
@@ -106,12 +106,14 @@ pub fn refuse(why: Refusal) -> Response {
             LegacyError::unparsable("the request body could not be read completely")
         }
     };
-    render(Err(err), &request_id)
+    render(Err(err), outcome)
 }
 
-fn render(outcome: Result<Map<String, Value>, LegacyError>, request_id: &str) -> Response {
+fn render(result: Result<Map<String, Value>, LegacyError>, mut outcome: Outcome) -> Response {
+    outcome.code = result.as_ref().err().map(|e| e.code.to_string());
+    let request_id = outcome.request_id.as_str();
     let mut body = Map::new();
-    match outcome {
+    match result {
         Ok(fields) => {
             body.insert("code".into(), json!(0));
             body.insert("message".into(), json!(""));
@@ -124,18 +126,19 @@ fn render(outcome: Result<Map<String, Value>, LegacyError>, request_id: &str) ->
             body.insert("requestId".into(), json!(request_id));
         }
     }
+    let body = serde_json::to_vec(&Value::Object(body)).expect("JSON values serialise");
     Response {
         status: 200,
         content_type: "application/json",
-        body: serde_json::to_vec(&Value::Object(body)).expect("JSON values serialise"),
-        request_id: Some(request_id.to_string()),
+        body,
+        outcome,
     }
 }
 
 async fn process(
     api: &Api,
     req: &Request,
-    request_id: &str,
+    outcome: &mut Outcome,
 ) -> Result<Map<String, Value>, LegacyError> {
     let method = match req.method {
         http::Method::GET => "GET",
@@ -168,7 +171,11 @@ async fn process(
         &req.body
     };
     let mut params = parse_form(raw)?;
-    let account = authenticate(api, req, method, &params, request_id).await?;
+    if let Some(action) = params.get("Action") {
+        outcome.set_action(action);
+    }
+    let (account, secret_id) = authenticate(api, req, method, &params, &outcome.request_id).await?;
+    outcome.authenticated(account, &secret_id);
 
     for name in [
         "Timestamp",
@@ -190,11 +197,11 @@ async fn process(
     let region = region(api, params.remove("Region"))?;
     let call = Call {
         api,
-        action: &action,
-        scope: Scope { account, region },
-        request_id,
+        ctx: outcome.context(Scope { account, region }, &action),
     };
-    dispatch(&call, Args { map: params }).await
+    let result = dispatch(&call, Args { map: params }).await;
+    outcome.record(&call.ctx);
+    result
 }
 
 /// The region a request names, or the default. The API 2.0 short names of the regions

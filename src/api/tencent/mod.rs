@@ -11,8 +11,9 @@ pub mod codes;
 pub mod errors;
 pub mod params;
 
-use super::{Api, Refusal, Request, Response};
+use super::{Api, Outcome, Refusal, Request, Response};
 use crate::auth::{replay, tc3, AuthError};
+use crate::kms::{Dialect, RequestContext};
 use crate::model::Scope;
 use errors::TcError;
 use params::Params;
@@ -20,22 +21,19 @@ use serde_json::{json, Map, Value};
 
 pub const VERSION: &str = "2019-01-18";
 
-/// Who is calling, for which scope, with what parameters.
+/// Who is calling, for which scope: the core's context, and the API to call.
 pub(crate) struct Call<'a> {
     pub api: &'a Api,
-    pub action: &'a str,
-    pub scope: Scope,
-    pub request_id: &'a str,
+    pub ctx: RequestContext,
 }
 
 pub async fn handle(api: &Api, req: Request) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let outcome = process(api, &req, &request_id).await;
-    render(outcome, &request_id)
+    let mut outcome = Outcome::new(Dialect::Tencent, req.peer);
+    let result = process(api, &req, &mut outcome).await;
+    render(result, outcome)
 }
 
-pub fn refuse(why: Refusal) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+pub fn refuse(why: Refusal, outcome: Outcome) -> Response {
     let err = match why {
         Refusal::BodyTooLarge { limit } => TcError::new(
             "RequestSizeLimitExceeded",
@@ -45,11 +43,13 @@ pub fn refuse(why: Refusal) -> Response {
             TcError::invalid_parameter("the request body could not be read completely")
         }
     };
-    render(Err(err), &request_id)
+    render(Err(err), outcome)
 }
 
-fn render(outcome: Result<Map<String, Value>, TcError>, request_id: &str) -> Response {
-    let body = match outcome {
+fn render(result: Result<Map<String, Value>, TcError>, mut outcome: Outcome) -> Response {
+    outcome.code = result.as_ref().err().map(|e| e.code.to_string());
+    let request_id = outcome.request_id.as_str();
+    let body = match result {
         Ok(mut fields) => {
             fields.insert("RequestId".into(), Value::String(request_id.to_string()));
             json!({ "Response": fields })
@@ -61,11 +61,12 @@ fn render(outcome: Result<Map<String, Value>, TcError>, request_id: &str) -> Res
             }
         }),
     };
+    let body = serde_json::to_vec(&body).expect("JSON values serialise");
     Response {
         status: 200,
         content_type: "application/json",
-        body: serde_json::to_vec(&body).expect("JSON values serialise"),
-        request_id: Some(request_id.to_string()),
+        body,
+        outcome,
     }
 }
 
@@ -76,7 +77,7 @@ fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 async fn process(
     api: &Api,
     req: &Request,
-    request_id: &str,
+    outcome: &mut Outcome,
 ) -> Result<Map<String, Value>, TcError> {
     let is_get = match req.method {
         http::Method::POST => false,
@@ -110,9 +111,11 @@ async fn process(
     }
 
     let action = header(req, "x-tc-action").unwrap_or("");
+    outcome.set_action(action);
     let version = header(req, "x-tc-version").unwrap_or("");
     let region = header(req, "x-tc-region").unwrap_or("");
-    let account = authenticate(api, req, is_get, action, region, version).await?;
+    let (account, secret_id) = authenticate(api, req, is_get, action, region, version).await?;
+    outcome.authenticated(account, &secret_id);
 
     if action.is_empty() {
         return Err(TcError::missing("X-TC-Action"));
@@ -148,14 +151,15 @@ async fn process(
     };
     let call = Call {
         api,
-        action,
-        scope: Scope { account, region },
-        request_id,
+        ctx: outcome.context(Scope { account, region }, action),
     };
-    actions::dispatch(&call, params).await
+    let result = actions::dispatch(&call, params).await;
+    outcome.record(&call.ctx);
+    result
 }
 
-/// Verifies the TC3 signature and the replay rule; returns the caller's account.
+/// Verifies the TC3 signature and the replay rule; returns the caller's account and
+/// SecretId.
 async fn authenticate(
     api: &Api,
     req: &Request,
@@ -163,7 +167,7 @@ async fn authenticate(
     action: &str,
     region: &str,
     version: &str,
-) -> Result<u64, TcError> {
+) -> Result<(u64, String), TcError> {
     let authorization = header(req, "authorization").ok_or_else(|| {
         AuthError::Malformed(
             "the Authorization header is missing; sign the request with TC3-HMAC-SHA256".into(),
@@ -228,7 +232,7 @@ async fn authenticate(
                 .any(|s| s.eq_ignore_ascii_case(h))
         });
     if covered {
-        return Ok(account);
+        return Ok((account, auth.secret_id));
     }
     let binding = replay::binding(&[action, region, version]);
     match api.replay.check(
@@ -259,5 +263,5 @@ async fn authenticate(
             ));
         }
     }
-    Ok(account)
+    Ok((account, auth.secret_id))
 }

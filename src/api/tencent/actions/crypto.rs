@@ -33,7 +33,7 @@ pub(super) async fn read_delivery(
             "EncryptionAlgorithm {a} was given without EncryptionPublicKey; send the PEM public key to deliver to, or omit both"
         ))
         .into()),
-        (Some(k), a) => Ok(Some(call.api.kms.prepare_delivery(&k, a.as_deref()).await?)),
+        (Some(k), a) => Ok(Some(call.api.kms.prepare_delivery(&call.ctx, &k, a.as_deref()).await?)),
     }
 }
 
@@ -51,7 +51,7 @@ pub(super) async fn encrypt(call: &Call<'_>, mut p: Params) -> Handled {
     let (blob, key) = call
         .api
         .kms
-        .encrypt(&call.scope, &key_id, &plaintext, context.as_deref())
+        .encrypt(&call.ctx, &key_id, &plaintext, context.as_deref())
         .await?;
     Ok(obj(
         json!({ "CiphertextBlob": b64::encode(&blob), "KeyId": key.key_id }),
@@ -64,8 +64,8 @@ pub(super) async fn decrypt(call: &Call<'_>, mut p: Params) -> Handled {
     let delivery = read_delivery(call, &mut p).await?;
     p.finish()?;
     let kms = &call.api.kms;
-    let (plaintext, key) = kms.decrypt(&call.scope, &blob, context.as_deref()).await?;
-    let out = kms.reveal(delivery.as_ref(), plaintext).await?;
+    let (plaintext, key) = kms.decrypt(&call.ctx, &blob, context.as_deref()).await?;
+    let out = kms.reveal(&call.ctx, delivery.as_ref(), plaintext).await?;
     Ok(obj(
         json!({ "KeyId": key.key_id, "Plaintext": b64::encode(out.wire_bytes()) }),
     ))
@@ -81,7 +81,7 @@ pub(super) async fn re_encrypt(call: &Call<'_>, mut p: Params) -> Handled {
         .api
         .kms
         .re_encrypt(
-            &call.scope,
+            &call.ctx,
             &blob,
             destination.as_deref(),
             source_context.as_deref(),
@@ -144,7 +144,7 @@ pub(super) async fn generate_data_key(call: &Call<'_>, mut p: Params) -> Handled
     let kms = &call.api.kms;
     // Refuse an undeliverable key before generating (or storing) anything.
     if let Some(d) = &delivery {
-        kms.check_delivery(d, n)?;
+        kms.check_delivery(&call.ctx, d, n)?;
     }
     let (data_key, blob, key_id, data_key_id) = if hosted {
         let name = name.ok_or_else(|| {
@@ -160,16 +160,16 @@ pub(super) async fn generate_data_key(call: &Call<'_>, mut p: Params) -> Handled
             tags,
         };
         let (pt, blob, dk) = kms
-            .generate_hosted_data_key(&call.scope, &key_id, n, context.as_deref(), new)
+            .generate_hosted_data_key(&call.ctx, &key_id, n, context.as_deref(), new)
             .await?;
         (pt, blob, dk.key_id, dk.data_key_id)
     } else {
         let (pt, blob, key) = kms
-            .generate_data_key(&call.scope, &key_id, n, context.as_deref())
+            .generate_data_key(&call.ctx, &key_id, n, context.as_deref())
             .await?;
         (pt, blob, key.key_id.clone(), String::new())
     };
-    let out = kms.reveal(delivery.as_ref(), data_key).await?;
+    let out = kms.reveal(&call.ctx, delivery.as_ref(), data_key).await?;
     Ok(obj(json!({
         "KeyId": key_id,
         "Plaintext": b64::encode(out.wire_bytes()),

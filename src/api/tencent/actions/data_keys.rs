@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 /// DataKeyMetadata as the SDK's model defines it. `KeyName` is the CMK's alias (empty
 /// if the CMK has been destroyed since).
 pub(super) async fn data_key_metadata(call: &Call<'_>, dk: &DataKey) -> Value {
-    let key_name = match call.api.kms.get_key(&call.scope, &dk.key_id).await {
+    let key_name = match call.api.kms.get_key(&call.ctx, &dk.key_id).await {
         Ok(k) => k.alias,
         Err(_) => String::new(),
     };
@@ -51,7 +51,7 @@ pub(super) async fn list_data_keys(call: &Call<'_>, mut p: Params) -> Handled {
     let page = if own {
         call.api
             .kms
-            .list_data_keys(&call.scope, &DataKeyFilter::default(), offset, limit)
+            .list_data_keys(&call.ctx, &DataKeyFilter::default(), offset, limit)
             .await?
     } else {
         rules::Page {
@@ -132,7 +132,7 @@ pub(super) async fn list_data_key_detail(call: &Call<'_>, mut p: Params) -> Hand
     let page = if own {
         call.api
             .kms
-            .list_data_keys(&call.scope, &filter, offset, limit)
+            .list_data_keys(&call.ctx, &filter, offset, limit)
             .await?
     } else {
         rules::Page {
@@ -153,7 +153,7 @@ pub(super) async fn describe_data_key(call: &Call<'_>, mut p: Params) -> Handled
     let id = p.req_str("DataKeyId")?;
     refuse_member_account(&mut p)?;
     p.finish()?;
-    let dk = call.api.kms.get_data_key(&call.scope, &id).await?;
+    let dk = call.api.kms.get_data_key(&call.ctx, &id).await?;
     Ok(obj(
         json!({ "DataKeyMetadata": data_key_metadata(call, &dk).await }),
     ))
@@ -163,7 +163,7 @@ pub(super) async fn describe_data_keys(call: &Call<'_>, mut p: Params) -> Handle
     let ids = p.req_str_list("DataKeyIds")?;
     refuse_member_account(&mut p)?;
     p.finish()?;
-    let dks = call.api.kms.describe_data_keys(&call.scope, &ids).await?;
+    let dks = call.api.kms.describe_data_keys(&call.ctx, &ids).await?;
     let mut metadatas = Vec::with_capacity(dks.len());
     for dk in &dks {
         metadatas.push(data_key_metadata(call, dk).await);
@@ -176,8 +176,8 @@ pub(super) async fn get_data_key_plaintext(call: &Call<'_>, mut p: Params) -> Ha
     let delivery = read_delivery(call, &mut p).await?;
     p.finish()?;
     let kms = &call.api.kms;
-    let (plaintext, _) = kms.data_key_plaintext(&call.scope, &id).await?;
-    let out = kms.reveal(delivery.as_ref(), plaintext).await?;
+    let (plaintext, _) = kms.data_key_plaintext(&call.ctx, &id).await?;
+    let out = kms.reveal(&call.ctx, delivery.as_ref(), plaintext).await?;
     Ok(obj(json!({ "Plaintext": b64::encode(out.wire_bytes()) })))
 }
 
@@ -185,7 +185,7 @@ pub(super) async fn get_data_key_ciphertext_blob(call: &Call<'_>, mut p: Params)
     let id = p.req_str("DataKeyId")?;
     refuse_member_account(&mut p)?;
     p.finish()?;
-    let dk = call.api.kms.data_key_ciphertext(&call.scope, &id).await?;
+    let dk = call.api.kms.data_key_ciphertext(&call.ctx, &id).await?;
     Ok(obj(json!({ "CiphertextBlob": b64::encode(&dk.blob) })))
 }
 
@@ -201,10 +201,10 @@ pub(super) async fn single_data_key(call: &Call<'_>, mut p: Params, change: DkCh
     p.finish()?;
     let kms = &call.api.kms;
     match change {
-        DkChange::Enable => kms.set_data_key_enabled(&call.scope, &id, true).await?,
-        DkChange::Disable => kms.set_data_key_enabled(&call.scope, &id, false).await?,
+        DkChange::Enable => kms.set_data_key_enabled(&call.ctx, &id, true).await?,
+        DkChange::Disable => kms.set_data_key_enabled(&call.ctx, &id, false).await?,
         DkChange::CancelDeletion => {
-            let dk = kms.cancel_data_key_deletion(&call.scope, &id).await?;
+            let dk = kms.cancel_data_key_deletion(&call.ctx, &id).await?;
             return Ok(obj(json!({ "DataKeyId": dk.data_key_id })));
         }
     };
@@ -217,7 +217,7 @@ pub(super) async fn many_data_keys(call: &Call<'_>, mut p: Params, enable: bool)
     p.finish()?;
     call.api
         .kms
-        .set_data_keys_enabled(&call.scope, &ids, enable)
+        .set_data_keys_enabled(&call.ctx, &ids, enable)
         .await?;
     Ok(Map::new())
 }
@@ -232,7 +232,7 @@ pub(super) async fn schedule_data_key_deletion(call: &Call<'_>, mut p: Params) -
     let dk = call
         .api
         .kms
-        .schedule_data_key_deletion(&call.scope, &id, pending_window(days)?)
+        .schedule_data_key_deletion(&call.ctx, &id, pending_window(days)?)
         .await?;
     Ok(obj(
         json!({ "DataKeyId": dk.data_key_id, "DeletionDate": dk.deletion_date }),
@@ -247,7 +247,7 @@ pub(super) async fn update_data_key_name(call: &Call<'_>, mut p: Params) -> Hand
     check_data_key_name(&name)?;
     call.api
         .kms
-        .update_data_key_name(&call.scope, &id, &name)
+        .update_data_key_name(&call.ctx, &id, &name)
         .await?;
     Ok(Map::new())
 }
@@ -259,7 +259,7 @@ pub(super) async fn update_data_key_description(call: &Call<'_>, mut p: Params) 
     p.finish()?;
     call.api
         .kms
-        .update_data_key_description(&call.scope, &id, &description)
+        .update_data_key_description(&call.ctx, &id, &description)
         .await?;
     Ok(Map::new())
 }
@@ -302,7 +302,7 @@ pub(super) async fn import_data_key(call: &Call<'_>, mut p: Params) -> Handled {
         .api
         .kms
         .import_data_key(
-            &call.scope,
+            &call.ctx,
             import,
             NewDataKey {
                 name,

@@ -82,7 +82,7 @@ pub(super) async fn create_key(call: &Call<'_>, mut p: Params) -> Handled {
         .api
         .kms
         .create_key(
-            &call.scope,
+            &call.ctx,
             NewKey {
                 alias,
                 description,
@@ -110,7 +110,7 @@ pub(super) async fn describe_key(call: &Call<'_>, mut p: Params) -> Handled {
     let key_id = p.req_str("KeyId")?;
     refuse_member_account(&mut p)?;
     p.finish()?;
-    let k = call.api.kms.get_key(&call.scope, &key_id).await?;
+    let k = call.api.kms.get_key(&call.ctx, &key_id).await?;
     Ok(obj(json!({ "KeyMetadata": key_metadata(&k) })))
 }
 
@@ -118,7 +118,7 @@ pub(super) async fn describe_keys(call: &Call<'_>, mut p: Params) -> Handled {
     let ids = p.req_str_list("KeyIds")?;
     refuse_member_account(&mut p)?;
     p.finish()?;
-    let keys = call.api.kms.describe_keys(&call.scope, &ids).await?;
+    let keys = call.api.kms.describe_keys(&call.ctx, &ids).await?;
     Ok(obj(json!({
         "KeyMetadatas": keys.iter().map(key_metadata).collect::<Vec<_>>()
     })))
@@ -130,7 +130,7 @@ pub(super) async fn list_keys(call: &Call<'_>, mut p: Params) -> Handled {
     refuse_hsm_cluster(&mut p)?;
     p.finish()?;
     let page = if own {
-        call.api.kms.list_keys(&call.scope, offset, limit).await?
+        call.api.kms.list_keys(&call.ctx, offset, limit).await?
     } else {
         rules::Page {
             total: 0,
@@ -212,7 +212,7 @@ pub(super) async fn list_key_detail(call: &Call<'_>, mut p: Params) -> Handled {
     let page = if own {
         call.api
             .kms
-            .list_keys_filtered(&call.scope, &filter, offset, limit)
+            .list_keys_filtered(&call.ctx, &filter, offset, limit)
             .await?
     } else {
         rules::Page {
@@ -239,7 +239,7 @@ pub(super) async fn single_key(call: &Call<'_>, mut p: Params, change: Change) -
     refuse_member_account(&mut p)?;
     p.finish()?;
     let kms = &call.api.kms;
-    let s = &call.scope;
+    let s = &call.ctx;
     match change {
         Change::Enable => kms.enable_key(s, &key_id).await?,
         Change::Disable => kms.disable_key(s, &key_id).await?,
@@ -260,7 +260,7 @@ pub(super) async fn many_keys(call: &Call<'_>, mut p: Params, enable: bool) -> H
     p.finish()?;
     call.api
         .kms
-        .set_keys_enabled(&call.scope, &ids, enable)
+        .set_keys_enabled(&call.ctx, &ids, enable)
         .await?;
     Ok(Map::new())
 }
@@ -275,7 +275,7 @@ pub(super) async fn schedule_key_deletion(call: &Call<'_>, mut p: Params) -> Han
     let k = call
         .api
         .kms
-        .schedule_key_deletion(&call.scope, &key_id, pending_window(days)?)
+        .schedule_key_deletion(&call.ctx, &key_id, pending_window(days)?)
         .await?;
     Ok(obj(
         json!({ "KeyId": k.key_id, "DeletionDate": k.deletion_date }),
@@ -302,7 +302,7 @@ pub(super) async fn update_alias(call: &Call<'_>, mut p: Params) -> Handled {
     check_tencent_alias(&alias)?;
     call.api
         .kms
-        .update_alias(&call.scope, &key_id, &alias)
+        .update_alias(&call.ctx, &key_id, &alias)
         .await?;
     Ok(Map::new())
 }
@@ -314,7 +314,7 @@ pub(super) async fn update_key_description(call: &Call<'_>, mut p: Params) -> Ha
     p.finish()?;
     call.api
         .kms
-        .update_description(&call.scope, &key_id, &description)
+        .update_description(&call.ctx, &key_id, &description)
         .await?;
     Ok(Map::new())
 }
@@ -326,7 +326,7 @@ pub(super) async fn enable_key_rotation(call: &Call<'_>, mut p: Params) -> Handl
     p.finish()?;
     call.api
         .kms
-        .enable_key_rotation(&call.scope, &key_id, days as u32)
+        .enable_key_rotation(&call.ctx, &key_id, days as u32)
         .await?;
     Ok(Map::new())
 }
@@ -337,7 +337,7 @@ pub(super) async fn disable_key_rotation(call: &Call<'_>, mut p: Params) -> Hand
     p.finish()?;
     call.api
         .kms
-        .disable_key_rotation(&call.scope, &key_id)
+        .disable_key_rotation(&call.ctx, &key_id)
         .await?;
     Ok(Map::new())
 }
@@ -346,7 +346,7 @@ pub(super) async fn get_key_rotation_status(call: &Call<'_>, mut p: Params) -> H
     let key_id = p.req_str("KeyId")?;
     refuse_member_account(&mut p)?;
     p.finish()?;
-    let k = call.api.kms.get_key(&call.scope, &key_id).await?;
+    let k = call.api.kms.get_key(&call.ctx, &key_id).await?;
     // The period and times are in DescribeKey's KeyMetadata.
     Ok(obj(json!({ "KeyRotationEnabled": k.rotation_enabled })))
 }
@@ -355,7 +355,7 @@ pub(super) async fn rotate_key(call: &Call<'_>, mut p: Params) -> Handled {
     let key_id = p.req_str("KeyId")?;
     refuse_member_account(&mut p)?;
     p.finish()?;
-    call.api.kms.rotate_key(&call.scope, &key_id).await?;
+    call.api.kms.rotate_key(&call.ctx, &key_id).await?;
     // Rotation here is synchronous: the task is complete when this answers.
     Ok(obj(json!({ "TaskId": uuid::Uuid::new_v4().to_string() })))
 }

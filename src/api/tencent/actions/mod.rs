@@ -19,7 +19,7 @@ const DEFAULT_PAGE: i64 = 10;
 const MAX_PAGE: i64 = 200;
 
 pub(crate) async fn dispatch(call: &Call<'_>, p: Params) -> Answer {
-    let r = match call.action {
+    let r = match call.ctx.action.as_str() {
         "CreateKey" => keys::create_key(call, p).await,
         "DescribeKey" => keys::describe_key(call, p).await,
         "DescribeKeys" => keys::describe_keys(call, p).await,
@@ -74,7 +74,7 @@ pub(crate) async fn dispatch(call: &Call<'_>, p: Params) -> Answer {
     };
     r.map_err(|f| match f {
         Fail::Dialect(e) => e,
-        Fail::Core(e) => from_core(call.action, e, call.request_id),
+        Fail::Core(e) => from_core(&call.ctx.action, e, &call.ctx.request_id),
     })
 }
 

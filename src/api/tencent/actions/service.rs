@@ -2,11 +2,11 @@
 
 use super::*;
 use crate::b64;
-use crate::kms::keys::{self};
+use crate::kms::rules;
 use crate::kms::{Error, Field};
 use serde_json::json;
 
-pub(super) async fn generate_random(_call: &Call<'_>, mut p: Params) -> Handled {
+pub(super) async fn generate_random(call: &Call<'_>, mut p: Params) -> Handled {
     let n = p
         .opt_int("NumberOfBytes")?
         .ok_or_else(|| TcError::missing("NumberOfBytes"))?;
@@ -14,10 +14,14 @@ pub(super) async fn generate_random(_call: &Call<'_>, mut p: Params) -> Handled 
     let n = u64::try_from(n).map_err(|_| {
         Error::invalid(
             Field::NumberOfBytes,
-            format!("must be between 1 and 1024, got {n}"),
+            format!(
+                "must be between {} and {}, got {n}",
+                rules::RANDOM_BYTES.start(),
+                rules::RANDOM_BYTES.end()
+            ),
         )
     })?;
-    let bytes = keys::generate_random(n)?;
+    let bytes = call.api.kms.generate_random(&call.ctx, n)?;
     Ok(obj(json!({
         "Plaintext": b64::encode(bytes)
     })))
@@ -25,8 +29,8 @@ pub(super) async fn generate_random(_call: &Call<'_>, mut p: Params) -> Handled 
 
 pub(super) async fn get_service_status(call: &Call<'_>, p: Params) -> Handled {
     p.finish()?;
-    let count = call.api.kms.count_keys(&call.scope).await?;
-    let data_keys = call.api.kms.count_data_keys(&call.scope).await?;
+    let count = call.api.kms.count_keys(&call.ctx).await?;
+    let data_keys = call.api.kms.count_data_keys(&call.ctx).await?;
     Ok(obj(json!({
         "ServiceEnabled": true,
         "InvalidType": 1,
