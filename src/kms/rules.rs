@@ -9,10 +9,19 @@ use crate::crypto::context;
 use crate::model::{Cmk, Tag};
 use std::ops::RangeInclusive;
 
+/// The longest data key, in bytes.
+pub const MAX_DATA_KEY: usize = 1024;
+
 /// Data keys (GenerateDataKey, hosted data keys, imported data keys) are 1 to 1024
 /// bytes, the range of Tencent's `NumberOfBytes`; Huawei's `datakey_length` (bits) and
-/// the legacy `numberOfBytes` are held to the same range.
-pub const DATA_KEY_BYTES: RangeInclusive<usize> = 1..=1024;
+/// the legacy `numberOfBytes` are held to the same range. Dialects check with
+/// [`data_key_len`] and name the bounds from here in their own messages.
+pub const DATA_KEY_BYTES: RangeInclusive<usize> = 1..=MAX_DATA_KEY;
+
+/// `n` as a data-key length in bytes, if it is one.
+pub fn data_key_len(n: impl TryInto<usize>) -> Option<usize> {
+    n.try_into().ok().filter(|n| DATA_KEY_BYTES.contains(n))
+}
 
 /// GenerateRandom returns 1 to 1024 bytes, as the Tencent API documents.
 pub const RANDOM_BYTES: RangeInclusive<usize> = 1..=1024;

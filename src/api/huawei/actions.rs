@@ -18,6 +18,7 @@ use super::{Action, Call};
 use crate::b64;
 use crate::crypto::cmk::CmkCipher;
 use crate::kms::keys::{KeyFilter, NewKey};
+use crate::kms::rules::{data_key_len, MAX_DATA_KEY};
 use crate::kms::states::Op;
 use crate::kms::Error;
 use crate::model::{Cmk, KeyState, KeyUsage, Origin};
@@ -342,10 +343,13 @@ fn datakey_len(b: &mut Body) -> Result<usize, HwError> {
         }
     };
     let bits = match b.opt_num("datakey_length", "KMS.1901")? {
-        Some(n) if !(8..=8192).contains(&n) => {
+        Some(n) if !(8..=MAX_DATA_KEY as u64 * 8).contains(&n) => {
             return Err(HwError::bad(
                 "KMS.1901",
-                format!("datakey_length must be between 8 and 8192 bits, got {n}"),
+                format!(
+                    "datakey_length must be between 8 and {} bits, got {n}",
+                    MAX_DATA_KEY * 8
+                ),
             ))
         }
         Some(n) if n % 8 != 0 => {
@@ -401,14 +405,13 @@ async fn encrypt_datakey(call: &Call<'_>, mut b: Body) -> Handled {
     }
     b.sequence()?;
     b.finish()?;
-    if !(1..=1024).contains(&n) {
+    let Some(n) = data_key_len(n) else {
         return Err(HwError::bad(
             "KMS.2102",
-            format!("datakey_plain_length must be between 1 and 1024 bytes, got {n}"),
+            format!("datakey_plain_length must be between 1 and {MAX_DATA_KEY} bytes, got {n}"),
         )
         .into());
-    }
-    let n = n as usize;
+    };
     let raw = zeroize::Zeroizing::new(unhex(&plain_text, "KMS.2101", "plain_text")?);
     if raw.len() != n + 32 {
         return Err(HwError::bad(
@@ -452,10 +455,10 @@ async fn decrypt_datakey(call: &Call<'_>, mut b: Body) -> Handled {
     let context = aad(&mut b)?;
     b.sequence()?;
     b.finish()?;
-    if !(1..=1024).contains(&n) {
+    if data_key_len(n).is_none() {
         return Err(HwError::bad(
             "KMS.2202",
-            format!("datakey_cipher_length (the data key's length) must be between 1 and 1024 bytes, got {n}"),
+            format!("datakey_cipher_length (the data key's length) must be between 1 and {MAX_DATA_KEY} bytes, got {n}"),
         )
         .into());
     }

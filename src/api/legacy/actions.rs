@@ -6,6 +6,7 @@ use crate::api::Api;
 use crate::b64;
 use crate::crypto::cmk::CmkCipher;
 use crate::kms::keys::NewKey;
+use crate::kms::rules::{data_key_len, MAX_DATA_KEY};
 use crate::kms::{Error, RequestContext};
 use crate::model::{Cmk, KeyUsage, Origin};
 use serde_json::{json, Map, Value};
@@ -245,17 +246,15 @@ async fn generate_data_key(call: &Call<'_>, mut p: Args) -> Handled {
     // numberOfBytes wins over keySpec. The Java SDK sends numberOfBytes=0 when the
     // caller chose by keySpec, so 0 counts as not given.
     let len = match n {
-        Some(n) if n != 0 => usize::try_from(n)
-            .ok()
-            .filter(|n| crate::kms::rules::DATA_KEY_BYTES.contains(n))
-            .ok_or_else(|| {
-                LegacyError::out_of_range(format!(
-                    "numberOfBytes must be between 1 and {}, got {n}",
-                    crate::kms::rules::DATA_KEY_BYTES.end()
-                ))
-            })?,
+        Some(n) if n != 0 => data_key_len(n).ok_or_else(|| {
+            LegacyError::out_of_range(format!(
+                "numberOfBytes must be between 1 and {MAX_DATA_KEY}, got {n}"
+            ))
+        })?,
         _ => spec_len.ok_or_else(|| {
-            LegacyError::missing("keySpec (AES_128 or AES_256) or numberOfBytes (1-1024)")
+            LegacyError::missing(&format!(
+                "keySpec (AES_128 or AES_256) or numberOfBytes (1-{MAX_DATA_KEY})"
+            ))
         })?,
     };
     let (data_key, blob, key) = call

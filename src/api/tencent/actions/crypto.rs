@@ -5,6 +5,7 @@ use super::*;
 use crate::b64;
 use crate::kms::data_keys::NewDataKey;
 use crate::kms::delivery::Delivery;
+use crate::kms::rules;
 use serde_json::json;
 
 pub(super) fn ciphertext_blob(p: &mut Params, name: &str) -> Result<Vec<u8>, TcError> {
@@ -101,14 +102,12 @@ pub(super) fn data_key_len(p: &mut Params) -> Result<usize, TcError> {
     let spec = p.opt_str("KeySpec")?.filter(|s| !s.is_empty());
     let n = p.opt_int("NumberOfBytes")?;
     match (n, spec.as_deref()) {
-        (Some(n), _) => usize::try_from(n)
-            .ok()
-            .filter(|n| (1..=1024).contains(n))
-            .ok_or_else(|| {
-                TcError::invalid_parameter(format!(
-                    "NumberOfBytes must be between 1 and 1024, got {n}"
-                ))
-            }),
+        (Some(n), _) => rules::data_key_len(n).ok_or_else(|| {
+            TcError::invalid_parameter(format!(
+                "NumberOfBytes must be between 1 and {}, got {n}",
+                rules::MAX_DATA_KEY
+            ))
+        }),
         (None, Some("AES_128")) => Ok(16),
         (None, Some("AES_256")) => Ok(32),
         (None, Some(other)) => Err(TcError::invalid_parameter(format!(
@@ -116,7 +115,10 @@ pub(super) fn data_key_len(p: &mut Params) -> Result<usize, TcError> {
         ))),
         (None, None) => Err(TcError::new(
             "MissingParameter",
-            "one of KeySpec (AES_128 or AES_256) and NumberOfBytes (1-1024) is required",
+            format!(
+                "one of KeySpec (AES_128 or AES_256) and NumberOfBytes (1-{}) is required",
+                rules::MAX_DATA_KEY
+            ),
         )),
     }
 }

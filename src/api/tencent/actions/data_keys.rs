@@ -102,13 +102,16 @@ pub(super) async fn list_data_key_detail(call: &Call<'_>, mut p: Params) -> Hand
     let key_id = p.opt_str("KeyId")?.filter(|k| !k.is_empty());
     let length = match p.opt_int("DataKeyLen")? {
         None | Some(0) => None,
-        Some(n) if (1..=1024).contains(&n) => Some(n as u32),
-        Some(n) => {
-            return Err(TcError::invalid_parameter(format!(
-                "DataKeyLen must be between 1 and 1024, got {n}"
-            ))
-            .into())
-        }
+        Some(n) => match rules::data_key_len(n) {
+            Some(len) => Some(len as u32),
+            None => {
+                return Err(TcError::invalid_parameter(format!(
+                    "DataKeyLen must be between 1 and {}, got {n}",
+                    rules::MAX_DATA_KEY
+                ))
+                .into())
+            }
+        },
     };
     let mut tags = Vec::new();
     for mut f in p.opt_obj_list("TagFilters")?.unwrap_or_default() {
