@@ -1,0 +1,213 @@
+//! The SQLite schema and the mapping between its rows and the core's records.
+
+use super::backend;
+use crate::crypto::cmk::CmkCipher;
+use crate::model::{Cmk, DataKey, DataKeyState, KeyState, KeyUsage, Origin, Scope, Tag};
+use crate::store::{StoreError, StoreResult};
+use rusqlite::{params, OptionalExtension, Row};
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS cmks (
+    key_id TEXT PRIMARY KEY,
+    account INTEGER NOT NULL,
+    region TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    description TEXT NOT NULL,
+    usage TEXT NOT NULL,
+    cipher INTEGER NOT NULL,
+    origin TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    deletion_date INTEGER NOT NULL,
+    rotation_enabled INTEGER NOT NULL,
+    rotate_days INTEGER NOT NULL,
+    next_rotate_time INTEGER NOT NULL,
+    last_rotate_time INTEGER NOT NULL,
+    current_version INTEGER NOT NULL,
+    tags TEXT NOT NULL,
+    revision INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS cmks_alias ON cmks(account, region, alias);
+CREATE INDEX IF NOT EXISTS cmks_scope ON cmks(account, region, created_at);
+CREATE INDEX IF NOT EXISTS cmks_deletion ON cmks(state, deletion_date);
+CREATE TABLE IF NOT EXISTS cmk_material (
+    key_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    sealed BLOB NOT NULL,
+    PRIMARY KEY (key_id, version)
+);
+CREATE TABLE IF NOT EXISTS data_keys (
+    data_key_id TEXT PRIMARY KEY,
+    account INTEGER NOT NULL,
+    region TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    length INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    deletion_date INTEGER NOT NULL,
+    tags TEXT NOT NULL,
+    blob BLOB NOT NULL,
+    context BLOB NOT NULL,
+    revision INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS data_keys_name ON data_keys(account, region, name);
+CREATE INDEX IF NOT EXISTS data_keys_deletion ON data_keys(state, deletion_date);
+CREATE TABLE IF NOT EXISTS meta (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS credentials (
+    secret_id TEXT PRIMARY KEY,
+    account INTEGER NOT NULL,
+    sealed_secret BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+);
+";
+
+pub(super) const CMK_COLUMNS: &str =
+    "key_id, account, region, alias, description, usage, cipher, origin, state, \
+     created_at, deletion_date, rotation_enabled, rotate_days, next_rotate_time, \
+     last_rotate_time, current_version, tags, revision";
+
+pub(super) const DATA_KEY_COLUMNS: &str =
+    "data_key_id, account, region, key_id, name, description, length, \
+     state, origin, created_at, deletion_date, tags, blob, context, revision";
+
+pub(super) fn tags_to_json(tags: &[Tag]) -> String {
+    let pairs: Vec<[&str; 2]> = tags
+        .iter()
+        .map(|t| [t.key.as_str(), t.value.as_str()])
+        .collect();
+    serde_json::to_string(&pairs).expect("tags serialise")
+}
+
+pub(super) fn row_to_cmk(row: &Row<'_>) -> rusqlite::Result<Cmk> {
+    let usage: String = row.get(5)?;
+    let cipher: u8 = row.get(6)?;
+    let origin: String = row.get(7)?;
+    let state: String = row.get(8)?;
+    let tags: String = row.get(16)?;
+    Ok(Cmk {
+        key_id: row.get(0)?,
+        scope: Scope {
+            account: row.get::<_, i64>(1)? as u64,
+            region: row.get(2)?,
+        },
+        alias: row.get(3)?,
+        description: row.get(4)?,
+        usage: KeyUsage::parse(&usage).ok_or_else(|| corrupt("usage"))?,
+        cipher: CmkCipher::from_byte(cipher).ok_or_else(|| corrupt("cipher"))?,
+        origin: Origin::parse(&origin).ok_or_else(|| corrupt("origin"))?,
+        state: KeyState::parse(&state).ok_or_else(|| corrupt("state"))?,
+        created_at: row.get(9)?,
+        deletion_date: row.get(10)?,
+        rotation_enabled: row.get(11)?,
+        rotate_days: row.get(12)?,
+        next_rotate_time: row.get(13)?,
+        last_rotate_time: row.get(14)?,
+        current_version: row.get(15)?,
+        tags: tags_from_json(&tags)?,
+        revision: row.get::<_, i64>(17)? as u64,
+    })
+}
+
+pub(super) fn corrupt(what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("corrupt {what} in a stored row").into(),
+    )
+}
+
+pub(super) fn tags_from_json(text: &str) -> rusqlite::Result<Vec<Tag>> {
+    let pairs: Vec<(String, String)> = serde_json::from_str(text).map_err(|_| corrupt("tags"))?;
+    Ok(pairs
+        .into_iter()
+        .map(|(key, value)| Tag { key, value })
+        .collect())
+}
+
+pub(super) fn row_to_data_key(row: &Row<'_>) -> rusqlite::Result<DataKey> {
+    let state: String = row.get(7)?;
+    let origin: String = row.get(8)?;
+    let tags: String = row.get(11)?;
+    Ok(DataKey {
+        data_key_id: row.get(0)?,
+        scope: Scope {
+            account: row.get::<_, i64>(1)? as u64,
+            region: row.get(2)?,
+        },
+        key_id: row.get(3)?,
+        name: row.get(4)?,
+        description: row.get(5)?,
+        length: row.get(6)?,
+        state: DataKeyState::parse(&state).ok_or_else(|| corrupt("state"))?,
+        origin: Origin::parse(&origin).ok_or_else(|| corrupt("origin"))?,
+        created_at: row.get(9)?,
+        deletion_date: row.get(10)?,
+        tags: tags_from_json(&tags)?,
+        blob: row.get(12)?,
+        context: row.get(13)?,
+        revision: row.get::<_, i64>(14)? as u64,
+    })
+}
+
+pub(super) fn is_unique_violation(e: &rusqlite::Error, index_hint: &str) -> bool {
+    match e {
+        rusqlite::Error::SqliteFailure(err, Some(msg)) => {
+            err.code == rusqlite::ErrorCode::ConstraintViolation && msg.contains(index_hint)
+        }
+        _ => false,
+    }
+}
+
+/// Writes every mutable column of `cmk` if its revision is unchanged.
+pub(super) fn update_row(tx: &rusqlite::Transaction<'_>, cmk: &Cmk) -> StoreResult<Cmk> {
+    let n = tx
+        .execute(
+            "UPDATE cmks SET alias=?2, description=?3, state=?4, deletion_date=?5, \
+             rotation_enabled=?6, rotate_days=?7, next_rotate_time=?8, last_rotate_time=?9, \
+             current_version=?10, tags=?11, revision=revision+1 \
+             WHERE key_id=?1 AND revision=?12",
+            params![
+                cmk.key_id,
+                cmk.alias,
+                cmk.description,
+                cmk.state.as_str(),
+                cmk.deletion_date,
+                cmk.rotation_enabled,
+                cmk.rotate_days,
+                cmk.next_rotate_time,
+                cmk.last_rotate_time,
+                cmk.current_version,
+                tags_to_json(&cmk.tags),
+                cmk.revision as i64
+            ],
+        )
+        .map_err(|e| {
+            if is_unique_violation(&e, "alias") {
+                StoreError::AliasExists
+            } else {
+                backend(e)
+            }
+        })?;
+    if n == 0 {
+        let exists: Option<i64> = tx
+            .query_row("SELECT 1 FROM cmks WHERE key_id=?1", [&cmk.key_id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(backend)?;
+        return Err(if exists.is_some() {
+            StoreError::Conflict
+        } else {
+            StoreError::NotFound
+        });
+    }
+    let mut stored = cmk.clone();
+    stored.revision += 1;
+    Ok(stored)
+}
