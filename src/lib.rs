@@ -1,16 +1,52 @@
 //! smkms: a key management service on SM2/SM3/SM4 that speaks the Tencent Cloud KMS
-//! API.
+//! API (3.0 and the legacy v2) and Huawei Cloud KMS v1.0, over one core.
 //!
-//! A request flows one way through the modules:
+//! # A request, top to bottom
 //!
-//! - [`http`]: hyper server, limits and timeouts; hands a fully read request on.
-//! - [`api`]: one module per dialect (Tencent API 3.0 today); authenticates through
-//!   [`auth`], parses into typed calls on the core, maps the core's errors to codes.
-//! - [`kms`]: the core (accounts' keys, states, limits); knows no HTTP and no dialect.
-//! - [`crypto`]: pure functions (CMK ciphers, secrets, randomness); no I/O.
-//! - [`store`]: the `Store` trait and its SQLite engine; material arrives sealed.
+//! ```text
+//!  http ──► api::{tencent, legacy, huawei} ──► kms ──► store
+//!               │ authenticate with auth        │  └──► crypto
+//!               │ build a RequestContext        │       (pure)
+//!               └◄── Response + Outcome ◄───────┘
+//! ```
 //!
-//! [`app`] wires them together for the binary and for tests; [`config`] holds settings.
+//! Each layer names only the layers below it; `tests/layers.rs` checks the rules
+//! marked "may not" on the source.
+//!
+//! - [`http`] owns the socket: hyper 1.x, body cap, header and request timeouts,
+//!   connection limit, graceful shutdown, `X-Request-Id`. Hands a fully read
+//!   [`api::Request`] on and writes the [`api::Response`]; reads each response's
+//!   [`api::Outcome`] (its per-request log line). May not parse any dialect's format.
+//! - [`api`] owns the three dialects, each in its own folder: routing by path,
+//!   authentication through [`auth`], parameters into typed core calls, the core's
+//!   errors into the dialect's codes (one exhaustive `match` per dialect), and the
+//!   [`api::Outcome`] of every exchange. A dialect only translates: it holds no state
+//!   but what authentication needs and makes no decision the core should make.
+//! - [`auth`] owns the signature schemes (TC3-HMAC-SHA256, v1 HmacSHA1/256, Huawei
+//!   SDK-HMAC-SHA256/SM3), the replay and nonce guards, and the credentials (sealed
+//!   SecretKeys in the store). May not name the core.
+//! - [`kms`] is the core: CMKs, hosted data keys, states and their tables, limits,
+//!   rotation, data-key delivery. Every operation takes a [`kms::RequestContext`] (who,
+//!   for which scope, through which dialect) and records in it what it touched; it
+//!   answers [`kms::Error`], which is dialect-neutral. May not name HTTP, a dialect,
+//!   [`auth`], [`app`] or [`config`]. Its shared rules are `kms::rules`, its optimistic
+//!   update loop `kms::update`, its state tables `kms::states`: files import one way.
+//! - [`model`] holds the records (scopes, CMKs, data keys, credentials, states,
+//!   usages) that the core and the store both use. A leaf: names only crypto's cipher
+//!   ids.
+//! - [`store`] owns persistence: the [`store::Store`] trait, the SQLite engine, the
+//!   exact read caches. Receives key material already sealed. May not name the core,
+//!   a dialect or HTTP.
+//! - [`crypto`] is pure functions on bytes: CMK ciphers, CiphertextBlob, data-key
+//!   delivery (SM2, RSAES), EncryptionContext, sealing under the root key, key files,
+//!   secrets, randomness. May not do I/O or name any other layer.
+//! - [`app`] wires a configuration into a running service (data directory, root key
+//!   file, store, core, API, background sweeper) for the binary and the tests;
+//!   [`config`] reads settings; [`json`] and [`b64`] are the strict wire codecs every
+//!   dialect shares.
+//!
+//! The `smkms` binary (`src/bin/smkms/`) is the command line; its `bench` module is a
+//! load-generating client and is not part of this library.
 
 pub mod api;
 pub mod app;

@@ -127,6 +127,15 @@ fn the_core_knows_no_http_and_no_dialect() {
 }
 
 #[test]
+fn authentication_knows_no_core() {
+    assert_never_names(
+        "src/auth",
+        &["crate::kms", "crate::api", "crate::http", "crate::app"],
+        "a signature scheme turns a request into an account; what the account may do is the core's",
+    );
+}
+
+#[test]
 fn the_records_are_a_leaf() {
     let code = code(&Path::new(REPO).join("src/model.rs"));
     let uses: Vec<&str> = code
