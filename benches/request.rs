@@ -13,16 +13,9 @@ use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand_core::OsRng;
 use serde_json::{json, Value};
-use smkms::api::{Api, ApiSettings, Request};
-use smkms::auth::credentials::Credentials;
+use smkms::api::{Api, Request};
 use smkms::auth::tc3;
-use smkms::crypto::cmk::CmkCipher;
 use smkms::crypto::keyfile::pem_encode;
-use smkms::crypto::seal::Sealer;
-use smkms::crypto::secret::SecretBytes;
-use smkms::kms::{Kms, Limits, SystemClock};
-use smkms::store::{sqlite::SqliteStore, Store};
-use std::sync::Arc;
 
 const HOST: &str = "127.0.0.1:6300";
 const CONTENT_TYPE: &str = "application/json";
@@ -40,19 +33,9 @@ impl World {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
-        let sealer = Arc::new(Sealer::new(&SecretBytes::new(vec![9; 32])).unwrap());
-        let kms = Arc::new(Kms::new(
-            store.clone(),
-            sealer.clone(),
-            Arc::new(SystemClock),
-            Limits::default(),
-            CmkCipher::Sm4Gcm,
-        ));
-        let creds = Credentials::new(store, sealer);
-        let c = rt.block_on(creds.create(Some(100_000_000_001), 0)).unwrap();
+        let (api, c) = rt.block_on(smkms::app::in_memory_api(100_000_000_001));
         World {
-            api: Api::new(kms, creds, ApiSettings::default()),
+            api,
             rt,
             secret_id: c.secret_id,
             secret_key: c.secret_key.expose().to_string(),

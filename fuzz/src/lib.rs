@@ -2,14 +2,8 @@
 //! a real credential, the API) built once per process, and a way to run a request
 //! through it.
 
-use smkms::api::{Api, ApiSettings, Request, Response};
-use smkms::auth::credentials::Credentials;
-use smkms::crypto::cmk::CmkCipher;
-use smkms::crypto::secret::SecretBytes;
-use smkms::crypto::seal::Sealer;
-use smkms::kms::{Kms, Limits, SystemClock};
-use smkms::store::{sqlite::SqliteStore, Store};
-use std::sync::{Arc, OnceLock};
+use smkms::api::{Api, Request, Response};
+use std::sync::OnceLock;
 
 pub struct World {
     pub rt: tokio::runtime::Runtime,
@@ -28,18 +22,7 @@ pub fn world() -> &'static World {
     static W: OnceLock<World> = OnceLock::new();
     W.get_or_init(|| {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
-        let sealer = Arc::new(Sealer::new(&SecretBytes::new(vec![9; 32])).unwrap());
-        let kms = Arc::new(Kms::new(
-            store.clone(),
-            sealer.clone(),
-            Arc::new(SystemClock),
-            Limits::default(),
-            CmkCipher::Sm4Gcm,
-        ));
-        let creds = Credentials::new(store, sealer);
-        let c = rt.block_on(creds.create(Some(100_000_000_001), 0)).unwrap();
-        let api = Api::new(kms, creds, ApiSettings::default());
+        let (api, c) = rt.block_on(smkms::app::in_memory_api(100_000_000_001));
         World {
             rt,
             api,

@@ -208,12 +208,7 @@ impl Api {
 mod tests {
     use super::*;
     use crate::auth::tc3;
-    use crate::crypto::cmk::CmkCipher;
     use crate::crypto::deliver::Algorithm;
-    use crate::crypto::seal::Sealer;
-    use crate::crypto::secret::SecretBytes;
-    use crate::kms::{Limits, SystemClock};
-    use crate::store::{sqlite::SqliteStore, Store};
     use serde_json::{json, Value};
 
     const HOST: &str = "127.0.0.1:6300";
@@ -226,19 +221,9 @@ mod tests {
     }
 
     async fn world() -> World {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
-        let sealer = Arc::new(Sealer::new(&SecretBytes::new(vec![9; 32])).unwrap());
-        let kms = Arc::new(Kms::new(
-            store.clone(),
-            sealer.clone(),
-            Arc::new(SystemClock),
-            Limits::default(),
-            CmkCipher::Sm4Gcm,
-        ));
-        let creds = Credentials::new(store, sealer);
-        let c = creds.create(Some(100_000_000_001), 0).await.unwrap();
+        let (api, c) = crate::app::in_memory_api(100_000_000_001).await;
         World {
-            api: Api::new(kms, creds, ApiSettings::default()),
+            api,
             secret_id: c.secret_id,
             secret_key: c.secret_key.expose().to_string(),
         }

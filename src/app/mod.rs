@@ -3,12 +3,13 @@
 //! data directory in exactly the same way.
 
 use crate::api::{Api, ApiSettings};
-use crate::auth::credentials::Credentials;
+use crate::auth::credentials::{Credentials, NewCredential};
 use crate::config::Config;
 use crate::crypto::seal::{self, Sealer};
 use crate::crypto::secret::SecretBytes;
 use crate::http::server::{self, HttpLimits};
 use crate::kms::{Clock, Kms, Limits, SystemClock};
+use crate::model::Uin;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError};
 use std::future::Future;
@@ -155,6 +156,30 @@ async fn verify_sealed_records(store: &dyn Store, sealer: &Sealer) -> Result<(),
             .map_err(|_| bad(format!("the secret of credential {}", cred.secret_id)))?;
     }
     Ok(())
+}
+
+/// A whole service on an in-memory store, under a fixed root key, with one credential
+/// for `account`: for unit tests, benchmarks and fuzz targets, which must not touch the
+/// disk. Returns the API and the credential (its SecretKey included, for signing).
+pub async fn in_memory_api(account: Uin) -> (Api, NewCredential) {
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open_in_memory().expect("an in-memory database opens"));
+    let sealer = Arc::new(
+        Sealer::new(&SecretBytes::new(vec![9; seal::ROOT_KEY_LEN])).expect("a full-length key"),
+    );
+    let kms = Arc::new(Kms::new(
+        store.clone(),
+        sealer.clone(),
+        Arc::new(SystemClock),
+        Limits::default(),
+        crate::crypto::cmk::CmkCipher::Sm4Gcm,
+    ));
+    let credentials = Credentials::new(store, sealer);
+    let cred = credentials
+        .create(Some(account), 0)
+        .await
+        .expect("an in-memory store accepts a credential");
+    (Api::new(kms, credentials, ApiSettings::default()), cred)
 }
 
 pub fn api_for(opened: &Opened, config: &Config) -> Api {
