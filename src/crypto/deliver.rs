@@ -259,7 +259,7 @@ pub fn deliver(
 }
 
 /// [`deliver`] with the caller's randomness. It exists for the test-vector generator
-/// (`examples/gen_test_vectors.rs`) and tests, which need fixed `k` (GM/T 0003.5 Annex C)
+/// (`examples/gen_test_vectors/`) and tests, which need fixed `k` (GM/T 0003.5 Annex C)
 /// and reproducible files. The server never calls it: it calls [`deliver_to`], whose
 /// only randomness is `OsRng`; a predictable RNG here would reveal the data key. The
 /// SM2 arithmetic is the server's own (`crypto::sm2::encrypt`), so the vectors prove

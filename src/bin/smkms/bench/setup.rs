@@ -1,0 +1,307 @@
+//! The setup phase: find or create the CMKs, build every entry's request bodies, and
+//! send each entry once, checking its answer in full.
+
+use super::answer::{self, Answer};
+use super::args::Config;
+use super::conn::{Conn, Signer};
+use super::mix::{Cmk, Entry, Op};
+use super::recipients::Recipients;
+use super::REQUEST_TIMEOUT;
+use serde_json::{json, Map, Value};
+use smkms::auth::tc3;
+use smkms::b64;
+use smkms::crypto::deliver;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+/// A request body and the hex SHA-256 the signature covers.
+pub struct Body {
+    pub json: Vec<u8>,
+    pub hash: String,
+}
+
+impl Body {
+    fn new(v: &Value) -> Body {
+        let json = serde_json::to_vec(v).expect("JSON values serialise");
+        let hash = tc3::sha256_hex(&json);
+        Body { json, hash }
+    }
+}
+
+/// One mix entry, ready to send.
+pub struct Prepared {
+    pub x_tc_action: &'static str,
+    pub bodies: Vec<Body>,
+    pub cursor: AtomicUsize,
+}
+
+impl Prepared {
+    pub fn next_body(&self) -> &Body {
+        if self.bodies.len() == 1 {
+            &self.bodies[0]
+        } else {
+            &self.bodies[self.cursor.fetch_add(1, Relaxed) % self.bodies.len()]
+        }
+    }
+}
+
+/// A Tencent error answer, or why there was no answer.
+struct CallError {
+    code: String,
+    message: String,
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+/// The setup's own connection, which reads answers in full.
+struct SetupClient {
+    addr: SocketAddr,
+    signer: Signer,
+    conn: Option<Conn>,
+}
+
+impl SetupClient {
+    async fn send(&mut self, action: &str, body: &Body) -> Result<Map<String, Value>, CallError> {
+        let transport = |m: String| CallError {
+            code: "Http".into(),
+            message: m,
+        };
+        if !matches!(&self.conn, Some(c) if !c.closed) {
+            let c = tokio::time::timeout(REQUEST_TIMEOUT, Conn::connect(self.addr))
+                .await
+                .map_err(|_| transport("connecting timed out".into()))?
+                .map_err(|e| transport(format!("cannot connect to {}: {e}", self.addr)))?;
+            self.conn = Some(c);
+        }
+        let conn = self.conn.as_mut().expect("connected above");
+        let sent = tokio::time::timeout(
+            REQUEST_TIMEOUT,
+            conn.post(&mut self.signer, action, &body.json, &body.hash),
+        )
+        .await;
+        let problem = match sent {
+            Err(_) => "no answer within the timeout".to_string(),
+            Ok(Err(e)) => e.to_string(),
+            Ok(Ok(r)) => match answer::read::<Map<String, Value>>(r.status, r.body) {
+                Answer::Success(fields) => return Ok(fields),
+                Answer::Error { code, message } => {
+                    return Err(CallError {
+                        code: code.into_owned(),
+                        message: message.into_owned(),
+                    })
+                }
+                Answer::Transport(p @ answer::Problem::Status(_)) => format!(
+                    "{p}: {}",
+                    String::from_utf8_lossy(&r.body[..r.body.len().min(300)])
+                ),
+                Answer::Transport(p) => p.to_string(),
+            },
+        };
+        // No API answer: do not trust the connection with the next request.
+        self.conn = None;
+        Err(transport(problem))
+    }
+
+    async fn call(&mut self, action: &str, params: Value) -> Result<Map<String, Value>, CallError> {
+        self.send(action, &Body::new(&params)).await
+    }
+
+    /// The CMK under `cmk`'s alias if it exists and is enabled, else a new one.
+    async fn cmk(&mut self, cmk: Cmk) -> Result<String, String> {
+        let fail = |what: &str, e: CallError| format!("setup: {what} failed: {e}");
+        let found = self
+            .call(
+                "ListKeyDetail",
+                json!({"SearchKeyAlias": cmk.alias(), "KeyState": 1, "Limit": 200}),
+            )
+            .await
+            .map_err(|e| fail("ListKeyDetail", e))?;
+        let existing = found
+            .get("KeyMetadatas")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|m| {
+                m["Alias"] == cmk.alias()
+                    && m["Type"].as_i64() == Some(cmk.metadata_type())
+                    && m["KeyState"] == "Enabled"
+            })
+            .and_then(|m| m["KeyId"].as_str());
+        if let Some(id) = existing {
+            eprintln!(
+                "bench: setup: using {} CMK {id} ({})",
+                cmk.spec(),
+                cmk.alias()
+            );
+            return Ok(id.to_string());
+        }
+        let mut alias = cmk.alias().to_string();
+        for attempt in 0..2 {
+            let created = self
+                .call(
+                    "CreateKey",
+                    json!({
+                        "Alias": alias,
+                        "Description": "smkms bench (reused by later runs)",
+                        "KeySpec": cmk.spec(),
+                    }),
+                )
+                .await;
+            match created {
+                Ok(r) => {
+                    let id = r["KeyId"].as_str().unwrap_or_default().to_string();
+                    eprintln!("bench: setup: created {} CMK {id} ({alias})", cmk.spec());
+                    return Ok(id);
+                }
+                // The alias is taken by a key that is not an enabled CMK of this
+                // cipher: make one under a name of its own.
+                Err(e) if attempt == 0 && e.code.ends_with("AliasAlreadyExists") => {
+                    alias = format!(
+                        "{}-{}",
+                        cmk.alias(),
+                        hex::encode(smkms::crypto::random::bytes(4))
+                    );
+                }
+                Err(e) => return Err(fail("CreateKey", e)),
+            }
+        }
+        unreachable!("the loop returns")
+    }
+}
+
+fn unb64(v: &Value) -> Option<Vec<u8>> {
+    b64::decode(v.as_str()?)
+}
+
+/// Creates what the mix needs, builds every entry's bodies, and sends each entry once,
+/// checking the answer in full.
+pub async fn setup(cfg: &Config, keys: &Recipients) -> Result<Vec<Prepared>, String> {
+    let mut client = SetupClient {
+        addr: cfg.addr,
+        signer: cfg.signer(),
+        conn: None,
+    };
+    let mut cmks: Vec<(Cmk, String)> = Vec::new();
+    for e in cfg.entries.iter().filter(|e| e.op.uses_cmk()) {
+        if !cmks.iter().any(|(c, _)| *c == e.cmk) {
+            let id = client.cmk(e.cmk).await?;
+            cmks.push((e.cmk, id));
+        }
+    }
+    let key_of = |c: Cmk| {
+        cmks.iter()
+            .find(|(k, _)| *k == c)
+            .map(|(_, id)| id.clone())
+            .unwrap_or_default()
+    };
+    let secret = smkms::crypto::random::bytes(32);
+    let mut prepared = Vec::new();
+    for e in &cfg.entries {
+        let key_id = key_of(e.cmk);
+        let fail = |m: String| format!("setup: {}: {m}", e.label);
+        let bodies: Vec<Value> = match e.op {
+            Op::GenerateRandom => vec![json!({"NumberOfBytes": 16})],
+            Op::ListAlgorithms | Op::GetServiceStatus => vec![json!({})],
+            Op::GenerateDataKey => vec![json!({"KeyId": key_id, "KeySpec": "AES_256"})],
+            Op::Deliver { alg, fresh } => {
+                let pems: Vec<&String> = if fresh {
+                    keys.fresh.iter().collect()
+                } else if alg.is_sm2() {
+                    keys.sm2.iter().map(|r| &r.public_pem).collect()
+                } else {
+                    keys.rsa.iter().map(|r| &r.public_pem).collect()
+                };
+                pems.into_iter()
+                    .map(|pem| {
+                        json!({
+                            "KeyId": key_id,
+                            "KeySpec": "AES_256",
+                            "EncryptionPublicKey": pem,
+                            "EncryptionAlgorithm": alg.name(),
+                        })
+                    })
+                    .collect()
+            }
+            Op::Encrypt => vec![json!({"KeyId": key_id, "Plaintext": b64::encode(&secret)})],
+            Op::Decrypt => {
+                let r = client
+                    .call(
+                        "Encrypt",
+                        json!({"KeyId": key_id, "Plaintext": b64::encode(&secret)}),
+                    )
+                    .await
+                    .map_err(|err| {
+                        fail(format!("Encrypt (for the blob to decrypt) failed: {err}"))
+                    })?;
+                vec![json!({"CiphertextBlob": r["CiphertextBlob"]})]
+            }
+        };
+        let bodies: Vec<Body> = bodies.iter().map(Body::new).collect();
+        let first = client
+            .send(e.op.x_tc_action(), &bodies[0])
+            .await
+            .map_err(|err| fail(err.to_string()))?;
+        check_setup_answer(e, &first, keys, &secret).map_err(fail)?;
+        prepared.push(Prepared {
+            x_tc_action: e.op.x_tc_action(),
+            bodies,
+            cursor: AtomicUsize::new(1),
+        });
+    }
+    Ok(prepared)
+}
+
+/// The full check of one answer per entry, before the load starts. `r` is the answer's
+/// success fields, as [`answer::read`] keeps them (through [`SetupClient::send`]).
+fn check_setup_answer(
+    e: &Entry,
+    r: &Map<String, Value>,
+    keys: &Recipients,
+    secret: &[u8],
+) -> Result<(), String> {
+    let plaintext = || {
+        r.get("Plaintext")
+            .and_then(unb64)
+            .ok_or_else(|| "the answer has no base64 Plaintext".to_string())
+    };
+    let want_len = |got: usize, want: usize| {
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!("expected {want} bytes, got {got}"))
+        }
+    };
+    match e.op {
+        Op::GenerateRandom => want_len(plaintext()?.len(), 16),
+        Op::ListAlgorithms | Op::GetServiceStatus => Ok(()),
+        Op::GenerateDataKey => want_len(plaintext()?.len(), 32),
+        Op::Deliver { alg, fresh } => {
+            let recipient = if fresh {
+                keys.fresh_first.as_ref()
+            } else if alg.is_sm2() {
+                keys.sm2.as_ref()
+            } else {
+                keys.rsa.as_ref()
+            }
+            .expect("generated for the mix");
+            let key = deliver::unwrap(&recipient.private_pem, alg, &plaintext()?)
+                .map_err(|err| format!("the delivered key does not unwrap: {err}"))?;
+            want_len(key.expose().len(), 32)
+        }
+        Op::Encrypt => match r.get("CiphertextBlob").and_then(unb64) {
+            Some(b) if !b.is_empty() => Ok(()),
+            _ => Err("the answer has no CiphertextBlob".into()),
+        },
+        Op::Decrypt => {
+            if plaintext()? == secret {
+                Ok(())
+            } else {
+                Err("Decrypt did not return what was encrypted".into())
+            }
+        }
+    }
+}
