@@ -122,8 +122,8 @@ impl Outcome {
     }
 
     /// Takes over what the core recorded while the action ran.
-    pub(crate) fn record(&mut self, ctx: &RequestContext) {
-        self.touched = ctx.touched();
+    pub(crate) fn record(&mut self, ctx: RequestContext) {
+        self.touched = ctx.into_touched();
     }
 }
 

@@ -109,6 +109,11 @@ impl RequestContext {
         self.lock().clone()
     }
 
+    /// What the request touched, once it is over.
+    pub fn into_touched(self) -> Touched {
+        self.touched.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Touched> {
         // A panic while holding this lock leaves only a list of ids behind; keep it.
         self.touched.lock().unwrap_or_else(|p| p.into_inner())

@@ -307,7 +307,7 @@ async fn process(
         ctx: outcome.context(scope, action.path()),
     };
     let result = actions::dispatch(&call, body).await;
-    outcome.record(&call.ctx);
+    outcome.record(call.ctx);
     result
 }
 

@@ -200,7 +200,7 @@ async fn process(
         ctx: outcome.context(Scope { account, region }, &action),
     };
     let result = dispatch(&call, Args { map: params }).await;
-    outcome.record(&call.ctx);
+    outcome.record(call.ctx);
     result
 }
 

@@ -154,7 +154,7 @@ async fn process(
         ctx: outcome.context(Scope { account, region }, action),
     };
     let result = actions::dispatch(&call, params).await;
-    outcome.record(&call.ctx);
+    outcome.record(call.ctx);
     result
 }
 
