@@ -75,7 +75,6 @@ impl World {
             query: String::new(),
             headers,
             body: Bytes::from(body),
-            connection: 1,
             peer: None,
         }
     }
@@ -98,7 +97,6 @@ fn clone(r: &Request) -> Request {
         query: r.query.clone(),
         headers: r.headers.clone(),
         body: r.body.clone(),
-        connection: r.connection,
         peer: r.peer,
     }
 }

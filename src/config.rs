@@ -51,9 +51,13 @@ pub struct LimitsConfig {
 pub struct AuthConfig {
     pub signature_window_secs: i64,
     pub allow_unsigned_payload: bool,
-    /// The most TC3 signatures remembered for the replay rule; when full of live
-    /// ones, new signatures are refused (RequestLimitExceeded).
-    pub max_remembered_signatures: usize,
+    /// Headers every TC3 signature must list in SignedHeaders, such as
+    /// `["x-tc-action", "x-tc-region"]`; empty (the default) accepts what the official
+    /// SDKs sign (`content-type;host`), as Tencent does.
+    pub require_signed_headers: Vec<String>,
+    /// No longer used: the rule that remembered signatures is gone. Accepted so that an
+    /// existing configuration still starts; `serve` warns about it.
+    pub max_remembered_signatures: Option<usize>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -98,7 +102,8 @@ impl Default for AuthConfig {
         AuthConfig {
             signature_window_secs: 300,
             allow_unsigned_payload: false,
-            max_remembered_signatures: crate::auth::replay::DEFAULT_MAX_SIGNATURES,
+            require_signed_headers: Vec::new(),
+            max_remembered_signatures: None,
         }
     }
 }
@@ -175,8 +180,16 @@ impl Config {
         if self.background.sweep_interval_secs == 0 {
             return Err("background.sweep_interval_secs must be at least 1".into());
         }
-        if self.auth.max_remembered_signatures < 1024 {
-            return Err("auth.max_remembered_signatures must be at least 1024".into());
+        for h in &self.auth.require_signed_headers {
+            let valid = !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !valid {
+                return Err(format!(
+                    "auth.require_signed_headers: {h:?} is not a lowercase header name such as \
+                     \"x-tc-action\""
+                ));
+            }
         }
         if self.limits.public_key_pool > 512 {
             // tokio's blocking pool has 512 threads; more permits would only queue there.
@@ -223,6 +236,13 @@ mod tests {
         );
         let aes: Config = toml::from_str("default_cipher = \"AES_256\"").unwrap();
         assert_eq!(aes.default_cipher, CmkCipher::Aes256Gcm);
+        let mut req: Config =
+            toml::from_str("[auth]\nrequire_signed_headers = [\"x-tc-action\"]").unwrap();
+        assert!(req.validate().is_ok());
+        req.auth.require_signed_headers = vec!["X-TC-Action".into()];
+        assert!(req.validate().unwrap_err().contains("lowercase"));
+        let old: Config = toml::from_str("[auth]\nmax_remembered_signatures = 1024").unwrap();
+        assert!(old.validate().is_ok(), "an older configuration still starts");
         let mut pool: Config = toml::from_str("[limits]\npublic_key_pool = 4").unwrap();
         assert_eq!(pool.limits.public_key_pool, 4);
         assert!(pool.validate().is_ok());

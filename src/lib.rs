@@ -23,7 +23,7 @@
 //!   [`api::Outcome`] of every exchange. A dialect only translates: it holds no state
 //!   but what authentication needs and makes no decision the core should make.
 //! - [`auth`] owns the signature schemes (TC3-HMAC-SHA256, v1 HmacSHA1/256, Huawei
-//!   SDK-HMAC-SHA256/SM3), the replay and nonce guards, and the credentials (sealed
+//!   SDK-HMAC-SHA256/SM3), the legacy API's nonce guard, and the credentials (sealed
 //!   SecretKeys in the store). May not name the core.
 //! - [`kms`] is the core: CMKs, hosted data keys, states and their tables, limits,
 //!   rotation, data-key delivery. Every operation takes a [`kms::RequestContext`] (who,

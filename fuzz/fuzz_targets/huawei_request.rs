@@ -41,7 +41,6 @@ fuzz_target!(|data: &[u8]| {
             ("authorization", &authorization),
         ]),
         body: bytes::Bytes::from(body),
-        connection: 1,
         peer: None,
     };
     let resp = w.handle(req);

@@ -54,7 +54,6 @@ fuzz_target!(|data: &[u8]| {
         query,
         headers: headers(&[("host", host), ("content-type", "application/x-www-form-urlencoded")]),
         body: bytes::Bytes::from(body),
-        connection: 1,
         peer: None,
     };
     let resp = w.handle(req);

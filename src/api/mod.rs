@@ -7,7 +7,6 @@ pub mod legacy;
 pub mod tencent;
 
 use crate::auth::credentials::Credentials;
-use crate::auth::replay::ReplayGuard;
 use crate::auth::tc_v1::NonceGuard;
 use crate::kms::{Dialect, Kms, RequestContext, Touched};
 use crate::model::{Scope, Uin};
@@ -23,9 +22,6 @@ pub struct Request {
     pub query: String,
     pub headers: HeaderMap,
     pub body: Bytes,
-    /// Identifies the TCP connection the request came on (unique per server process).
-    /// The replay rule uses it; see `auth::replay`.
-    pub connection: u64,
     /// The TCP peer (a proxy's address when there is one in front).
     pub peer: Option<SocketAddr>,
 }
@@ -143,8 +139,9 @@ pub struct ApiSettings {
     pub signature_window: i64,
     /// Whether TC3 `X-TC-Content-SHA256: UNSIGNED-PAYLOAD` is accepted.
     pub allow_unsigned_payload: bool,
-    /// The most TC3 signatures the replay rule remembers at once (`auth::replay`).
-    pub max_remembered_signatures: usize,
+    /// Headers every TC3 signature must cover (lowercase names, such as
+    /// `x-tc-action`); empty by default, as on Tencent's endpoint.
+    pub require_signed_headers: Vec<String>,
 }
 
 impl Default for ApiSettings {
@@ -153,7 +150,7 @@ impl Default for ApiSettings {
             default_region: "ap-guangzhou".into(),
             signature_window: 300,
             allow_unsigned_payload: false,
-            max_remembered_signatures: crate::auth::replay::DEFAULT_MAX_SIGNATURES,
+            require_signed_headers: Vec::new(),
         }
     }
 }
@@ -161,7 +158,6 @@ impl Default for ApiSettings {
 pub struct Api {
     pub kms: Arc<Kms>,
     pub credentials: Credentials,
-    pub replay: ReplayGuard,
     /// Nonces of the legacy v1 signature, each usable once per SecretId in the window.
     pub nonces: NonceGuard,
     pub settings: ApiSettings,
@@ -172,7 +168,6 @@ impl Api {
         Api {
             kms,
             credentials,
-            replay: ReplayGuard::with_capacity(settings.max_remembered_signatures),
             nonces: NonceGuard::default(),
             settings,
         }
@@ -260,7 +255,6 @@ mod tests {
                     query: String::new(),
                     headers,
                     body: Bytes::from(body),
-                    connection: 1,
                     peer: Some("127.0.0.1:40000".parse().unwrap()),
                 })
                 .await

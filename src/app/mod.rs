@@ -190,7 +190,7 @@ pub fn api_for(opened: &Opened, config: &Config) -> Api {
             default_region: config.default_region.clone(),
             signature_window: config.auth.signature_window_secs,
             allow_unsigned_payload: config.auth.allow_unsigned_payload,
-            max_remembered_signatures: config.auth.max_remembered_signatures,
+            require_signed_headers: config.auth.require_signed_headers.clone(),
         },
     )
 }
@@ -212,6 +212,12 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) {
+    if config.auth.max_remembered_signatures.is_some() {
+        tracing::warn!(
+            "auth.max_remembered_signatures is no longer used: TC3 signatures are not \
+             remembered (see auth.require_signed_headers); remove it from the configuration"
+        );
+    }
     let api = Arc::new(api_for(opened, config));
     let kms = opened.kms.clone();
     let every = Duration::from_secs(config.background.sweep_interval_secs);

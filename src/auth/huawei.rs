@@ -16,9 +16,8 @@
 //! - the SDK signs *every* header it sends whose name has no `_` (with the Python SDK:
 //!   `content-type;host;user-agent;x-project-id;x-sdk-date`); values are trimmed, not
 //!   lowercased. The path, and with it the action and the project id, is signed, and so
-//!   is the body: there is nothing unsigned a replayer could relabel, so unlike TC3 no
-//!   replay bookkeeping is needed (an identical resend inside the window is accepted,
-//!   as it is for TC3).
+//!   is the body: there is nothing unsigned a replayer could relabel. An identical
+//!   resend inside the window is accepted, as it is for TC3.
 //! - `X-Sdk-Date` (`YYYYMMDDTHHMMSSZ`, UTC) must be within 15 minutes of the server's
 //!   clock, as the Huawei API gateway requires.
 

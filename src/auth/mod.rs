@@ -4,7 +4,6 @@
 pub mod credentials;
 pub mod expiring;
 pub mod huawei;
-pub mod replay;
 pub mod tc3;
 pub mod tc_v1;
 
@@ -21,9 +20,6 @@ pub enum AuthError {
     /// The signature does not match the request.
     #[error("{0}")]
     BadSignature(String),
-    /// The signature was already seen with other unsigned headers.
-    #[error("{0}")]
-    Replay(String),
 }
 
 /// The values of the `Name=value` parts of an Authorization header after its scheme

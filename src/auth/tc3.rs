@@ -9,7 +9,11 @@
 //! ```
 //! Only the headers the client lists are canonicalised (name and value lowercased and
 //! trimmed, as the Go SDK does for `x-tc-action`), so `X-TC-Action` and `X-TC-Region`
-//! are usually *not* covered: `replay.rs` binds them to the signature instead.
+//! are covered only when the client signs them, as on Tencent's endpoint; an operator
+//! can require that with `auth.require_signed_headers` ([`check_required_headers`]).
+//! The service in the credential scope is the client's to choose (the Node.js SDK
+//! derives it from the endpoint's first label): it enters the key derivation, so it is
+//! bound to the signature like the date.
 
 use super::AuthError;
 use hmac::{Hmac, Mac};
@@ -162,20 +166,14 @@ pub fn utc_date(timestamp: i64) -> Option<String> {
     dt.format(&f).ok()
 }
 
-/// Checks everything but the secret: the service, the scope date against the
-/// timestamp, the time window, and that `host` and `content-type` are signed.
+/// Checks everything but the secret: the scope date against the timestamp, the time
+/// window, and that `host` and `content-type` are signed.
 pub fn check_scope(
     auth: &Authorization,
     timestamp: i64,
     now: i64,
     window: i64,
 ) -> Result<(), AuthError> {
-    if auth.service != "kms" {
-        return Err(AuthError::Malformed(format!(
-            "the Credential names service {:?}; this is the kms service",
-            auth.service
-        )));
-    }
     for required in ["content-type", "host"] {
         if !auth.signed_headers.iter().any(|h| h == required) {
             return Err(AuthError::Malformed(format!(
@@ -183,7 +181,8 @@ pub fn check_scope(
             )));
         }
     }
-    if (now - timestamp).abs() > window {
+    // abs_diff cannot overflow, whatever timestamp a client sends.
+    if now.abs_diff(timestamp) > window.unsigned_abs() {
         return Err(AuthError::Expired(format!(
             "X-TC-Timestamp {timestamp} is more than {window} seconds away from the server's \
              time {now}; check the client's clock"
@@ -196,6 +195,48 @@ pub fn check_scope(
         )));
     }
     Ok(())
+}
+
+/// Refuses a signature whose SignedHeaders leave out a header the operator requires
+/// (`auth.require_signed_headers`, lowercase names such as `x-tc-action`).
+pub fn check_required_headers(auth: &Authorization, required: &[String]) -> Result<(), AuthError> {
+    let missing: Vec<&str> = required
+        .iter()
+        .filter(|r| {
+            !auth
+                .signed_headers
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(r))
+        })
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(AuthError::Malformed(format!(
+        "this server requires signed {}: list {} in SignedHeaders and sign {} (the official \
+         SDKs sign only content-type;host; sign the request yourself, as the Go SDK does for \
+         x-tc-action)",
+        missing.join(", "),
+        if missing.len() == 1 { "it" } else { "them" },
+        if missing.len() == 1 {
+            "its value"
+        } else {
+            "their values"
+        },
+    )))
+}
+
+/// `host` without a trailing `:port` (`127.0.0.1:6300` → `127.0.0.1`, `[::1]:80` →
+/// `[::1]`); a host without a port is returned as it is.
+pub fn host_without_port(host: &str) -> &str {
+    if let Some(end) = host.strip_prefix('[').and_then(|h| h.find(']')) {
+        return &host[..end + 2];
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
 }
 
 /// Verifies the signature in constant time.
@@ -364,9 +405,18 @@ mod tests {
             check_scope(&a, now + 301, now, 300),
             Err(AuthError::Expired(_))
         ));
+        // Any service name: it is part of the key derivation, so verify() binds it.
+        assert!(check_scope(&mk(&date, "127", &["content-type", "host"]), now, now, 300).is_ok());
+        // Extreme timestamps are outside the window, not an overflow.
+        for ts in [i64::MIN, i64::MIN + 1, i64::MAX] {
+            assert!(matches!(
+                check_scope(&a, ts, now, 300),
+                Err(AuthError::Expired(_))
+            ));
+        }
         assert!(matches!(
-            check_scope(&mk(&date, "cvm", &["content-type", "host"]), now, now, 300),
-            Err(AuthError::Malformed(_))
+            check_scope(&a, now, i64::MIN, 300),
+            Err(AuthError::Expired(_))
         ));
         assert!(matches!(
             check_scope(&mk(&date, "kms", &["content-type"]), now, now, 300),
@@ -381,6 +431,38 @@ mod tests {
             ),
             Err(AuthError::BadSignature(_))
         ));
+    }
+
+    #[test]
+    fn required_headers_and_hosts_without_ports() {
+        let mk = |signed: &[&str]| Authorization {
+            secret_id: "x".into(),
+            date: "2024-01-01".into(),
+            service: "kms".into(),
+            signed_headers: signed.iter().map(|s| s.to_string()).collect(),
+            signature: [0; 32],
+        };
+        let required = vec!["x-tc-action".to_string(), "x-tc-region".to_string()];
+        assert!(check_required_headers(&mk(&["content-type", "host"]), &[]).is_ok());
+        let e = check_required_headers(&mk(&["content-type", "host", "x-tc-action"]), &required)
+            .unwrap_err();
+        assert!(e.to_string().contains("requires signed x-tc-region"), "{e}");
+        assert!(check_required_headers(
+            &mk(&["content-type", "host", "x-tc-action", "x-tc-region"]),
+            &required
+        )
+        .is_ok());
+        for (host, bare) in [
+            ("127.0.0.1:6300", "127.0.0.1"),
+            ("127.0.0.1", "127.0.0.1"),
+            ("kms.example.com:443", "kms.example.com"),
+            ("[::1]:6300", "[::1]"),
+            ("[::1]", "[::1]"),
+            ("host:", "host:"),
+            ("host:abc", "host:abc"),
+        ] {
+            assert_eq!(host_without_port(host), bare, "{host}");
+        }
     }
 
     #[test]

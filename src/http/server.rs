@@ -56,7 +56,6 @@ pub async fn serve(
     let limits = Arc::new(limits);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
-    let mut next_connection: u64 = 0;
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -76,18 +75,12 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
-        next_connection += 1;
-        let connection = next_connection;
         let api = api.clone();
         let limits2 = limits.clone();
         let service = service_fn(move |req| {
             let api = api.clone();
             let limits = limits2.clone();
-            async move {
-                Ok::<_, std::convert::Infallible>(
-                    handle(&api, &limits, connection, peer, req).await,
-                )
-            }
+            async move { Ok::<_, std::convert::Infallible>(handle(&api, &limits, peer, req).await) }
         });
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
@@ -115,7 +108,6 @@ pub async fn serve(
 async fn handle(
     api: &Api,
     limits: &HttpLimits,
-    connection: u64,
     peer: SocketAddr,
     req: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
@@ -149,7 +141,6 @@ async fn handle(
                     query: parts.uri.query().unwrap_or("").to_string(),
                     headers: parts.headers,
                     body: collected.to_bytes(),
-                    connection,
                     peer: Some(peer),
                 };
                 api.handle(request).await

@@ -115,8 +115,7 @@ def test_projects_are_regions(smkms):
     cred = smkms.server.create_credential()
     h = hw.make_client(smkms.port, cred, "ap-beijing")
     t_gz = kmstest.make_client(smkms.endpoint, cred.secret_id, cred.secret_key, region=REGION)
-    # Another credential of the account: the same TC3 signature may not be replayed
-    # into another region from another connection.
+    # Another credential of the same account, for the other region.
     cred2 = smkms.server.create_credential(uin=cred.uin)
     t_bj = kmstest.make_client(smkms.endpoint, cred2.secret_id, cred2.secret_key, region="ap-beijing")
     key_id = create_key(h)

@@ -79,8 +79,7 @@ impl From<AuthError> for HwError {
             AuthError::Expired(_) => "APIGW.0303",
             AuthError::Malformed(_)
             | AuthError::UnknownSecretId(_)
-            | AuthError::BadSignature(_)
-            | AuthError::Replay(_) => "APIGW.0301",
+            | AuthError::BadSignature(_) => "APIGW.0301",
         };
         let message = match &e {
             AuthError::UnknownSecretId(ak) => {
@@ -443,7 +442,6 @@ mod tests {
             (AuthError::BadSignature("b".into()), "APIGW.0301"),
             (AuthError::UnknownSecretId("AK".into()), "APIGW.0301"),
             (AuthError::Expired("e".into()), "APIGW.0303"),
-            (AuthError::Replay("r".into()), "APIGW.0301"),
         ] {
             let h = HwError::from(e);
             assert_eq!((h.status, h.code, h.gateway), (401, code, true));

@@ -177,7 +177,7 @@ impl From<AuthError> for LegacyError {
     fn from(e: AuthError) -> Self {
         match e {
             AuthError::Malformed(m) => LegacyError::bad_request(m),
-            AuthError::Expired(m) | AuthError::Replay(m) => LegacyError::replay(m),
+            AuthError::Expired(m) => LegacyError::replay(m),
             AuthError::UnknownSecretId(id) => LegacyError::unknown_secret_id(&id),
             AuthError::BadSignature(m) => LegacyError::auth_failed(m),
         }
@@ -460,7 +460,6 @@ mod tests {
         assert_eq!(m(AuthError::BadSignature("x".into())), (4100, 10030));
         assert_eq!(m(AuthError::UnknownSecretId("AKIDx".into())), (4104, 10270));
         assert_eq!(m(AuthError::Expired("x".into())), (4500, 4500));
-        assert_eq!(m(AuthError::Replay("x".into())), (4500, 4500));
         assert_eq!(m(AuthError::Malformed("x".into())), (4000, 10110));
     }
 }

@@ -44,7 +44,7 @@ impl TcError {
 impl From<AuthError> for TcError {
     fn from(e: AuthError) -> Self {
         let code = match &e {
-            AuthError::Malformed(_) | AuthError::Replay(_) => "AuthFailure.InvalidAuthorization",
+            AuthError::Malformed(_) => "AuthFailure.InvalidAuthorization",
             AuthError::Expired(_) => "AuthFailure.SignatureExpire",
             AuthError::UnknownSecretId(_) => "AuthFailure.SecretIdNotFound",
             AuthError::BadSignature(_) => "AuthFailure.SignatureFailure",

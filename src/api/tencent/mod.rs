@@ -12,7 +12,7 @@ pub mod errors;
 pub mod params;
 
 use super::{Api, Outcome, Refusal, Request, Response};
-use crate::auth::{replay, tc3, AuthError};
+use crate::auth::{tc3, AuthError};
 use crate::kms::{Dialect, RequestContext};
 use crate::model::Scope;
 use errors::TcError;
@@ -114,7 +114,7 @@ async fn process(
     outcome.set_action(action);
     let version = header(req, "x-tc-version").unwrap_or("");
     let region = header(req, "x-tc-region").unwrap_or("");
-    let (account, secret_id) = authenticate(api, req, is_get, action, region, version).await?;
+    let (account, secret_id) = authenticate(api, req, is_get).await?;
     outcome.authenticated(account, &secret_id);
 
     if action.is_empty() {
@@ -158,16 +158,24 @@ async fn process(
     result
 }
 
-/// Verifies the TC3 signature and the replay rule; returns the caller's account and
-/// SecretId.
-async fn authenticate(
-    api: &Api,
-    req: &Request,
-    is_get: bool,
-    action: &str,
-    region: &str,
-    version: &str,
-) -> Result<(u64, String), TcError> {
+/// Verifies the TC3 signature; returns the caller's account and SecretId.
+///
+/// As on Tencent's own endpoint, a signature is valid within the time window on any
+/// connection, identical resends included, and binds exactly what the client signed.
+/// The SDKs sign only `content-type;host`, so X-TC-Action, X-TC-Region and
+/// X-TC-Version are bound only when a client lists them in SignedHeaders (then a
+/// relabelled copy fails the signature); `auth.require_signed_headers` makes an
+/// operator's choice of them mandatory. Over plain HTTP a captured request can be
+/// replayed within the window: TLS is what protects it.
+async fn authenticate(api: &Api, req: &Request, is_get: bool) -> Result<(u64, String), TcError> {
+    if req.headers.contains_key("x-tc-token") {
+        return Err(AuthError::Malformed(
+            "X-TC-Token (temporary credentials) is not supported by this server: it has no \
+             temporary credentials. Sign with a permanent SecretId/SecretKey and send no token"
+                .into(),
+        )
+        .into());
+    }
     let authorization = header(req, "authorization").ok_or_else(|| {
         AuthError::Malformed(
             "the Authorization header is missing; sign the request with TC3-HMAC-SHA256".into(),
@@ -182,6 +190,7 @@ async fn authenticate(
     let now = api.kms.now();
     let window = api.settings.signature_window;
     tc3::check_scope(&auth, timestamp, now, window)?;
+    tc3::check_required_headers(&auth, &api.settings.require_signed_headers)?;
 
     let payload_hash = match header(req, "x-tc-content-sha256") {
         Some(tc3::UNSIGNED_PAYLOAD) if !api.settings.allow_unsigned_payload => {
@@ -206,62 +215,38 @@ async fn authenticate(
         })?
         .ok_or_else(|| AuthError::UnknownSecretId(auth.secret_id.clone()))?;
 
-    let lookup = |name: &str| -> Option<String> {
-        let mut values = req.headers.get_all(name).iter();
-        let first = values.next()?.to_str().ok()?.to_string();
-        // A header sent twice is ambiguous; refuse to sign over it.
-        values.next().is_none().then_some(first)
-    };
     let method = if is_get { "GET" } else { "POST" };
-    let parts = tc3::SignedParts {
-        method,
-        query: if is_get { &req.query } else { "" },
-        header: &lookup,
-        payload_hash: &payload_hash,
+    let verify_with = |host_without_port: bool| -> Result<(), AuthError> {
+        let lookup = |name: &str| -> Option<String> {
+            let mut values = req.headers.get_all(name).iter();
+            let first = values.next()?.to_str().ok()?;
+            // A header sent twice is ambiguous; refuse to sign over it.
+            if values.next().is_some() {
+                return None;
+            }
+            if host_without_port && name == "host" {
+                return Some(tc3::host_without_port(first).to_string());
+            }
+            Some(first.to_string())
+        };
+        let parts = tc3::SignedParts {
+            method,
+            query: if is_get { &req.query } else { "" },
+            header: &lookup,
+            payload_hash: &payload_hash,
+        };
+        let canonical = tc3::canonical_request(&parts, &auth.signed_headers)?;
+        tc3::verify(&auth, secret.expose(), timestamp, &canonical)
     };
-    let canonical = tc3::canonical_request(&parts, &auth.signed_headers)?;
-    tc3::verify(&auth, secret.expose(), timestamp, &canonical)?;
-
-    // A signature that covers the action, region and version cannot be relabelled:
-    // there is nothing to remember. (The official SDKs sign only content-type;host.)
-    let covered = ["x-tc-action", "x-tc-region", "x-tc-version"]
-        .iter()
-        .all(|h| {
-            auth.signed_headers
-                .iter()
-                .any(|s| s.eq_ignore_ascii_case(h))
-        });
-    if covered {
-        return Ok((account, auth.secret_id));
-    }
-    let binding = replay::binding(&[action, region, version]);
-    match api.replay.check(
-        &auth.signature,
-        &binding,
-        req.connection,
-        timestamp + window,
-        now,
-    ) {
-        replay::Verdict::Accept => {}
-        replay::Verdict::Relabelled => {
-            return Err(AuthError::Replay(
-                "this signature was already used with a different X-TC-Action, X-TC-Region or X-TC-Version on another connection; sign each request anew".into(),
-            )
-            .into())
+    match verify_with(false) {
+        Ok(()) => {}
+        // The Node.js SDK signs the host without the port it then sends in Host.
+        Err(AuthError::BadSignature(_))
+            if header(req, "host").is_some_and(|h| tc3::host_without_port(h) != h) =>
+        {
+            verify_with(true)?
         }
-        replay::Verdict::Full => {
-            tracing::warn!(
-                remembered = api.replay.len(),
-                "the replay guard is full of live signatures; refusing new ones \
-                 (auth.max_remembered_signatures)"
-            );
-            return Err(TcError::new(
-                "RequestLimitExceeded",
-                "the server remembers the maximum number of recent signatures; retry in a \
-                 few seconds, or sign X-TC-Action, X-TC-Region and X-TC-Version too \
-                 (such requests need no remembering)",
-            ));
-        }
+        Err(e) => return Err(e.into()),
     }
     Ok((account, auth.secret_id))
 }

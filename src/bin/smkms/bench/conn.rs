@@ -212,10 +212,9 @@ pub fn unix_now() -> i64 {
 /// TC3-HMAC-SHA256 for every request, over `content-type;host;x-tc-action`.
 ///
 /// Signing `x-tc-action` (as the Go SDK does) rather than only `content-type;host`
-/// (what `tc3::sign_post` signs, like the Python SDK) makes two actions with the same
-/// body sent in the same second carry different signatures. Otherwise
-/// GetServiceStatus and ListAlgorithms (both `{}`) on two connections would trip the
-/// server's replay rule, which is right to refuse them.
+/// (what `tc3::sign_post` signs, like the Python SDK) binds each request to its action,
+/// so the load also runs against a server with `auth.require_signed_headers =
+/// ["x-tc-action"]`.
 pub struct Signer {
     secret_id: String,
     secret_key: String,
