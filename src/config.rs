@@ -242,7 +242,10 @@ mod tests {
         req.auth.require_signed_headers = vec!["X-TC-Action".into()];
         assert!(req.validate().unwrap_err().contains("lowercase"));
         let old: Config = toml::from_str("[auth]\nmax_remembered_signatures = 1024").unwrap();
-        assert!(old.validate().is_ok(), "an older configuration still starts");
+        assert!(
+            old.validate().is_ok(),
+            "an older configuration still starts"
+        );
         let mut pool: Config = toml::from_str("[limits]\npublic_key_pool = 4").unwrap();
         assert_eq!(pool.limits.public_key_pool, 4);
         assert!(pool.validate().is_ok());

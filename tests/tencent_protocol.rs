@@ -386,8 +386,18 @@ fn envelope_version_action_and_request_ids() {
     assert_eq!(code_of(&c, &r).as_deref(), Some("NoSuchVersion"));
     let r = c.prepare_at("NoSuchThing", &json!({}), now() - 1);
     assert_eq!(code_of(&c, &r).as_deref(), Some("InvalidAction"));
-    let r = c.prepare_at("GetPublicKey", &json!({}), now() - 2);
-    assert_eq!(code_of(&c, &r).as_deref(), Some("UnsupportedOperation"));
+    for action in [
+        "GetPublicKey",
+        "AsymmetricSm2Decrypt",
+        "AsymmetricRsaDecrypt",
+    ] {
+        let r = c.prepare(action, &json!({}));
+        assert_eq!(
+            code_of(&c, &r).as_deref(),
+            Some("UnsupportedOperation"),
+            "{action} is a KMS action, not an unknown one"
+        );
+    }
     let mut r = c.prepare("GenerateRandom", &json!({"NumberOfBytes": 6}));
     r.region = "AP_GUANGZHOU!".into();
     assert_eq!(code_of(&c, &r).as_deref(), Some("UnsupportedRegion"));

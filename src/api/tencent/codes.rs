@@ -33,6 +33,20 @@ pub const DOCUMENTED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "AsymmetricSm2Decrypt",
+        &[
+            "FailedOperation.DecryptError",
+            "InternalError",
+            "InvalidParameter",
+            "InvalidParameterValue.InvalidKeyId",
+            "InvalidParameterValue.InvalidKeyUsage",
+            "ResourceUnavailable.CmkNotFound",
+            "ResourceUnavailable.CmkStateNotSupport",
+            "UnauthorizedOperation",
+            "UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion",
+        ],
+    ),
+    (
         "BindCloudResource",
         &[
             "FailedOperation.CmkUsedByCloudProduct",
@@ -824,6 +838,7 @@ pub const DOCUMENTED: &[(&str, &[&str])] = &[
 pub const ALL_ACTIONS: &[&str] = &[
     "ArchiveKey",
     "AsymmetricRsaDecrypt",
+    "AsymmetricSm2Decrypt",
     "BindCloudResource",
     "CancelDataKeyDeletion",
     "CancelKeyArchive",
