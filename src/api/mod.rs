@@ -2,6 +2,7 @@
 //! the core, and turns the core's answer (or error) back into its own wire format. No
 //! dialect holds state of its own beyond what authentication needs.
 
+pub mod form;
 pub mod huawei;
 pub mod legacy;
 pub mod tencent;

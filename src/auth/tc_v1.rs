@@ -25,7 +25,10 @@
 use super::expiring::{ExpiringMap, Remembered};
 use super::AuthError;
 use crate::b64;
+use crate::model::Uin;
 use hmac::{Hmac, Mac};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use subtle::ConstantTimeEq;
 
 /// The parameter that carries the signature, left out of the sign string.
@@ -162,16 +165,24 @@ pub enum NonceCheck {
     Full,
 }
 
-/// The most live Nonces kept (24-byte entries in a table of 2^21 buckets: about 50 MB).
-/// A Nonce lives for at most twice the window, so with the default 300 s this admits
-/// well over 1,500 signed requests per second.
+/// The most live Nonces kept for one account (24-byte entries in a table of 2^21
+/// buckets: about 50 MB). A Nonce lives for at most twice the window, so with the
+/// default 300 s this admits well over 1,500 signed requests per second per account.
 pub const MAX_NONCES: usize = 1 << 20;
 
+/// One account's live Nonces, by truncated SHA-256 of (SecretId, Nonce).
+type Nonces = ExpiringMap<[u8; 16], ()>;
+
 /// Every (SecretId, Nonce) accepted, until the request's timestamp leaves the window.
-/// Bounded by [`MAX_NONCES`], failing closed (see `auth::expiring`).
+///
+/// Kept per account, each account's memory bounded by its own capacity and failing
+/// closed when full (see `auth::expiring`): an account that fills its memory (only an
+/// authenticated client can, since Nonces are recorded after the signature verifies)
+/// is refused until its Nonces expire, and no other account notices.
 pub struct NonceGuard {
-    /// Truncated SHA-256 of (SecretId, Nonce).
-    seen: ExpiringMap<[u8; 16], ()>,
+    /// Account → truncated SHA-256 of (SecretId, Nonce).
+    accounts: Mutex<HashMap<Uin, Arc<Nonces>>>,
+    per_account: usize,
 }
 
 impl Default for NonceGuard {
@@ -181,32 +192,47 @@ impl Default for NonceGuard {
 }
 
 impl NonceGuard {
-    pub fn with_capacity(max: usize) -> Self {
+    /// A guard that keeps at most `per_account` live Nonces for each account.
+    pub fn with_capacity(per_account: usize) -> Self {
         NonceGuard {
-            seen: ExpiringMap::new(max),
+            accounts: Mutex::new(HashMap::new()),
+            per_account,
         }
     }
 
-    /// Records `nonce` for `secret_id` until `expires_at`, unless it is already there.
-    /// Call only after the request's signature has been verified, so that nobody
-    /// without the SecretKey can use up a client's Nonces or fill the store.
-    pub fn check(&self, secret_id: &str, nonce: &str, expires_at: i64, now: i64) -> NonceCheck {
-        match self
-            .seen
-            .remember(nonce_key(secret_id, nonce), (), expires_at, now, |_| ())
-        {
+    /// Records `nonce` for `secret_id` of `account` until `expires_at`, unless it is
+    /// already there. Call only after the request's signature has been verified, so
+    /// that nobody without the SecretKey can use up a client's Nonces or fill the store.
+    pub fn check(
+        &self,
+        account: Uin,
+        secret_id: &str,
+        nonce: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> NonceCheck {
+        let seen = {
+            let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
+            accounts
+                .entry(account)
+                .or_insert_with(|| Arc::new(ExpiringMap::new(self.per_account)))
+                .clone()
+        };
+        match seen.remember(nonce_key(secret_id, nonce), (), expires_at, now, |_| ()) {
             Remembered::Live(()) => NonceCheck::Replayed,
             Remembered::New => NonceCheck::Fresh,
             Remembered::Full => NonceCheck::Full,
         }
     }
 
+    /// Live or not-yet-swept Nonces, over every account.
     pub fn len(&self) -> usize {
-        self.seen.len()
+        let accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
+        accounts.values().map(|m| m.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
+        self.len() == 0
     }
 }
 
@@ -335,18 +361,18 @@ mod tests {
     #[test]
     fn a_nonce_is_used_once_per_secret_id_inside_its_window() {
         let g = NonceGuard::default();
-        assert_eq!(g.check("AKID1", "7", 1300, 1000), NonceCheck::Fresh);
-        assert_eq!(g.check("AKID1", "7", 1301, 1001), NonceCheck::Replayed);
+        assert_eq!(g.check(1, "AKID1", "7", 1300, 1000), NonceCheck::Fresh);
+        assert_eq!(g.check(1, "AKID1", "7", 1301, 1001), NonceCheck::Replayed);
         assert_eq!(
-            g.check("AKID2", "7", 1300, 1001),
+            g.check(1, "AKID2", "7", 1300, 1001),
             NonceCheck::Fresh,
             "another SecretId"
         );
-        assert_eq!(g.check("AKID1", "8", 1300, 1001), NonceCheck::Fresh);
+        assert_eq!(g.check(1, "AKID1", "8", 1300, 1001), NonceCheck::Fresh);
         // Once the first request's timestamp has left the window, the Nonce is free.
-        assert_eq!(g.check("AKID1", "7", 1700, 1301), NonceCheck::Fresh);
+        assert_eq!(g.check(1, "AKID1", "7", 1700, 1301), NonceCheck::Fresh);
         // (SecretId, Nonce) is hashed unambiguously.
-        assert_eq!(g.check("AKID", "17", 1700, 1301), NonceCheck::Fresh);
+        assert_eq!(g.check(1, "AKID", "17", 1700, 1301), NonceCheck::Fresh);
     }
 
     #[test]
@@ -355,7 +381,7 @@ mod tests {
         let g = NonceGuard::with_capacity(SWEEP_AT * 2);
         for i in 0..SWEEP_AT {
             assert_eq!(
-                g.check("A", &i.to_string(), 10, 0),
+                g.check(1, "A", &i.to_string(), 10, 0),
                 NonceCheck::Fresh,
                 "{i}"
             );
@@ -363,17 +389,39 @@ mod tests {
         // All of those expire at 10; at 11 the next sweep drops them.
         for i in 0..SWEEP_AT * 2 {
             assert_eq!(
-                g.check("B", &i.to_string(), 1000, 11),
+                g.check(1, "B", &i.to_string(), 1000, 11),
                 NonceCheck::Fresh,
                 "{i}"
             );
         }
         assert_eq!(g.len(), SWEEP_AT * 2);
         // Full of live entries: refused, not forgotten.
-        assert_eq!(g.check("C", "1", 1000, 12), NonceCheck::Full);
-        assert_eq!(g.check("B", "1", 1000, 12), NonceCheck::Replayed);
+        assert_eq!(g.check(1, "C", "1", 1000, 12), NonceCheck::Full);
+        assert_eq!(g.check(1, "B", "1", 1000, 12), NonceCheck::Replayed);
         // Later, when they have expired, there is room again.
-        assert_eq!(g.check("C", "1", 2000, 1001), NonceCheck::Fresh);
+        assert_eq!(g.check(1, "C", "1", 2000, 1001), NonceCheck::Fresh);
         assert_eq!(g.len(), 1);
+    }
+
+    /// One account filling its Nonce memory does not lock another out.
+    #[test]
+    fn each_account_has_its_own_bound() {
+        let g = NonceGuard::with_capacity(8);
+        for i in 0..8 {
+            assert_eq!(g.check(1, "A", &i.to_string(), 1000, 0), NonceCheck::Fresh);
+        }
+        assert_eq!(g.check(1, "A", "x", 1000, 0), NonceCheck::Full);
+        assert_eq!(
+            g.check(1, "A2", "x", 1000, 0),
+            NonceCheck::Full,
+            "the account's bound"
+        );
+        assert_eq!(
+            g.check(2, "B", "x", 1000, 0),
+            NonceCheck::Fresh,
+            "another account"
+        );
+        assert_eq!(g.check(2, "B", "x", 1000, 0), NonceCheck::Replayed);
+        assert_eq!(g.len(), 9);
     }
 }

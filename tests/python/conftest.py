@@ -240,9 +240,11 @@ class Env:
     def endpoint(self):
         return self.server.endpoint
 
-    def client(self, cred, region=kmstest.DEFAULT_REGION, method="POST", unsigned=False):
+    def client(self, cred, region=kmstest.DEFAULT_REGION, method="POST", unsigned=False,
+               sign_method="TC3-HMAC-SHA256"):
         return kmstest.make_client(self.endpoint, cred.secret_id, cred.secret_key,
-                                   region=region, method=method, unsigned=unsigned)
+                                   region=region, method=method, unsigned=unsigned,
+                                   sign_method=sign_method)
 
     def post(self, cred, region=kmstest.DEFAULT_REGION):
         return self.client(cred, region, "POST")

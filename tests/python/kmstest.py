@@ -59,9 +59,9 @@ def key_id_actions():
 
 
 def make_client(endpoint, secret_id, secret_key, region=DEFAULT_REGION, method="POST",
-                unsigned=False):
+                unsigned=False, sign_method="TC3-HMAC-SHA256"):
     hp = HttpProfile(protocol="http", endpoint=endpoint, reqMethod=method, reqTimeout=20)
-    cp = ClientProfile(httpProfile=hp)
+    cp = ClientProfile(httpProfile=hp, signMethod=sign_method)
     if unsigned:
         # The SDK then sends X-TC-Content-SHA256: UNSIGNED-PAYLOAD.
         cp.unsignedPayload = True

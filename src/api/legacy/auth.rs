@@ -77,7 +77,10 @@ pub(super) async fn authenticate(
         return Err(err);
     }
 
-    match api.nonces.check(secret_id, nonce, timestamp + window, now) {
+    match api
+        .nonces
+        .check(account, secret_id, nonce, timestamp + window, now)
+    {
         NonceCheck::Fresh => Ok((account, secret_id.to_string())),
         NonceCheck::Replayed => Err(LegacyError::replay(format!(
             "the Nonce {nonce} was already used by this SecretId within the last {window} \

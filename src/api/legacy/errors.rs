@@ -2,6 +2,7 @@
 //! mapping from the core's errors to them.
 
 use super::ACTIONS;
+use crate::api::form::FormError;
 use crate::auth::AuthError;
 use crate::kms::error::{Error, Field, Limit, Resource};
 use crate::kms::states::Op;
@@ -173,6 +174,15 @@ impl LegacyError {
     }
 }
 
+impl From<FormError> for LegacyError {
+    fn from(e: FormError) -> Self {
+        match e {
+            FormError::Repeated(name) => LegacyError::repeated(&name),
+            other => LegacyError::unparsable(other.to_string()),
+        }
+    }
+}
+
 impl From<AuthError> for LegacyError {
     fn from(e: AuthError) -> Self {
         match e {
@@ -306,6 +316,22 @@ mod tests {
     use super::*;
     use crate::kms::states::DataKeyOp;
     use crate::model::DataKeyState;
+
+    #[test]
+    fn form_errors_map() {
+        let m = |e: FormError| {
+            let l = LegacyError::from(e);
+            (l.code, l.module)
+        };
+        assert_eq!(m(FormError::Repeated("a".into())), (4000, 10330));
+        for e in [
+            FormError::EmptyName,
+            FormError::BadPercent,
+            FormError::NotUtf8,
+        ] {
+            assert_eq!(m(e), (4000, 10420));
+        }
+    }
 
     #[test]
     fn messages_carry_the_module_code() {

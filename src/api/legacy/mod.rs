@@ -52,15 +52,14 @@
 mod actions;
 mod auth;
 pub mod errors;
-pub mod form;
 
+use super::form::parse_form;
 use super::{Api, Outcome, Refusal, Request, Response};
 use crate::kms::Dialect;
 use crate::model::Scope;
 use actions::{dispatch, Args, Call};
 use auth::authenticate;
 use errors::LegacyError;
-use form::parse_form;
 use serde_json::{json, Map, Value};
 
 /// The one path this dialect serves.
@@ -170,7 +169,7 @@ async fn process(
         }
         &req.body
     };
-    let mut params = parse_form(raw)?;
+    let mut params = parse_form(raw).map_err(LegacyError::from)?;
     if let Some(action) = params.get("Action") {
         outcome.set_action(action);
     }

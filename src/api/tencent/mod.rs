@@ -10,6 +10,7 @@ mod actions;
 pub mod codes;
 pub mod errors;
 pub mod params;
+mod v1;
 
 use super::{Api, Outcome, Refusal, Request, Response};
 use crate::auth::{tc3, AuthError};
@@ -94,18 +95,22 @@ async fn process(
             req.path
         )));
     }
-    if is_get {
-        if !req.body.is_empty() {
-            return Err(TcError::invalid_parameter(
-                "a GET request must not have a body",
-            ));
-        }
-    } else {
+    if is_get && !req.body.is_empty() {
+        return Err(TcError::invalid_parameter(
+            "a GET request must not have a body",
+        ));
+    }
+    if v1::is_v1(req, is_get) {
+        return v1::process(api, req, outcome, is_get).await;
+    }
+    if !is_get {
         let ct = header(req, "content-type").unwrap_or("");
         let media = ct.split(';').next().unwrap_or("").trim();
         if !media.eq_ignore_ascii_case("application/json") {
             return Err(TcError::invalid_parameter(format!(
-                "Content-Type must be application/json, got {ct:?}"
+                "Content-Type must be application/json (TC3-HMAC-SHA256) or \
+                 application/x-www-form-urlencoded (HmacSHA1/HmacSHA256 in the parameters), \
+                 got {ct:?}"
             )));
         }
     }
@@ -123,39 +128,59 @@ async fn process(
     if version.is_empty() {
         return Err(TcError::missing("X-TC-Version"));
     }
+    check_version(version)?;
+    let region = scope_region(api, region)?;
+    let params = if is_get {
+        Params::from_query(&req.query)?
+    } else {
+        Params::from_json_body(&req.body)?
+    };
+    run(api, outcome, Scope { account, region }, action, params).await
+}
+
+/// Runs an authenticated action and records what the core touched.
+async fn run(
+    api: &Api,
+    outcome: &mut Outcome,
+    scope: Scope,
+    action: &str,
+    params: Params,
+) -> Result<Map<String, Value>, TcError> {
+    let call = Call {
+        api,
+        ctx: outcome.context(scope, action),
+    };
+    let result = actions::dispatch(&call, params).await;
+    outcome.record(call.ctx);
+    result
+}
+
+fn check_version(version: &str) -> Result<(), TcError> {
     if version != VERSION {
         return Err(TcError::new(
             "NoSuchVersion",
             format!("the API version {version:?} does not exist for kms; use {VERSION}"),
         ));
     }
-    let region = if region.is_empty() {
-        api.settings.default_region.clone()
-    } else if region.len() <= 40
+    Ok(())
+}
+
+/// The region a request names (a region name such as `ap-guangzhou`), or the default.
+fn scope_region(api: &Api, region: &str) -> Result<String, TcError> {
+    if region.is_empty() {
+        return Ok(api.settings.default_region.clone());
+    }
+    if region.len() <= 40
         && region
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     {
-        region.to_string()
-    } else {
-        return Err(TcError::new(
-            "UnsupportedRegion",
-            format!("{region:?} is not a region name (such as ap-guangzhou)"),
-        ));
-    };
-
-    let params = if is_get {
-        Params::from_query(&req.query)?
-    } else {
-        Params::from_json_body(&req.body)?
-    };
-    let call = Call {
-        api,
-        ctx: outcome.context(Scope { account, region }, action),
-    };
-    let result = actions::dispatch(&call, params).await;
-    outcome.record(call.ctx);
-    result
+        return Ok(region.to_string());
+    }
+    Err(TcError::new(
+        "UnsupportedRegion",
+        format!("{region:?} is not a region name (such as ap-guangzhou)"),
+    ))
 }
 
 /// Verifies the TC3 signature; returns the caller's account and SecretId.

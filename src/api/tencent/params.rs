@@ -34,15 +34,26 @@ impl Params {
     }
 
     pub fn from_query(query: &str) -> Result<Params, TcError> {
+        Self::from_pairs(
+            form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())),
+        )
+    }
+
+    /// Flattened parameters (`KeyIds.0=a`, `Tags.0.TagKey=k`), in the order the client
+    /// sent them, as text: a TC3 GET's query, or what a v1-signed request leaves once
+    /// its common parameters are taken out.
+    pub fn from_pairs(
+        pairs: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Params, TcError> {
         let mut root = Value::Object(Map::new());
         let mut seen = std::collections::HashSet::new();
-        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-            if !seen.insert(k.to_string()) {
+        for (k, v) in pairs {
+            if !seen.insert(k.clone()) {
                 return Err(TcError::invalid_parameter(format!(
                     "the query parameter {k} appears more than once"
                 )));
             }
-            insert_path(&mut root, &k, v.into_owned())?;
+            insert_path(&mut root, &k, v)?;
         }
         let Value::Object(map) = root else {
             unreachable!()
