@@ -37,12 +37,14 @@ const COMMON: &[&str] = &[
     "Token",
 ];
 
-/// Whether a request to `/` is v1-signed: a form-encoded POST, or a GET without an
-/// Authorization header whose query carries a `Signature`.
+/// Whether a request to `/` is v1-signed: no Authorization header (TC3 always has
+/// one), and a form-encoded POST or a GET whose query carries a `Signature`.
 pub(super) fn is_v1(req: &Request, is_get: bool) -> bool {
+    if req.headers.contains_key("authorization") {
+        return false;
+    }
     if is_get {
-        return !req.headers.contains_key("authorization")
-            && form_urlencoded::parse(req.query.as_bytes()).any(|(k, _)| k == tc_v1::SIGNATURE);
+        return form_urlencoded::parse(req.query.as_bytes()).any(|(k, _)| k == tc_v1::SIGNATURE);
     }
     let ct = header(req, "content-type").unwrap_or("");
     let media = ct.split(';').next().unwrap_or("").trim();
