@@ -147,3 +147,40 @@ fn credentials_on_a_new_dir_then_the_server_uses_them() {
         "accounts are isolated"
     );
 }
+
+/// A syntax error in the configuration file is reported by file, line and column,
+/// without the file's text: the offending line may be the root key.
+#[test]
+fn a_config_error_does_not_print_the_root_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "5a".repeat(32);
+    let config = dir.path().join("smkms.toml");
+    std::fs::write(
+        &config,
+        format!("listen = \"127.0.0.1:0\"\nroot_key = \"{key}\nlog = \"info\"\n"),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    for command in [&["serve"][..], &["credentials", "create", "--json"][..]] {
+        let out = Command::new(bin())
+            .args(command)
+            .arg("--config")
+            .arg(&config)
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{command:?}: {stderr}");
+        assert!(
+            !stderr.contains(&key[..16]),
+            "{command:?} printed the key: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("{}: line 2, column ", config.display())),
+            "{command:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{command:?}");
+    }
+    assert!(!data.exists(), "nothing was started");
+}
