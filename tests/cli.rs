@@ -184,3 +184,92 @@ fn a_config_error_does_not_print_the_root_key() {
     }
     assert!(!data.exists(), "nothing was started");
 }
+
+/// The data directory is 0700 and the database, its -wal and -shm files and the root
+/// key 0600, whatever the umask the server was started under.
+#[test]
+#[allow(clippy::zombie_processes)] // killed and waited for below
+fn the_data_files_are_private_under_any_umask() {
+    use std::io::BufRead;
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("data");
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            "umask 000; exec \"$0\" serve --listen 127.0.0.1:0 --data \"$1\"",
+        ])
+        .arg(bin())
+        .arg(&data)
+        .env("SMKMS_LOG", "off")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let listening = lines.any(|l| l.unwrap().starts_with("smkms listening on"));
+    let mode = |name: &str| {
+        std::fs::metadata(data.join(name))
+            .map(|m| m.permissions().mode() & 0o777)
+            .map_err(|e| format!("{name}: {e}"))
+    };
+    let modes: Vec<_> = ["", "smkms.db", "smkms.db-wal", "smkms.db-shm", "root.key"]
+        .into_iter()
+        .map(|name| (name, mode(name)))
+        .collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(listening, "the server did not start");
+    for (name, mode) in modes {
+        let want = if name.is_empty() { 0o700 } else { 0o600 };
+        assert_eq!(mode, Ok(want), "{name:?} under umask 000");
+    }
+}
+
+/// An existing data directory open to other users (as `mkdir` makes it) is made 0700
+/// before anything is written into it.
+#[test]
+fn a_data_directory_open_to_others_is_made_private() {
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    create_credential(&data, None);
+    let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let server = Server::start(&data);
+    let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    assert!(server.find_in_log(&["now mode 700".to_string()]).is_some());
+}
+
+/// `credentials create` next to a running server: the server uses the new credential
+/// at once. (Were the mode check to open and close the database file after SQLite
+/// has, that would drop the process's POSIX locks on it, SQLite's too: the command,
+/// closing, would take itself for the last connection and delete the WAL the server
+/// still reads, and the server would go on with a stale view.)
+#[test]
+fn a_credential_created_beside_a_running_server_works_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = create_credential(dir.path(), None);
+    create_credential(dir.path(), Some(first.uin));
+    create_credential(dir.path(), None);
+    let server = Server::start(dir.path());
+    for i in 0..4 {
+        let cred = create_credential(dir.path(), Some(first.uin));
+        // Writes and reads by the server between two runs of the command.
+        let c = server.client(&cred);
+        let key = c.ok(
+            "CreateKey",
+            serde_json::json!({"Alias": format!("beside-{i}")}),
+        );
+        c.ok(
+            "GenerateDataKey",
+            serde_json::json!({"KeyId": key["KeyId"], "NumberOfBytes": 16}),
+        );
+        c.ok("ListDataKeys", serde_json::json!({}));
+    }
+    server
+        .client(&first)
+        .ok("GenerateRandom", serde_json::json!({"NumberOfBytes": 8}));
+}
