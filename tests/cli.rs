@@ -273,3 +273,120 @@ fn a_credential_created_beside_a_running_server_works_at_once() {
         .client(&first)
         .ok("GenerateRandom", serde_json::json!({"NumberOfBytes": 8}));
 }
+
+fn dev_full() -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap()
+}
+
+fn secret_ids(data: &std::path::Path) -> Vec<String> {
+    let out = run(&[
+        "credentials",
+        "list",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["SecretId"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// When the new SecretKey cannot be written (here: to a full disk), the command fails
+/// cleanly, without a panic, and the credential nobody saw is deleted again.
+#[test]
+fn a_credential_that_cannot_be_printed_is_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let kept = create_credential(dir.path(), None);
+    for json in [true, false] {
+        let mut cmd = Command::new(bin());
+        cmd.args(["credentials", "create", "--data", d]);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.stdout(dev_full()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "json={json}: {stderr}");
+        assert!(!stderr.contains("panicked"), "json={json}: {stderr}");
+        assert!(
+            stderr.contains("cannot write to standard output") && stderr.contains("deleted again"),
+            "json={json}: {stderr}"
+        );
+        assert_eq!(
+            secret_ids(dir.path()),
+            vec![kept.secret_id.clone()],
+            "json={json}"
+        );
+    }
+    // The other commands fail as cleanly.
+    for args in [
+        &["credentials", "list", "--data", d][..],
+        &["credentials", "list", "--json", "--data", d][..],
+    ] {
+        let out = Command::new(bin())
+            .args(args)
+            .stdout(dev_full())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write to standard output"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// The first start's credential follows the same rule: if it cannot be shown, the
+/// server does not start, says so, and keeps no credential.
+#[test]
+fn a_first_credential_that_cannot_be_printed_is_not_kept() {
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("data");
+    let mut child = Command::new(bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .env("SMKMS_LOG", "off")
+        .stdout(dev_full())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(1),
+        "the server kept running with its first credential unseen: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("cannot write to standard output")
+            && stderr.contains("deleted again")
+            && stderr.contains("smkms credentials create"),
+        "{stderr}"
+    );
+    assert!(secret_ids(&data).is_empty());
+}
