@@ -127,6 +127,66 @@ fn cipher_by_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<CmkCipher, D
     })
 }
 
+/// A TOML error as `file: line L, column C: what is wrong`, without the file's text.
+///
+/// `toml`'s own `Display` quotes the offending line, and that line may be
+/// `root_key = "…"`: the message is built from the error's description and position
+/// only. A description may still quote a value (serde's "invalid type: integer `…`");
+/// on the `root_key` line, whatever it quotes from the value is left out too.
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> String {
+    let mut what = e
+        .message()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut at = String::new();
+    if let Some(span) = e.span() {
+        let start = (0..=span.start.min(text.len()))
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        let before = &text[..start];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        at = format!(" line {line}, column {column}:");
+        let line_text = text[line_start..].lines().next().unwrap_or("");
+        if line_text.trim_start().starts_with("root_key") {
+            let value = line_text.split_once('=').map_or("", |(_, v)| v);
+            what = without_quoted(&what, value);
+        }
+    }
+    format!("{}:{at} {what}", path.display())
+}
+
+/// `text` with every fragment it quotes (between backticks or double quotes) that
+/// occurs in `value` replaced by `…`; an unclosed quote drops the rest.
+fn without_quoted(text: &str, value: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(['`', '"']) {
+        let quote = rest[i..].chars().next().unwrap_or('"');
+        out.push_str(&rest[..=i]);
+        let after = &rest[i + 1..];
+        let Some(j) = after.find(quote) else {
+            out.push('…');
+            return out;
+        };
+        let fragment = &after[..j];
+        if !fragment.is_empty() && value.contains(fragment) {
+            out.push('…');
+        } else {
+            out.push_str(fragment);
+        }
+        out.push(quote);
+        rest = &after[j + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 impl Config {
     /// Defaults, overridden by `file` (if given) and then by the environment.
     pub fn load(file: Option<&Path>) -> Result<Config, String> {
@@ -134,7 +194,7 @@ impl Config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+                toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?
             }
             None => Config::default(),
         };
@@ -251,5 +311,59 @@ mod tests {
         assert!(pool.validate().is_ok());
         pool.limits.public_key_pool = 513;
         assert!(pool.validate().unwrap_err().contains("public_key_pool"));
+    }
+
+    /// A syntax error in the file names the file, line and column and what is wrong,
+    /// and never prints the file's text: the offending line may hold the root key.
+    #[test]
+    fn a_toml_error_is_reported_without_the_file_text() {
+        let key = "0123456789abcdef".repeat(4);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("smkms.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            Config::load(Some(&path)).unwrap_err()
+        };
+        let err = load(&format!("log = \"info\"\nroot_key = \"{key}\n"));
+        assert!(!err.contains(&key), "the key was printed: {err}");
+        assert!(
+            !err.contains(&key[..16]),
+            "part of the key was printed: {err}"
+        );
+        assert!(
+            err.starts_with(&format!("{}: line 2, column ", path.display())),
+            "{err}"
+        );
+        assert!(err.len() > path.display().to_string().len() + 20, "{err}");
+        // Unquoted: a value TOML reads as something else.
+        for text in [
+            format!("root_key = {key}\n"),
+            "root_key = 123456789012\n".to_string(),
+            format!("root_key = [\"{key}\"]\n"),
+            format!("root_key = \"{key}\"\nroot_key = \"{key}\"\n"),
+        ] {
+            let err = load(&text);
+            assert!(!err.contains(&key[..12]), "{text:?} printed the key: {err}");
+            assert!(
+                !err.contains("123456789012"),
+                "{text:?} printed the value: {err}"
+            );
+            assert!(err.contains("line "), "{err}");
+        }
+        // Elsewhere, the description is kept whole: it says what to write.
+        let err = load("default_cipher = \"DES\"\n");
+        assert!(err.contains("line 1, column 18"), "{err}");
+        assert!(err.contains("use \"SM4\" or \"AES_256\""), "{err}");
+    }
+
+    #[test]
+    fn quoted_values_are_left_out() {
+        let value = r#" 12 ["ab"]"#;
+        assert_eq!(
+            without_quoted("invalid type: integer `12`, expected `#` or \"ab\"", value),
+            "invalid type: integer `…`, expected `#` or \"…\""
+        );
+        assert_eq!(without_quoted("a `12", value), "a `…");
+        assert_eq!(without_quoted("no quotes", value), "no quotes");
     }
 }

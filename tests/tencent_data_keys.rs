@@ -177,3 +177,66 @@ fn the_data_key_limit_comes_from_config() {
     );
     assert_eq!(code, "LimitExceeded.DataKeyLimitExceeded");
 }
+
+/// A data key that is not Enabled hands out neither its plaintext nor its blob
+/// (GetDataKeyCiphertextBlob then Decrypt would read it all the same). A blob handed
+/// out while it was Enabled is an ordinary ciphertext under the CMK: the CMK's state
+/// decides whether it decrypts.
+#[test]
+fn a_disabled_or_pending_data_key_hands_out_no_blob() {
+    let (_dir, server, cred) = fresh();
+    let c = server.client(&cred);
+    let cmk = c.ok("CreateKey", json!({"Alias": "dk-states"}))["KeyId"].clone();
+    let g = c.ok(
+        "GenerateDataKey",
+        json!({"KeyId": cmk, "NumberOfBytes": 32, "IsHostedByKms": 1, "DataKeyName": "gated"}),
+    );
+    let id = g["DataKeyId"].as_str().unwrap().to_string();
+    let blob = c.ok("GetDataKeyCiphertextBlob", json!({"DataKeyId": id}))["CiphertextBlob"].clone();
+    assert_eq!(blob, g["CiphertextBlob"]);
+
+    c.ok("DisableDataKey", json!({"DataKeyId": id}));
+    let (code, message) = c.err("GetDataKeyCiphertextBlob", json!({"DataKeyId": id}));
+    assert_eq!(
+        code, "ResourceUnavailable.DataKeyStateNotSupport",
+        "{message}"
+    );
+    assert!(
+        message.contains(&id) && message.contains("Disabled"),
+        "{message}"
+    );
+    c.ok(
+        "ScheduleDataKeyDeletion",
+        json!({"DataKeyId": id, "PendingWindowInDays": 7}),
+    );
+    let (code, message) = c.err("GetDataKeyCiphertextBlob", json!({"DataKeyId": id}));
+    assert_eq!(
+        code, "ResourceUnavailable.DataKeyStateNotSupport",
+        "{message}"
+    );
+    assert!(message.contains("PendingDelete"), "{message}");
+
+    // What the client already holds is governed by the CMK.
+    assert_eq!(
+        c.ok("Decrypt", json!({"CiphertextBlob": blob}))["Plaintext"],
+        g["Plaintext"]
+    );
+    c.ok("DisableKey", json!({"KeyId": cmk}));
+    assert_eq!(
+        c.err("Decrypt", json!({"CiphertextBlob": blob})).0,
+        "ResourceUnavailable.CmkDisabled"
+    );
+    c.ok("EnableKey", json!({"KeyId": cmk}));
+
+    // Back to Enabled, both forms are handed out again.
+    c.ok("CancelDataKeyDeletion", json!({"DataKeyId": id}));
+    c.ok("EnableDataKey", json!({"DataKeyId": id}));
+    assert_eq!(
+        c.ok("GetDataKeyCiphertextBlob", json!({"DataKeyId": id}))["CiphertextBlob"],
+        blob
+    );
+    assert_eq!(
+        c.ok("GetDataKeyPlaintext", json!({"DataKeyId": id}))["Plaintext"],
+        g["Plaintext"]
+    );
+}

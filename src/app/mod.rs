@@ -46,9 +46,20 @@ impl Opened {
 /// carries key material.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("cannot create the data directory {}: {source}", dir.display())]
+    #[error("cannot use the data directory {}: {source}", dir.display())]
     DataDir {
         dir: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "the data directory {} is open to other users (mode {mode:o}) and cannot be made \
+         private ({source}); run `chmod 700 {}`",
+        dir.display(),
+        dir.display()
+    )]
+    DataDirTooOpen {
+        dir: std::path::PathBuf,
+        mode: u32,
         source: std::io::Error,
     },
     #[error("root_key / SMKMS_ROOT_KEY: {0}")]
@@ -77,23 +88,14 @@ pub enum OpenError {
 }
 
 /// Opens (creating on first use) the data directory: mode-0700 directory, root key,
-/// database, root-key check.
+/// database (its files mode 0600), root-key check.
 pub async fn open(config: &Config) -> Result<Opened, OpenError> {
     open_with_clock(config, Arc::new(SystemClock)).await
 }
 
 pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Opened, OpenError> {
     let dir = &config.data_dir;
-    if !dir.exists() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|source| OpenError::DataDir {
-                dir: dir.clone(),
-                source,
-            })?;
-    }
+    private_data_dir(dir)?;
     let root: SecretBytes = match &config.root_key {
         Some(hex) => seal::root_key_from_hex(hex)?,
         None => root_key::load_or_create(&dir.join(ROOT_KEY_FILE))?.0,
@@ -134,6 +136,50 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
         kms,
         created,
     })
+}
+
+/// Creates the data directory with mode 0700, or makes an existing one so.
+///
+/// An existing directory open to group or others is tightened (with a warning) rather
+/// than refused: unlike the root key file, whose open mode means the key itself may
+/// already have been read (so it is refused, for the operator to judge), a directory's
+/// mode exposes no secret of its own; its files are 0600 each. Closing it loses and
+/// hides nothing. Only when it cannot be changed is the start refused, with the
+/// command to run.
+fn private_data_dir(dir: &std::path::Path) -> Result<(), OpenError> {
+    use std::os::unix::fs::PermissionsExt;
+    let io = |source| OpenError::DataDir {
+        dir: dir.to_path_buf(),
+        source,
+    };
+    let private = std::fs::Permissions::from_mode(0o700);
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io)?;
+        // DirBuilder's mode passes through the umask; make it exactly 0700.
+        return std::fs::set_permissions(dir, private).map_err(io);
+    }
+    let meta = std::fs::metadata(dir).map_err(io)?;
+    if !meta.is_dir() {
+        return Err(io(std::io::Error::other("it is not a directory")));
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, private).map_err(|source| OpenError::DataDirTooOpen {
+            dir: dir.to_path_buf(),
+            mode,
+            source,
+        })?;
+        tracing::warn!(
+            dir = %dir.display(),
+            was = %format!("{mode:o}"),
+            "the data directory was open to other users; it is now mode 700"
+        );
+    }
+    Ok(())
 }
 
 /// Opens every sealed record once: CMK material and credential secrets. A record that
@@ -230,4 +276,51 @@ pub async fn run(
     });
     server::serve(listener, api, http_limits(config), shutdown).await;
     sweeper.abort();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(p: &std::path::Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    /// A new data directory is 0700 and its files 0600; an existing directory open to
+    /// other users is made 0700.
+    #[tokio::test]
+    async fn the_data_directory_is_private() {
+        let parent = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: parent.path().join("new"),
+            ..Config::default()
+        };
+        let opened = open(&config).await.unwrap();
+        assert!(opened.created);
+        assert_eq!(mode(&config.data_dir), 0o700);
+        assert_eq!(mode(&config.data_dir.join(DB_FILE)), 0o600);
+        assert_eq!(mode(&config.data_dir.join(ROOT_KEY_FILE)), 0o600);
+        drop(opened);
+
+        for open_mode in [0o755, 0o750, 0o701, 0o777] {
+            std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(open_mode))
+                .unwrap();
+            assert!(!open(&config).await.unwrap().created);
+            assert_eq!(
+                mode(&config.data_dir),
+                0o700,
+                "tightened from {open_mode:o}"
+            );
+        }
+        let err = OpenError::DataDirTooOpen {
+            dir: "/srv/kms".into(),
+            mode: 0o755,
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        assert!(
+            err.to_string().contains("run `chmod 700 /srv/kms`"),
+            "{err}"
+        );
+    }
 }

@@ -332,6 +332,8 @@ impl Kms {
         Ok(plaintext)
     }
 
+    /// The data key's CiphertextBlob: only while the data key is Enabled, as for its
+    /// plaintext (see `states::data_key_allowed`).
     pub async fn data_key_ciphertext(&self, ctx: &RequestContext, id: &str) -> Result<DataKey> {
         let dk = self.get_data_key(ctx, id).await?;
         require_dk(&dk, DataKeyOp::Ciphertext)?;
@@ -553,7 +555,7 @@ mod tests {
             (DataKeyOp::ScheduleDeletion, [false, true, false]),
             (DataKeyOp::CancelDeletion, [false, false, true]),
             (DataKeyOp::Plaintext, [true, false, false]),
-            (DataKeyOp::Ciphertext, [true, true, false]),
+            (DataKeyOp::Ciphertext, [true, false, false]),
             (DataKeyOp::Metadata, [true, true, true]),
         ];
         assert_eq!(grid.len(), DataKeyOp::ALL.len());
@@ -592,10 +594,28 @@ mod tests {
             k.data_key_plaintext(&s(), &dk.data_key_id).await,
             Err(Error::DataKeyWrongState { .. })
         ));
-        assert!(k.data_key_ciphertext(&s(), &dk.data_key_id).await.is_ok());
+        assert!(
+            matches!(
+                k.data_key_ciphertext(&s(), &dk.data_key_id).await,
+                Err(Error::DataKeyWrongState {
+                    op: DataKeyOp::Ciphertext,
+                    state: DataKeyState::Disabled,
+                    ..
+                })
+            ),
+            "a disabled data key hands out its blob no more than its plaintext"
+        );
         k.schedule_data_key_deletion(&s(), &dk.data_key_id, 7)
             .await
             .unwrap();
+        assert!(matches!(
+            k.data_key_ciphertext(&s(), &dk.data_key_id).await,
+            Err(Error::DataKeyWrongState {
+                op: DataKeyOp::Ciphertext,
+                state: DataKeyState::PendingDelete,
+                ..
+            })
+        ));
         let back = k
             .cancel_data_key_deletion(&s(), &dk.data_key_id)
             .await

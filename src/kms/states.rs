@@ -90,15 +90,26 @@ impl DataKeyOp {
 
 /// The data-key state table. Like CMKs: a key must be disabled before it can be
 /// scheduled for deletion, and comes back Disabled when the deletion is cancelled.
+///
+/// Only an Enabled data key hands out its key, in either form: the plaintext
+/// (GetDataKeyPlaintext) and the CiphertextBlob (GetDataKeyCiphertextBlob) alike. The
+/// blob is the key to anyone who may Decrypt under its CMK, so handing it out while
+/// the data key is Disabled or PendingDelete would undo the state. Tencent documents
+/// `ResourceUnavailable.DataKeyStateNotSupport` for GetDataKeyCiphertextBlob, so that
+/// call does have states it refuses.
+///
+/// A blob already handed out is an ordinary CiphertextBlob under the CMK: Decrypt
+/// follows the CMK's state only (Tencent's Decrypt documents no data-key errors), and
+/// does not look up whether some hosted data key holds the same blob (an imported one
+/// may have been in the caller's hands long before it was hosted). To stop existing
+/// copies from being decrypted, disable the CMK.
 pub fn data_key_allowed(op: DataKeyOp, state: DataKeyState) -> bool {
     use DataKeyState::*;
     match op {
-        DataKeyOp::Enable | DataKeyOp::Disable | DataKeyOp::Ciphertext => {
-            matches!(state, Enabled | Disabled)
-        }
+        DataKeyOp::Enable | DataKeyOp::Disable => matches!(state, Enabled | Disabled),
         DataKeyOp::ScheduleDeletion => state == Disabled,
         DataKeyOp::CancelDeletion => state == PendingDelete,
-        DataKeyOp::Plaintext => state == Enabled,
+        DataKeyOp::Plaintext | DataKeyOp::Ciphertext => state == Enabled,
         DataKeyOp::Metadata => true,
     }
 }

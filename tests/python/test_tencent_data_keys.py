@@ -449,8 +449,12 @@ def test_get_data_key_plaintext_by_data_key_state(ca):
     assert dk_state(ca, dk) == "Disabled"
     e = expect_error("ResourceUnavailable.DataKeyDisabled", ca, "GetDataKeyPlaintext", DataKeyId=dk)
     assert dk in e.message
-    # The blob is still available while disabled.
-    assert call(ca, "GetDataKeyCiphertextBlob", DataKeyId=dk).CiphertextBlob == r.CiphertextBlob
+    # Nor is its blob: a disabled data key hands out neither form of the key.
+    e = expect_error(STATE_NOT_SUPPORT, ca, "GetDataKeyCiphertextBlob", DataKeyId=dk)
+    assert dk in e.message and "Disabled" in e.message and "EnableDataKey" in e.message
+    # A blob the client already holds is an ordinary ciphertext under the CMK: the
+    # CMK's state governs it.
+    assert call(ca, "Decrypt", CiphertextBlob=r.CiphertextBlob).Plaintext == r.Plaintext
     call(ca, "ScheduleDataKeyDeletion", DataKeyId=dk, PendingWindowInDays=7)
     e = expect_error("ResourceUnavailable.DataKeyPendingDelete", ca, "GetDataKeyPlaintext", DataKeyId=dk)
     assert dk in e.message

@@ -169,6 +169,14 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> TcError {
                     "ResourceUnavailable.DataKeyPendingDelete",
                     "; CancelDataKeyDeletion takes it out of deletion",
                 ),
+                (DataKeyOp::Ciphertext, DataKeyState::Disabled) => (
+                    "ResourceUnavailable.DataKeyStateNotSupport",
+                    "; EnableDataKey makes it usable again",
+                ),
+                (DataKeyOp::Ciphertext, DataKeyState::PendingDelete) => (
+                    "ResourceUnavailable.DataKeyStateNotSupport",
+                    "; CancelDataKeyDeletion and EnableDataKey make it usable again",
+                ),
                 (DataKeyOp::CancelDeletion, _) => (
                     "ResourceUnavailable.DataKeyNotPendingDelete",
                     "; only a data key pending deletion can have its deletion cancelled",

@@ -167,31 +167,37 @@ async fn serve(common: Common, listen: Option<SocketAddr>) -> Result<(), String>
     }
     init_logging(&config.log);
     let opened = app::open(&config).await.map_err(|e| e.to_string())?;
-    let mut out = std::io::stdout().lock();
     if opened.created {
-        let c = opened
-            .credentials()
+        let credentials = opened.credentials();
+        let c = credentials
             .create(None, opened.kms.now())
             .await
             .map_err(|e| e.to_string())?;
-        let _ = writeln!(
-            out,
+        let banner = zeroize::Zeroizing::new(format!(
             "smkms: initialised {}\n\
              First credential, shown only this once (create more with `smkms credentials create`):\n  \
-             SecretId:  {}\n  SecretKey: {}\n  Uin:       {}",
+             SecretId:  {}\n  SecretKey: {}\n  Uin:       {}\n",
             config.data_dir.display(),
             c.secret_id,
             c.secret_key.expose(),
             c.account
-        );
+        ));
+        if let Err(e) = print(&banner) {
+            return Err(unseen_credential(&credentials, &c.secret_id, e).await
+                + &format!(
+                    "; create one with `smkms credentials create --data {}`",
+                    config.data_dir.display()
+                ));
+        }
     }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let _ = writeln!(out, "smkms listening on http://{addr}");
-    let _ = out.flush();
-    drop(out);
+    // Only the address: the server can run without a standard output.
+    if let Err(e) = print(&format!("smkms listening on http://{addr}\n")) {
+        tracing::warn!(error = %e, "the listening address was not printed");
+    }
     tracing::info!(
         %addr,
         data = %config.data_dir.display(),
@@ -224,22 +230,26 @@ async fn credentials(cmd: CredentialsCommand) -> Result<(), String> {
                 .create(uin, opened.kms.now())
                 .await
                 .map_err(|e| e.to_string())?;
-            if json {
-                println!(
-                    "{}",
+            let text = if json {
+                format!(
+                    "{}\n",
                     serde_json::json!({
                         "SecretId": c.secret_id,
                         "SecretKey": c.secret_key.expose(),
                         "Uin": c.account.to_string(),
                     })
-                );
+                )
             } else {
-                println!(
-                    "SecretId:  {}\nSecretKey: {}\nUin:       {}\n(the SecretKey is shown only now)",
+                format!(
+                    "SecretId:  {}\nSecretKey: {}\nUin:       {}\n(the SecretKey is shown only now)\n",
                     c.secret_id,
                     c.secret_key.expose(),
                     c.account
-                );
+                )
+            };
+            let text = zeroize::Zeroizing::new(text);
+            if let Err(e) = print(&text) {
+                return Err(unseen_credential(&opened.credentials(), &c.secret_id, e).await);
             }
             Ok(())
         }
@@ -262,16 +272,19 @@ async fn credentials(cmd: CredentialsCommand) -> Result<(), String> {
                         })
                     })
                     .collect();
-                println!("{}", serde_json::Value::Array(items));
+                print(&format!("{}\n", serde_json::Value::Array(items)))
             } else {
-                for c in list {
-                    println!(
-                        "{}  uin={}  created={}",
-                        c.secret_id, c.account, c.created_at
-                    );
-                }
+                let lines: String = list
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{}  uin={}  created={}\n",
+                            c.secret_id, c.account, c.created_at
+                        )
+                    })
+                    .collect();
+                print(&lines)
             }
-            Ok(())
         }
         CredentialsCommand::Delete {
             common,
@@ -288,12 +301,15 @@ async fn credentials(cmd: CredentialsCommand) -> Result<(), String> {
             {
                 return Err(format!("no credential has the SecretId {secret_id}"));
             }
-            if json {
-                println!("{}", serde_json::json!({ "Deleted": secret_id }));
+            let shown = if json {
+                print(&format!(
+                    "{}\n",
+                    serde_json::json!({ "Deleted": secret_id })
+                ))
             } else {
-                println!("deleted {secret_id}");
-            }
-            Ok(())
+                print(&format!("deleted {secret_id}\n"))
+            };
+            shown.map_err(|e| format!("{e} (the credential {secret_id} was deleted)"))
         }
     }
 }
@@ -324,6 +340,34 @@ fn unwrap(args: UnwrapArgs) -> Result<(), String> {
         OutputFormat::Hex => hex::encode(key.expose()),
         OutputFormat::Base64 => b64::encode(key.expose()),
     });
-    println!("{}", shown.as_str());
-    Ok(())
+    let line = zeroize::Zeroizing::new(format!("{}\n", shown.as_str()));
+    print(&line)
+}
+
+/// Writes `text` to standard output and flushes it. Unlike `println!`, which panics,
+/// a failed write (a full disk, a closed pipe) comes back as an error to report.
+fn print(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write to standard output: {e}"))
+}
+
+/// A credential whose SecretKey could not be shown is deleted again: nobody holds its
+/// secret, so it could only ever be clutter in `credentials list`. Returns the error to
+/// report (never the secret).
+async fn unseen_credential(
+    credentials: &smkms::auth::credentials::Credentials,
+    secret_id: &str,
+    write_error: String,
+) -> String {
+    match credentials.delete(secret_id).await {
+        Ok(_) => format!(
+            "{write_error}; the new credential {secret_id} was not shown, so it was deleted again"
+        ),
+        Err(e) => format!(
+            "{write_error}; the new credential {secret_id} was not shown, and deleting it failed \
+             ({e}): delete it with `smkms credentials delete {secret_id}`"
+        ),
+    }
 }

@@ -58,9 +58,58 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Makes the database file and its `-wal` and `-shm` files mode 0600, whatever the
+/// process umask. SQLite creates a new database 0644, and gives the `-wal` and `-shm`
+/// files the database file's own mode: so a missing database file is created here,
+/// empty and 0600 (set explicitly, past the umask), before SQLite opens it, and files
+/// left more open (by an earlier version) are tightened. Explicit modes rather than a
+/// process-wide umask: they hold however the library is embedded, and the umask is
+/// shared by every thread of the process.
+///
+/// An existing database file is never opened here, only `chmod`ed by name: closing
+/// any descriptor of a file drops every POSIX lock this process holds on it, SQLite's
+/// included, and a connection that lost its locks may take itself for the last one
+/// and delete the WAL from under a running server.
+fn private_files(path: &Path) -> StoreResult<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let private = || std::fs::Permissions::from_mode(0o600);
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+            {
+                Ok(file) => file.set_permissions(private()).map_err(backend)?,
+                // Another process created it first; it is tightened below.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(backend(e)),
+            }
+        }
+        Err(e) => return Err(backend(e)),
+        Ok(_) => {}
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::metadata(&name) {
+            Ok(m) if m.permissions().mode() & 0o777 != 0o600 => {
+                std::fs::set_permissions(&name, private()).map_err(backend)?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(backend(e)),
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStore {
-    /// Opens (creating if needed) the database file at `path`.
+    /// Opens (creating if needed) the database file at `path`. The file and SQLite's
+    /// `-wal` and `-shm` files beside it are mode 0600 (see [`private_files`]).
     pub fn open(path: &Path) -> StoreResult<Self> {
+        private_files(path)?;
         let writer = Connection::open(path).map_err(backend)?;
         configure(&writer).map_err(backend)?;
         writer.execute_batch(SCHEMA).map_err(backend)?;
@@ -72,6 +121,8 @@ impl SqliteStore {
         }
         let watcher = Connection::open(path).map_err(backend)?;
         configure(&watcher).map_err(backend)?;
+        // The -wal and -shm files exist now; they took the database file's mode.
+        private_files(path)?;
         Ok(Self::from_parts(writer, readers, Some(watcher)))
     }
 
@@ -728,5 +779,39 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(journal, "wal");
+    }
+
+    /// The database and its -wal and -shm files are 0600; files an earlier version
+    /// left 0644 are tightened on open.
+    #[tokio::test]
+    async fn the_database_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("smkms.db");
+        let mode = |suffix: &str| {
+            let p = dir.path().join(format!("smkms.db{suffix}"));
+            std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+        };
+        let store = SqliteStore::open(&path).unwrap();
+        store
+            .create_cmk(
+                &super::super::conformance::sample_cmk("x", 7),
+                Some(b"m"),
+                10,
+            )
+            .await
+            .unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            assert_eq!(mode(suffix), 0o600, "smkms.db{suffix}");
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let p = dir.path().join(format!("smkms.db{suffix}"));
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let again = SqliteStore::open(&path).unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            assert_eq!(mode(suffix), 0o600, "smkms.db{suffix} reopened");
+        }
+        drop((store, again));
     }
 }
