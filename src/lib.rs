@@ -17,7 +17,8 @@
 //!   connection limit, graceful shutdown, `X-Request-Id`. Hands a fully read
 //!   [`api::Request`] on and writes the [`api::Response`]; reads each response's
 //!   [`api::Outcome`] (its per-request log line). May not parse any dialect's format.
-//! - [`api`] owns the three dialects, each in its own folder: routing by path,
+//! - [`api`] owns the three dialects, each in its own folder: routing by path (and, for
+//!   `GET /`, shared by Tencent and Huawei, by signature scheme),
 //!   authentication through [`auth`], parameters into typed core calls, the core's
 //!   errors into the dialect's codes (one exhaustive `match` per dialect), and the
 //!   [`api::Outcome`] of every exchange. A dialect only translates: it holds no state

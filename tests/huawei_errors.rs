@@ -147,9 +147,35 @@ fn error_codes_and_statuses() {
             400,
             "KMS.1104",
         ),
+        // Asymmetric and HMAC keys are not implemented (KMS.0201), unlike a spec that
+        // does not exist (KMS.0308).
         (
             "create-key",
             json!({"key_alias": "r", "key_spec": "RSA_2048"}),
+            400,
+            "KMS.0201",
+        ),
+        (
+            "create-key",
+            json!({"key_alias": "r", "key_spec": "EC_P256"}),
+            400,
+            "KMS.0201",
+        ),
+        (
+            "create-key",
+            json!({"key_alias": "r", "key_spec": "SM2"}),
+            400,
+            "KMS.0201",
+        ),
+        (
+            "create-key",
+            json!({"key_alias": "r", "key_spec": "HMAC_256"}),
+            400,
+            "KMS.0201",
+        ),
+        (
+            "create-key",
+            json!({"key_alias": "r", "key_spec": "RSA_1024"}),
             400,
             "KMS.0308",
         ),

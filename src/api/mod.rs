@@ -174,13 +174,16 @@ impl Api {
         }
     }
 
-    /// Routes a request to its dialect by path.
+    /// Routes a request to its dialect: `/v2/index.php` is the legacy API's; Huawei's
+    /// are the paths [`huawei::route::owns_path`] names and a Huawei-signed `GET /`
+    /// carrying no Tencent header ([`huawei::route::claims`]); everything else,
+    /// `POST /` and Tencent's `GET /?…` included, is Tencent API 3.0.
     pub async fn handle(&self, req: Request) -> Response {
         crate::store::one_request(async {
             if req.path == legacy::PATH {
                 return legacy::handle(self, req).await;
             }
-            if req.path.starts_with(huawei::PATH_PREFIX) {
+            if huawei::route::claims(&req) {
                 return huawei::handle(self, req).await;
             }
             tencent::handle(self, req).await
@@ -193,7 +196,7 @@ impl Api {
         if path == legacy::PATH {
             return legacy::refuse(why, Outcome::new(Dialect::TencentLegacy, peer));
         }
-        if path.starts_with(huawei::PATH_PREFIX) {
+        if huawei::route::owns_path(path) {
             return huawei::refuse(why, Outcome::new(Dialect::Huawei, peer));
         }
         tencent::refuse(why, Outcome::new(Dialect::Tencent, peer))

@@ -11,6 +11,7 @@ pub mod material;
 pub mod rotation;
 pub mod rules;
 pub mod states;
+pub mod tags;
 pub(crate) mod update;
 
 pub use context::{Dialect, RequestContext, Touched};

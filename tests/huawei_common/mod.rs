@@ -163,6 +163,20 @@ impl Hw {
         r.json()
     }
 
+    /// Sends a prepared request, expecting 200; returns its JSON.
+    pub fn ok_req(&self, r: &HwReq) -> Value {
+        let resp = self.send(r);
+        assert_eq!(
+            resp.status,
+            200,
+            "{} {}: {}",
+            r.method,
+            r.path,
+            String::from_utf8_lossy(&resp.body)
+        );
+        resp.json()
+    }
+
     /// Expects a KMS error; returns (status, code, message).
     pub fn err(&self, action: &str, body: Value) -> (u16, String, String) {
         kms_error(&self.call(action, body))

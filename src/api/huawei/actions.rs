@@ -19,8 +19,6 @@ use crate::b64;
 use crate::crypto::cmk::CmkCipher;
 use crate::kms::keys::{KeyFilter, NewKey};
 use crate::kms::rules::{data_key_len, MAX_DATA_KEY};
-use crate::kms::states::Op;
-use crate::kms::Error;
 use crate::model::{Cmk, KeyState, KeyUsage, Origin};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -57,7 +55,7 @@ impl From<HwError> for Fail {
     }
 }
 
-type Handled = Result<Map<String, Value>, Fail>;
+pub(super) type Handled = Result<Map<String, Value>, Fail>;
 
 pub(crate) async fn dispatch(call: &Call<'_>, b: Body) -> Result<Map<String, Value>, HwError> {
     let r = match call.action {
@@ -70,13 +68,25 @@ pub(crate) async fn dispatch(call: &Call<'_>, b: Body) -> Result<Map<String, Val
         Action::DecryptData => decrypt_data(call, b).await,
         Action::DescribeKey => describe_key(call, b).await,
         Action::ListKeys => list_keys(call, b).await,
-        Action::EnableKey => enable_key(call, b).await,
-        Action::DisableKey => disable_key(call, b).await,
-        Action::ScheduleKeyDeletion => schedule_key_deletion(call, b).await,
-        Action::CancelKeyDeletion => cancel_key_deletion(call, b).await,
-        Action::UpdateKeyAlias => update_key_alias(call, b).await,
-        Action::UpdateKeyDescription => update_key_description(call, b).await,
+        Action::EnableKey => super::lifecycle::enable_key(call, b).await,
+        Action::DisableKey => super::lifecycle::disable_key(call, b).await,
+        Action::ScheduleKeyDeletion => super::lifecycle::schedule_key_deletion(call, b).await,
+        Action::CancelKeyDeletion => super::lifecycle::cancel_key_deletion(call, b).await,
+        Action::UpdateKeyAlias => super::lifecycle::update_key_alias(call, b).await,
+        Action::UpdateKeyDescription => super::lifecycle::update_key_description(call, b).await,
         Action::GenRandom => gen_random(call, b).await,
+        Action::EnableKeyRotation => super::rotation::enable(call, b).await,
+        Action::DisableKeyRotation => super::rotation::disable(call, b).await,
+        Action::GetKeyRotationStatus => super::rotation::status(call, b).await,
+        Action::UpdateKeyRotationInterval => super::rotation::update_interval(call, b).await,
+        Action::RotateOnDemand => super::rotation::rotate_on_demand(call, b).await,
+        Action::ReEncrypt => super::reencrypt::re_encrypt(call, b).await,
+        Action::CreateTag => super::tags::create(call, b).await,
+        Action::ShowTags => super::tags::show(call, b).await,
+        Action::BatchTags => super::tags::batch(call, b).await,
+        Action::DeleteTag => super::tags::delete(call, b).await,
+        Action::ListProjectTags => super::tags::list_project(call, b).await,
+        Action::ListByTags => super::tags::list_by_tags(call, b).await,
     };
     r.map_err(|f| match f {
         Fail::Dialect(e) => e,
@@ -84,7 +94,7 @@ pub(crate) async fn dispatch(call: &Call<'_>, b: Body) -> Result<Map<String, Val
     })
 }
 
-fn obj(v: Value) -> Map<String, Value> {
+pub(super) fn obj(v: Value) -> Map<String, Value> {
     match v {
         Value::Object(m) => m,
         _ => unreachable!("answers are objects"),
@@ -93,7 +103,7 @@ fn obj(v: Value) -> Map<String, Value> {
 
 /// Huawei's key id rule (`^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$`,
 /// KMS.0205); the core then requires a UUID, which every smkms key id is.
-fn check_key_id(id: &str) -> Result<(), HwError> {
+pub(super) fn check_key_id(id: &str) -> Result<(), HwError> {
     let ok = id.len() == 36
         && id.bytes().enumerate().all(|(i, b)| {
             if matches!(i, 8 | 13 | 18 | 23) {
@@ -112,7 +122,7 @@ fn check_key_id(id: &str) -> Result<(), HwError> {
     }
 }
 
-fn key_id(b: &mut Body) -> Result<String, HwError> {
+pub(super) fn key_id(b: &mut Body) -> Result<String, HwError> {
     let id = b.req_str("key_id", "KMS.0205")?;
     check_key_id(&id)?;
     Ok(id)
@@ -120,7 +130,7 @@ fn key_id(b: &mut Body) -> Result<String, HwError> {
 
 /// Huawei's alias rule: `^[a-zA-Z0-9:/_-]{1,255}$`, and not ending in `/default`
 /// (reserved for the default keys cloud services create).
-fn check_alias(alias: &str) -> Result<(), HwError> {
+pub(super) fn check_alias(alias: &str) -> Result<(), HwError> {
     let ok = (1..=255).contains(&alias.len())
         && alias
             .bytes()
@@ -142,7 +152,7 @@ fn check_alias(alias: &str) -> Result<(), HwError> {
     Ok(())
 }
 
-fn check_description(d: &str) -> Result<(), HwError> {
+pub(super) fn check_description(d: &str) -> Result<(), HwError> {
     let n = d.chars().count();
     if n > MAX_DESCRIPTION_CHARS {
         return Err(HwError::bad(
@@ -157,7 +167,7 @@ fn check_description(d: &str) -> Result<(), HwError> {
 
 /// A service default key (alias `…/default`) cannot be changed (KMS.0211). Neither
 /// dialect can create one, so this only guards keys from elsewhere.
-fn refuse_default_key(k: &Cmk) -> Result<(), HwError> {
+pub(super) fn refuse_default_key(k: &Cmk) -> Result<(), HwError> {
     if k.alias.ends_with("/default") {
         return Err(HwError::bad(
             "KMS.0211",
@@ -171,12 +181,18 @@ fn refuse_default_key(k: &Cmk) -> Result<(), HwError> {
 }
 
 /// `additional_authenticated_data` as the EncryptionContext text it is bound as.
-fn aad(b: &mut Body) -> Result<Option<String>, HwError> {
-    match b.opt_str(AAD_KEY, "KMS.0308")? {
+pub(super) fn aad(b: &mut Body) -> Result<Option<String>, HwError> {
+    aad_field(b, AAD_KEY)
+}
+
+/// An AAD field by name (re-encrypt has a source and a destination one); whatever its
+/// name, it is bound under [`AAD_KEY`].
+pub(super) fn aad_field(b: &mut Body, name: &str) -> Result<Option<String>, HwError> {
+    match b.opt_str(name, "KMS.0308")? {
         None => Ok(None),
         Some(a) if a.is_empty() => Ok(None),
         Some(a) if a.len() > MAX_AAD => Err(HwError::invalid(format!(
-            "{AAD_KEY} is {} bytes; at most {MAX_AAD} are allowed",
+            "{name} is {} bytes; at most {MAX_AAD} are allowed",
             a.len()
         ))),
         Some(a) => Ok(Some(json!({ AAD_KEY: a }).to_string())),
@@ -184,15 +200,20 @@ fn aad(b: &mut Body) -> Result<Option<String>, HwError> {
 }
 
 /// `encryption_algorithm` of encrypt-data/decrypt-data: only the symmetric default.
-fn symmetric_algorithm(b: &mut Body) -> Result<(), HwError> {
-    match b.opt_str("encryption_algorithm", "KMS.0308")?.as_deref() {
+pub(super) fn symmetric_algorithm(b: &mut Body) -> Result<(), HwError> {
+    algorithm_field(b, "encryption_algorithm")
+}
+
+/// An encryption algorithm field by name: only the symmetric default is served.
+pub(super) fn algorithm_field(b: &mut Body, name: &str) -> Result<(), HwError> {
+    match b.opt_str(name, "KMS.0308")?.as_deref() {
         None | Some("SYMMETRIC_DEFAULT") => Ok(()),
         Some(a @ ("RSAES_OAEP_SHA_256" | "RSAES_OAEP_SHA_1" | "SM2_ENCRYPT")) => Err(HwError::bad(
             "KMS.2105",
-            format!("encryption_algorithm {a} is for asymmetric keys; this server's keys are symmetric (SYMMETRIC_DEFAULT)"),
+            format!("{name} {a} is for asymmetric keys; this server's keys are symmetric (SYMMETRIC_DEFAULT)"),
         )),
         Some(a) => Err(HwError::invalid(format!(
-            "encryption_algorithm {a:?} is not one of SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_256, SM2_ENCRYPT"
+            "{name} {a:?} is not one of SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, SM2_ENCRYPT"
         ))),
     }
 }
@@ -206,11 +227,11 @@ fn ignore(b: &mut Body, names: &[&str]) -> Result<(), HwError> {
     Ok(())
 }
 
-fn hex_up(bytes: &[u8]) -> String {
+pub(super) fn hex_up(bytes: &[u8]) -> String {
     hex::encode_upper(bytes)
 }
 
-fn unhex(text: &str, code: &'static str, name: &str) -> Result<Vec<u8>, HwError> {
+pub(super) fn unhex(text: &str, code: &'static str, name: &str) -> Result<Vec<u8>, HwError> {
     hex::decode(text).map_err(|_| {
         HwError::bad(
             code,
@@ -219,12 +240,12 @@ fn unhex(text: &str, code: &'static str, name: &str) -> Result<Vec<u8>, HwError>
     })
 }
 
-fn ms(unix_seconds: i64) -> String {
+pub(super) fn ms(unix_seconds: i64) -> String {
     (unix_seconds * 1000).to_string()
 }
 
 /// Huawei's KeyDetails of a key.
-fn details(k: &Cmk) -> Value {
+pub(super) fn details(k: &Cmk) -> Value {
     json!({
         "key_id": k.key_id,
         "domain_id": k.scope.account.to_string(),
@@ -253,9 +274,10 @@ async fn create_key(call: &Call<'_>, mut b: Body) -> Handled {
         None | Some("AES_256") => CmkCipher::Aes256Gcm,
         Some("SM4") => CmkCipher::Sm4Gcm,
         Some(s) if ASYMMETRIC_OR_HMAC_SPECS.contains(&s) => {
-            return Err(HwError::invalid(format!(
-                "key_spec {s} is an asymmetric or HMAC key, which this server does not create yet; use AES_256 or SM4"
-            ))
+            return Err(HwError::bad(
+                "KMS.0201",
+                format!("key_spec {s} (an asymmetric or HMAC key) is not implemented by this server; create an AES_256 or SM4 key"),
+            )
             .into())
         }
         Some(s) => {
@@ -630,132 +652,6 @@ async fn list_keys(call: &Call<'_>, mut b: Body) -> Handled {
         "next_marker": if truncated { end.to_string() } else { String::new() },
         "truncated": truncated.to_string(),
         "total": total,
-    })))
-}
-
-/// The key, if its state allows `op` as Huawei defines it (stricter than the core for
-/// enable/disable, which Huawei refuses on a key already in the wanted state).
-async fn key_for(call: &Call<'_>, key_id: &str, op: Op, allowed: &[KeyState]) -> Result<Cmk, Fail> {
-    let key = call.api.kms.get_key(&call.ctx, key_id).await?;
-    if !allowed.contains(&key.state) {
-        return Err(Error::WrongState {
-            key_id: key.key_id,
-            state: key.state,
-            op,
-        }
-        .into());
-    }
-    refuse_default_key(&key)?;
-    Ok(key)
-}
-
-fn key_status(key: &Cmk) -> Value {
-    json!({ "key_id": key.key_id, "key_state": key_state(key.state) })
-}
-
-async fn enable_key(call: &Call<'_>, mut b: Body) -> Handled {
-    let key_id = key_id(&mut b)?;
-    b.sequence()?;
-    b.finish()?;
-    key_for(call, &key_id, Op::Enable, &[KeyState::Disabled]).await?;
-    let key = call.api.kms.enable_key(&call.ctx, &key_id).await?;
-    Ok(obj(json!({ "key_info": key_status(&key) })))
-}
-
-async fn disable_key(call: &Call<'_>, mut b: Body) -> Handled {
-    let key_id = key_id(&mut b)?;
-    b.sequence()?;
-    b.finish()?;
-    key_for(call, &key_id, Op::Disable, &[KeyState::Enabled]).await?;
-    let key = call.api.kms.disable_key(&call.ctx, &key_id).await?;
-    Ok(obj(json!({ "key_info": key_status(&key) })))
-}
-
-async fn schedule_key_deletion(call: &Call<'_>, mut b: Body) -> Handled {
-    let key_id = key_id(&mut b)?;
-    let days = b.req_num("pending_days", "KMS.1401")?;
-    b.sequence()?;
-    b.finish()?;
-    if !(7..=1096).contains(&days) {
-        return Err(HwError::bad(
-            "KMS.1401",
-            format!("pending_days must be between 7 and 1096, got {days}"),
-        )
-        .into());
-    }
-    let kms = &call.api.kms;
-    let key = key_for(
-        call,
-        &key_id,
-        Op::ScheduleDeletion,
-        &[
-            KeyState::Enabled,
-            KeyState::Disabled,
-            KeyState::PendingImport,
-            KeyState::Archived,
-        ],
-    )
-    .await?;
-    // Huawei schedules an enabled key directly; the core takes keys out of use first,
-    // so an enabled key is disabled on the way (if the scheduling then fails, the key
-    // stays disabled, never deleted).
-    if key.state == KeyState::Enabled {
-        kms.disable_key(&call.ctx, &key_id).await?;
-    }
-    let key = kms
-        .schedule_key_deletion(&call.ctx, &key_id, days as u32)
-        .await?;
-    Ok(obj(key_status(&key)))
-}
-
-async fn cancel_key_deletion(call: &Call<'_>, mut b: Body) -> Handled {
-    let key_id = key_id(&mut b)?;
-    b.sequence()?;
-    b.finish()?;
-    let key = call.api.kms.cancel_key_deletion(&call.ctx, &key_id).await?;
-    Ok(obj(key_status(&key)))
-}
-
-/// The states in which a key's alias and description may change: not while it is
-/// pending deletion (KMS.0210).
-const EDITABLE: [KeyState; 4] = [
-    KeyState::Enabled,
-    KeyState::Disabled,
-    KeyState::PendingImport,
-    KeyState::Archived,
-];
-
-async fn update_key_alias(call: &Call<'_>, mut b: Body) -> Handled {
-    let key_id = key_id(&mut b)?;
-    let alias = b.req_str("key_alias", "KMS.1101")?;
-    b.sequence()?;
-    b.finish()?;
-    check_alias(&alias)?;
-    key_for(call, &key_id, Op::Metadata, &EDITABLE).await?;
-    let key = call
-        .api
-        .kms
-        .update_alias(&call.ctx, &key_id, &alias)
-        .await?;
-    Ok(obj(json!({
-        "key_info": { "key_id": key.key_id, "key_alias": key.alias }
-    })))
-}
-
-async fn update_key_description(call: &Call<'_>, mut b: Body) -> Handled {
-    let key_id = key_id(&mut b)?;
-    let description = b.req_str("key_description", "KMS.1103")?;
-    b.sequence()?;
-    b.finish()?;
-    check_description(&description)?;
-    key_for(call, &key_id, Op::Metadata, &EDITABLE).await?;
-    let key = call
-        .api
-        .kms
-        .update_description(&call.ctx, &key_id, &description)
-        .await?;
-    Ok(obj(json!({
-        "key_info": { "key_id": key.key_id, "key_description": key.description }
     })))
 }
 

@@ -51,6 +51,11 @@ impl Body {
         }
     }
 
+    /// An optional field of any JSON type (lists and objects), for the caller to read.
+    pub fn opt_value(&mut self, name: &str) -> Option<Value> {
+        self.take(name)
+    }
+
     /// A required string field (KMS.0204 when absent).
     pub fn req_str(&mut self, name: &str, code: &'static str) -> Result<String, HwError> {
         self.opt_str(name, code)?

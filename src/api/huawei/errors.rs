@@ -102,6 +102,8 @@ fn field_name(action: Action, field: Field) -> &'static str {
         Field::NumberOfBytes => "datakey_length",
         Field::EncryptionContext => "additional_authenticated_data",
         Field::Plaintext => "plain_text",
+        Field::Tags => "tags",
+        Field::RotateDays => "rotation_interval",
         other => other.name(),
     }
 }
@@ -155,6 +157,10 @@ pub fn from_core(action: Action, e: Error, request_id: &str) -> HwError {
                 Field::EncryptionContext => "KMS.0208",
                 Field::Plaintext if action == Action::EncryptDatakey => "KMS.2101",
                 Field::RotateDays => "KMS.3001",
+                // The only tag rule the dialect leaves to the core: how many a key has.
+                Field::Tags if matches!(action, Action::CreateTag | Action::BatchTags) => {
+                    "KMS.0409"
+                }
                 Field::Plaintext
                 | Field::Tags
                 | Field::DataKeyId

@@ -14,6 +14,11 @@
 mod actions;
 mod body;
 pub mod errors;
+mod lifecycle;
+mod reencrypt;
+mod rotation;
+pub mod route;
+mod tags;
 
 use super::{Api, Outcome, Refusal, Request, Response};
 use crate::auth::{huawei as sig, AuthError};
@@ -23,10 +28,11 @@ use errors::HwError;
 use serde_json::{json, Map, Value};
 
 pub const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
-/// Every request whose path starts with this is Huawei's.
+/// Huawei's KMS API lives under this path (see [`route`] for every path Huawei owns).
 pub const PATH_PREFIX: &str = "/v1.0/";
 
-/// The actions served, by their path segment after `/kms/`.
+/// The actions served, by their path after `/kms/` (`{key_id}` and `{key}` stand for
+/// the ids a path carries).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     CreateKey,
@@ -45,10 +51,28 @@ pub enum Action {
     UpdateKeyAlias,
     UpdateKeyDescription,
     GenRandom,
+    EnableKeyRotation,
+    DisableKeyRotation,
+    GetKeyRotationStatus,
+    UpdateKeyRotationInterval,
+    RotateOnDemand,
+    ReEncrypt,
+    /// `POST {key_id}/tags`: add one tag.
+    CreateTag,
+    /// `GET {key_id}/tags`.
+    ShowTags,
+    /// `POST {key_id}/tags/action`: add or remove several.
+    BatchTags,
+    /// `DELETE {key_id}/tags/{key}`.
+    DeleteTag,
+    /// `GET tags`: every tag key of the project with its values.
+    ListProjectTags,
+    /// `POST resource_instances/action`: keys by tag.
+    ListByTags,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 28] = [
         Action::CreateKey,
         Action::CreateDatakey,
         Action::CreateDatakeyWithoutPlaintext,
@@ -65,6 +89,18 @@ impl Action {
         Action::UpdateKeyAlias,
         Action::UpdateKeyDescription,
         Action::GenRandom,
+        Action::EnableKeyRotation,
+        Action::DisableKeyRotation,
+        Action::GetKeyRotationStatus,
+        Action::UpdateKeyRotationInterval,
+        Action::RotateOnDemand,
+        Action::ReEncrypt,
+        Action::CreateTag,
+        Action::ShowTags,
+        Action::BatchTags,
+        Action::DeleteTag,
+        Action::ListProjectTags,
+        Action::ListByTags,
     ];
 
     pub fn path(self) -> &'static str {
@@ -85,51 +121,37 @@ impl Action {
             Action::UpdateKeyAlias => "update-key-alias",
             Action::UpdateKeyDescription => "update-key-description",
             Action::GenRandom => "gen-random",
+            Action::EnableKeyRotation => "enable-key-rotation",
+            Action::DisableKeyRotation => "disable-key-rotation",
+            Action::GetKeyRotationStatus => "get-key-rotation-status",
+            Action::UpdateKeyRotationInterval => "update-key-rotation-interval",
+            Action::RotateOnDemand => "rotate-on-demand",
+            Action::ReEncrypt => "re-encrypt",
+            Action::CreateTag => "{key_id}/tags",
+            Action::ShowTags => "{key_id}/tags",
+            Action::BatchTags => "{key_id}/tags/action",
+            Action::DeleteTag => "{key_id}/tags/{key}",
+            Action::ListProjectTags => "tags",
+            Action::ListByTags => "resource_instances/action",
         }
     }
 
+    /// The HTTP method the action takes.
+    pub fn method(self) -> http::Method {
+        match self {
+            Action::ShowTags | Action::ListProjectTags => http::Method::GET,
+            Action::DeleteTag => http::Method::DELETE,
+            _ => http::Method::POST,
+        }
+    }
+
+    /// The action a fixed path names (not one with an id in it).
     pub fn from_path(p: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.path() == p)
+        Action::ALL
+            .into_iter()
+            .find(|a| a.path() == p && !p.contains('{'))
     }
 }
-
-/// The other v1.0 KMS operations Huawei documents (the part of the path after
-/// `/kms/`, up to the first `/` where the path carries an id). They are answered with
-/// "not implemented" rather than "no such API".
-const NOT_IMPLEMENTED: &[&str] = &[
-    "get-publickey",
-    "create-grant",
-    "revoke-grant",
-    "retire-grant",
-    "list-grants",
-    "list-retirable-grants",
-    "get-parameters-for-import",
-    "import-key-material",
-    "delete-imported-key-material",
-    "enable-key-rotation",
-    "disable-key-rotation",
-    "update-key-rotation-interval",
-    "get-key-rotation-status",
-    "rotate-on-demand",
-    "re-encrypt",
-    "sign",
-    "verify",
-    "generate-mac",
-    "verify-mac",
-    "create-rsa-datakey-pair",
-    "create-ec-datakey-pair",
-    "derive-shared-secret",
-    "tags",
-    "user-instances",
-    "user-quotas",
-    "aliases",
-    "alias",
-    "key-policies",
-    "datakey-capsule",
-    "create-pin",
-    "access-points",
-    "resource_instances",
-];
 
 /// Who is calling, for which project: the core's context, the action, and the API to
 /// call.
@@ -137,6 +159,8 @@ pub(crate) struct Call<'a> {
     pub api: &'a Api,
     pub action: Action,
     pub ctx: RequestContext,
+    /// The ids the path carries.
+    pub params: route::PathParams,
 }
 
 pub async fn handle(api: &Api, req: Request) -> Response {
@@ -208,7 +232,7 @@ fn header_text(req: &Request, name: &str) -> Result<Option<String>, AuthError> {
 
 /// Project ids scope keys the way Tencent regions do; the same name is the same scope.
 /// Huawei's are 32 hex digits; region-style names (`ap-guangzhou`) are accepted too.
-fn check_project_id(pid: &str) -> Result<(), HwError> {
+pub(crate) fn check_project_id(pid: &str) -> Result<(), HwError> {
     if pid.is_empty()
         || pid.len() > 64
         || !pid
@@ -238,26 +262,20 @@ async fn process(
     let (account, access) = authenticate(api, req).await?;
     outcome.authenticated(account, &access);
 
-    let no_such_api = || {
-        HwError::gateway(
-            404,
-            "APIGW.0101",
-            format!(
-                "{} {} is not an API of this server; Huawei KMS requests go to POST /v1.0/{{project_id}}/kms/{{action}}",
-                req.method, req.path
-            ),
-        )
+    let (pid, action, params) = match route::resolve(req)? {
+        route::Route::Versions(v) => {
+            outcome.set_action("versions");
+            return match v {
+                Value::Object(m) => Ok(m),
+                _ => unreachable!("version answers are objects"),
+            };
+        }
+        route::Route::Kms {
+            project_id,
+            action,
+            params,
+        } => (project_id, action, params),
     };
-    let rest = req.path.strip_prefix(PATH_PREFIX).ok_or_else(no_such_api)?;
-    let (pid, rest) = rest.split_once('/').ok_or_else(no_such_api)?;
-    if rest == "keystores" || rest.starts_with("keystores/") {
-        return Err(HwError::bad(
-            "KMS.0201",
-            "dedicated keystores (/v1.0/{project_id}/keystores) are not implemented by this server",
-        ));
-    }
-    let name = rest.strip_prefix("kms/").ok_or_else(no_such_api)?;
-    check_project_id(pid)?;
     if let Some(header_pid) = header_text(req, "x-project-id")? {
         if header_pid != pid {
             return Err(HwError::kms(
@@ -267,30 +285,11 @@ async fn process(
             ));
         }
     }
-    let action = match Action::from_path(name) {
-        Some(a) => a,
-        None => {
-            let first = name.split('/').next().unwrap_or("");
-            let id_first = name.split('/').nth(1).unwrap_or("");
-            if NOT_IMPLEMENTED.contains(&first) || NOT_IMPLEMENTED.contains(&id_first) {
-                return Err(HwError::bad(
-                    "KMS.0201",
-                    format!("the Huawei KMS API {name} is not implemented by this server"),
-                ));
-            }
-            return Err(no_such_api());
-        }
-    };
-    if req.method != http::Method::POST {
-        return Err(HwError::kms(
-            405,
-            "KMS.0215",
-            format!("{} takes POST, not {}", action.path(), req.method),
-        ));
-    }
     let content_type = header_text(req, "content-type")?.unwrap_or_default();
     let media = content_type.split(';').next().unwrap_or("").trim();
-    if !media.eq_ignore_ascii_case("application/json") {
+    // A GET or DELETE has nothing to type; a body, if any, must be JSON.
+    let bodiless = action.method() != http::Method::POST && req.body.is_empty();
+    if !bodiless && !media.eq_ignore_ascii_case("application/json") {
         return Err(HwError::bad(
             "KMS.0202",
             format!("Content-Type must be application/json, got {content_type:?}"),
@@ -305,6 +304,7 @@ async fn process(
         api,
         action,
         ctx: outcome.context(scope, action.path()),
+        params,
     };
     let result = actions::dispatch(&call, body).await;
     outcome.record(call.ctx);
