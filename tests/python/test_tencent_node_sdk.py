@@ -194,3 +194,16 @@ def test_same_body_to_other_actions_and_regions_in_one_second(smkms, cred_a, nod
     # And the Python SDK finds each key in its region.
     assert call(smkms.client(cred_a, region2, "POST"), "DescribeKey", KeyId=g["keyIds"][1]).KeyMetadata.Alias \
         == g["alias"]
+
+
+@pytest.mark.parametrize("req_method", HTTP_METHODS)
+@pytest.mark.parametrize("sign_method", ["HmacSHA256", "HmacSHA1"])
+def test_v1_nonce_repeated_in_later_seconds(smkms, cred_a, node_sdk, sign_method, req_method):
+    """The Node SDK's v1 Nonce is at most 65535, so it repeats within the 300 s window
+    (keyed on the Nonce alone, about 18 of 1,500 requests of one SecretId were refused).
+    The server remembers (Timestamp, Nonce), as Tencent documents: the same Nonce in three
+    consecutive seconds is three requests."""
+    _, out = run_node(smkms, cred_a, "repeated_nonce", sign_method, req_method)
+    seconds = [r["second"] for r in out["results"]]
+    assert len(set(seconds)) == 3
+    assert [r["bytes"] for r in out["results"]] == [16, 16, 16]

@@ -19,6 +19,8 @@
 //               second (the SDK's clock is pinned) to different actions and to different
 //               regions; TC3 signs neither X-TC-Action nor X-TC-Region, so each pair carries
 //               one signature.
+//   repeated_nonce - signature v1 with the SDK's Nonce pinned to one value, one request
+//               per second.
 'use strict';
 
 const crypto = require('crypto');
@@ -279,9 +281,34 @@ async function sameBody(cfg) {
   return out;
 }
 
+// Signature v1: the SDK's Nonce is Math.round(Math.random() * 65535), so one comes back
+// within a window (about one request in 20 at 10 requests a second). Pinned here to one
+// value: requests in different seconds are all accepted.
+async function repeatedNonce(cfg) {
+  const realRandom = Math.random;
+  Math.random = () => 0.5;
+  const c = client(cfg, cfg.region);
+  const out = { results: [] };
+  // The v1 Timestamp is Math.round(Date.now() / 1000) (TC3's truncates).
+  const timestamp = () => Math.round(Date.now() / 1000);
+  try {
+    for (let i = 0; i < 3; i++) {
+      const second = timestamp();
+      const r = await step(`GenerateRandom #${i}`, () => c.GenerateRandom({ NumberOfBytes: 16 }));
+      out.results.push({ second, bytes: Buffer.from(r.Plaintext, 'base64').length });
+      // The request's Timestamp was at most `after`: the next one is later.
+      const after = timestamp();
+      while (timestamp() === after) await new Promise((res) => setTimeout(res, 20));
+    }
+  } finally {
+    Math.random = realRandom;
+  }
+  return out;
+}
+
 async function main() {
   const cfg = JSON.parse(require('fs').readFileSync(0, 'utf8'));
-  const scenarios = { envelope, same_body: sameBody };
+  const scenarios = { envelope, same_body: sameBody, repeated_nonce: repeatedNonce };
   if (!scenarios[cfg.scenario]) throw new Error(`unknown scenario ${cfg.scenario}`);
   const out = await scenarios[cfg.scenario](cfg);
   process.stdout.write(JSON.stringify(out) + '\n');
