@@ -18,7 +18,20 @@ fn v1_request(
     nonce: u64,
     extra: &[(&str, &str)],
 ) -> Vec<u8> {
-    let ts = now().to_string();
+    v1_request_at(c, method, host, action, now(), nonce, extra)
+}
+
+/// [`v1_request`] with the given Timestamp.
+fn v1_request_at(
+    c: &Client,
+    method: &str,
+    host: &str,
+    action: &str,
+    timestamp: i64,
+    nonce: u64,
+    extra: &[(&str, &str)],
+) -> Vec<u8> {
+    let ts = timestamp.to_string();
     let nonce = nonce.to_string();
     let mut params: Vec<(&str, &str)> = vec![
         ("Action", action),
@@ -80,6 +93,50 @@ fn get_and_post_are_served_and_a_nonce_is_used_once() {
             Some("AuthFailure.InvalidAuthorization")
         );
         assert!(again.message().contains("Nonce"), "{}", again.message());
+    }
+}
+
+/// The Node.js SDK's Nonce is `Math.round(Math.random() * 65535)`: the same Nonce
+/// comes back within a window. A Nonce is refused only with the Timestamp it was first
+/// used with (a replay), not in another second.
+#[test]
+fn a_nonce_is_used_once_per_timestamp() {
+    let (_dir, server, cred) = fresh();
+    let c = server.client(&cred);
+    let host = c.addr.to_string();
+    let t = now();
+    for method in ["GET", "POST"] {
+        let nonce = if method == "GET" { 65535 } else { 0 };
+        let earlier = v1_request_at(&c, method, &host, "ListKeys", t - 1, nonce, &[]);
+        let later = v1_request_at(&c, method, &host, "ListKeys", t, nonce, &[]);
+        for req in [&earlier, &later] {
+            let r = response(&raw(c.addr, req));
+            assert!(r.get("Error").is_none(), "{method}: {r}");
+        }
+        for req in [&earlier, &later] {
+            let again = raw(c.addr, req);
+            assert_eq!(
+                again.code().as_deref(),
+                Some("AuthFailure.InvalidAuthorization"),
+                "{method}"
+            );
+            assert!(again.message().contains("Nonce"), "{}", again.message());
+        }
+        // Another request in the same second with the same Nonce reads as a replay too:
+        // the pair is what the client promises to use once.
+        let other = v1_request_at(
+            &c,
+            method,
+            &host,
+            "GenerateRandom",
+            t,
+            nonce,
+            &[("NumberOfBytes", "8")],
+        );
+        assert_eq!(
+            raw(c.addr, &other).code().as_deref(),
+            Some("AuthFailure.InvalidAuthorization")
+        );
     }
 }
 

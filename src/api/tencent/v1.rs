@@ -9,8 +9,10 @@
 //! The sign string and HMAC are [`crate::auth::tc_v1`]'s, shared with the legacy API.
 //! The host is the one the client signed: the SDKs sign their endpoint, with the port
 //! when it has one, so the Host header is tried as sent and then without its port.
-//! Each (SecretId, Nonce) is accepted once inside the window; the memory of Nonces is
-//! bounded per account (`auth::tc_v1::NonceGuard`).
+//! Each (SecretId, Timestamp, Nonce) is accepted once inside the window, as Tencent
+//! documents the Nonce ("together with Timestamp, prevents replay"): the Node.js SDK's
+//! Nonce is at most 65535, so keyed on the Nonce alone its requests collide within a
+//! window. The memory of Nonces is bounded per account (`auth::tc_v1::NonceGuard`).
 
 use super::errors::TcError;
 use super::params::Params;
@@ -187,17 +189,18 @@ async fn authenticate(
         Err(e) => return Err(e.into()),
     }
 
-    match api.nonces.check(
+    match api.nonces.check_with_timestamp(
         account,
         secret_id,
+        timestamp,
         nonce,
         timestamp.saturating_add(window),
         now,
     ) {
         NonceCheck::Fresh => Ok((account, secret_id.to_string())),
         NonceCheck::Replayed => Err(AuthError::Malformed(format!(
-            "the Nonce {nonce} was already used by this SecretId within the last {window} \
-             seconds: a replayed request. Send a fresh random Nonce with every request"
+            "the Nonce {nonce} with the Timestamp {timestamp} was already used by this \
+             SecretId: a replayed request. Send a fresh random Nonce with every request"
         ))
         .into()),
         NonceCheck::Full => Err(TcError::new(
