@@ -27,6 +27,18 @@ pub struct Request {
     pub peer: Option<SocketAddr>,
 }
 
+impl Request {
+    /// The Host header when it was sent exactly once, as text: what a v1 signature
+    /// covers (a repeated Host is ambiguous and refused by the caller).
+    pub fn single_host(&self) -> Option<&str> {
+        let mut hosts = self.headers.get_all(http::header::HOST).iter();
+        match (hosts.next(), hosts.next()) {
+            (Some(h), None) => h.to_str().ok(),
+            _ => None,
+        }
+    }
+}
+
 /// Why an action failed: found while reading its parameters (already in the dialect's
 /// terms, `D`), or in the core, which the dialect's dispatcher maps to its own codes in
 /// one place. Each dialect adds `From<D>` for its error type.

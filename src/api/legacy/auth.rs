@@ -39,15 +39,11 @@ pub(super) async fn authenticate(
     let window = api.settings.signature_window;
     tc_v1::check_timestamp(timestamp, now, window)?;
 
-    let mut hosts = req.headers.get_all(http::header::HOST).iter();
-    let host = match (hosts.next().map(|h| h.to_str()), hosts.next()) {
-        (Some(Ok(h)), None) => h,
-        _ => {
-            return Err(LegacyError::bad_request(
-                "the request needs exactly one Host header: the signature covers the host",
-            ))
-        }
-    };
+    let host = req.single_host().ok_or_else(|| {
+        LegacyError::bad_request(
+            "the request needs exactly one Host header: the signature covers the host",
+        )
+    })?;
 
     let (account, secret) = api
         .credentials

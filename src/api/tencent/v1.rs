@@ -39,6 +39,15 @@ const COMMON: &[&str] = &[
     "Token",
 ];
 
+/// A parameter's value, if it was sent and is not empty.
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+}
+
 /// Whether a request to `/` is v1-signed: no Authorization header (TC3 always has
 /// one), and a form-encoded POST or a GET whose query carries a `Signature`.
 pub(super) fn is_v1(req: &Request, is_get: bool) -> bool {
@@ -70,13 +79,7 @@ pub(super) async fn process(
         &req.body[..]
     };
     let pairs = parse_pairs(raw).map_err(|e| TcError::invalid_parameter(e.to_string()))?;
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
-    };
+    let get = |name: &str| param(&pairs, name);
     let action = get("Action").unwrap_or("").to_string();
     outcome.set_action(&action);
     if get("Token").is_some() {
@@ -111,13 +114,7 @@ async fn authenticate(
     is_get: bool,
     pairs: &[(String, String)],
 ) -> Result<(u64, String), TcError> {
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
-    };
+    let get = |name: &str| param(pairs, name);
     let required = |name: &'static str| {
         get(name).ok_or_else(|| {
             AuthError::Malformed(format!(
@@ -151,16 +148,11 @@ async fn authenticate(
     let window = api.settings.signature_window;
     tc_v1::check_timestamp(timestamp, now, window)?;
 
-    let mut hosts = req.headers.get_all(http::header::HOST).iter();
-    let host = match (hosts.next().map(|h| h.to_str()), hosts.next()) {
-        (Some(Ok(h)), None) => h,
-        _ => {
-            return Err(AuthError::Malformed(
-                "the request needs exactly one Host header: the signature covers the host".into(),
-            )
-            .into())
-        }
-    };
+    let host = req.single_host().ok_or_else(|| {
+        AuthError::Malformed(
+            "the request needs exactly one Host header: the signature covers the host".into(),
+        )
+    })?;
 
     let (account, secret) = api
         .credentials
