@@ -6,7 +6,6 @@ mod data_keys;
 mod keys;
 mod service;
 
-use super::codes::ALL_ACTIONS;
 use super::errors::{from_core, TcError};
 use super::params::Params;
 use super::Call;
@@ -201,6 +200,79 @@ fn check_data_key_name(name: &str) -> Result<(), TcError> {
         "InvalidParameterValue.InvalidDataKeyName",
     )
 }
+
+/// Every action name of the KMS 2019-01-18 API, implemented here or not.
+const ALL_ACTIONS: &[&str] = &[
+    "ArchiveKey",
+    "AsymmetricRsaDecrypt",
+    "AsymmetricSm2Decrypt",
+    "BindCloudResource",
+    "CancelDataKeyDeletion",
+    "CancelKeyArchive",
+    "CancelKeyDeletion",
+    "CreateKey",
+    "CreateWhiteBoxKey",
+    "Decrypt",
+    "DeleteImportedKeyMaterial",
+    "DeleteWhiteBoxKey",
+    "DescribeDataKey",
+    "DescribeDataKeys",
+    "DescribeKey",
+    "DescribeKeys",
+    "DescribeWhiteBoxDecryptKey",
+    "DescribeWhiteBoxDeviceFingerprints",
+    "DescribeWhiteBoxKey",
+    "DescribeWhiteBoxKeyDetails",
+    "DescribeWhiteBoxServiceStatus",
+    "DisableDataKey",
+    "DisableDataKeys",
+    "DisableKey",
+    "DisableKeyRotation",
+    "DisableKeys",
+    "DisableWhiteBoxKey",
+    "DisableWhiteBoxKeys",
+    "EnableDataKey",
+    "EnableDataKeys",
+    "EnableKey",
+    "EnableKeyRotation",
+    "EnableKeys",
+    "EnableWhiteBoxKey",
+    "EnableWhiteBoxKeys",
+    "Encrypt",
+    "EncryptByWhiteBox",
+    "GenerateDataKey",
+    "GenerateRandom",
+    "GetDataKeyCiphertextBlob",
+    "GetDataKeyPlaintext",
+    "GetKeyRotationStatus",
+    "GetParametersForImport",
+    "GetPublicKey",
+    "GetRegions",
+    "GetServiceStatus",
+    "ImportDataKey",
+    "ImportKeyMaterial",
+    "ListAlgorithms",
+    "ListDataKeyDetail",
+    "ListDataKeys",
+    "ListKeyDetail",
+    "ListKeys",
+    "OverwriteWhiteBoxDeviceFingerprints",
+    "PostQuantumCryptoDecrypt",
+    "PostQuantumCryptoEncrypt",
+    "PostQuantumCryptoSign",
+    "PostQuantumCryptoVerify",
+    "ReEncrypt",
+    "RotateKey",
+    "ScheduleDataKeyDeletion",
+    "ScheduleKeyDeletion",
+    "SignByAsymmetricKey",
+    "UnbindCloudResource",
+    "UpdateAlias",
+    "UpdateDataKeyDescription",
+    "UpdateDataKeyName",
+    "UpdateKeyDescription",
+    "VerifyByAsymmetricKey",
+];
 
 #[cfg(test)]
 mod tests {
