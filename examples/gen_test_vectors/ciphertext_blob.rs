@@ -8,7 +8,7 @@ use smkms::crypto::cmk::{self, CmkCipher};
 use smkms::crypto::context;
 use smkms::crypto::secret::SecretBytes;
 
-use crate::{hexs, random_msg, rng, GENERATOR};
+use crate::{hexs, random_msg, rng, used_notes, GENERATOR};
 
 /// One CMK as a vector group sees it: its cipher, id and every material version.
 struct BlobCmk {
@@ -519,19 +519,7 @@ pub(crate) fn blob_file() -> Value {
         "TooLong": "Longer than a blob can be (header + 4096 + 16 bytes), even though authentic.",
         "WrongContext": "Opened with an EncryptionContext whose canonical form differs from the one it was sealed with.",
     });
-    let used: std::collections::BTreeSet<String> = groups
-        .iter()
-        .flat_map(|g| g["tests"].as_array().unwrap().iter())
-        .flat_map(|t| t["flags"].as_array().unwrap().iter())
-        .map(|f| f.as_str().unwrap().to_string())
-        .collect();
-    let notes: serde_json::Map<String, Value> = notes
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(k, _)| used.contains(*k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let notes = used_notes(&notes, &groups);
     json!({
         "algorithm": "CiphertextBlob v1",
         "schema": "smkms CiphertextBlob vectors v1 (test-vectors/README.md)",

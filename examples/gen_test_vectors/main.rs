@@ -75,6 +75,23 @@ fn self_check(private_pem: &str, alg: Algorithm, ct: &[u8], msg: &[u8], valid: b
     }
 }
 
+/// The notes of the flags `groups` use: a file describes only its own flags.
+fn used_notes(notes: &Value, groups: &[Value]) -> serde_json::Map<String, Value> {
+    let used: std::collections::BTreeSet<&str> = groups
+        .iter()
+        .flat_map(|g| g["tests"].as_array().unwrap().iter())
+        .flat_map(|t| t["flags"].as_array().unwrap().iter())
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    notes
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| used.contains(k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 fn file_json(
     alg: Algorithm,
     tests: usize,
@@ -83,20 +100,7 @@ fn file_json(
     confirmed: Value,
     groups: Vec<Value>,
 ) -> Value {
-    // Describe only the flags this file uses.
-    let used: std::collections::BTreeSet<String> = groups
-        .iter()
-        .flat_map(|g| g["tests"].as_array().unwrap().iter())
-        .flat_map(|t| t["flags"].as_array().unwrap().iter())
-        .map(|f| f.as_str().unwrap().to_string())
-        .collect();
-    let notes: serde_json::Map<String, Value> = notes
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(k, _)| used.contains(*k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let notes = used_notes(&notes, &groups);
     let mut header = vec![
         format!("Data-key delivery with EncryptionAlgorithm {}: {encoding}.", alg.name()),
         "Each test is a decryption: with the group's private key, a valid ct decrypts to msg; an invalid ct must be refused (or at least not yield msg).".to_string(),
