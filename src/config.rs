@@ -8,7 +8,7 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Where the database and the root key file live.
@@ -23,11 +23,55 @@ pub struct Config {
     /// (and created on first start). Prefer the SMKMS_ROOT_KEY environment variable
     /// over writing it into a file that is not mode 0600.
     pub root_key: Option<String>,
+    /// Where the records live: unset for SQLite in the data directory, or a
+    /// `postgres://user:password@host:port/database` URL shared by several replicas.
+    pub store: Option<String>,
     /// tracing filter, e.g. "info" or "smkms=debug".
     pub log: String,
     pub limits: LimitsConfig,
     pub auth: AuthConfig,
     pub background: BackgroundConfig,
+    pub postgres: PostgresConfig,
+}
+
+/// Every setting but the two that may hold secrets: the root key is left out, and the
+/// store URL is shown without its password.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("default_region", &self.default_region)
+            .field("default_cipher", &self.default_cipher)
+            .field("root_key", &self.root_key.as_ref().map(|_| "<set>"))
+            .field("store", &self.store_location().ok())
+            .field("log", &self.log)
+            .field("limits", &self.limits)
+            .field("auth", &self.auth)
+            .field("background", &self.background)
+            .field("postgres", &self.postgres)
+            .finish()
+    }
+}
+
+/// The connection pool of the PostgreSQL store (unused with SQLite).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostgresConfig {
+    /// Connections each replica keeps at most.
+    pub max_connections: usize,
+    /// The longest one store call may take, waiting for a connection included; past
+    /// it the request gets the dialect's internal error instead of hanging.
+    pub timeout_ms: u64,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        PostgresConfig {
+            max_connections: 16,
+            timeout_ms: 5000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -75,10 +119,12 @@ impl Default for Config {
             default_region: "ap-guangzhou".into(),
             default_cipher: CmkCipher::Sm4Gcm,
             root_key: None,
+            store: None,
             log: "info".into(),
             limits: LimitsConfig::default(),
             auth: AuthConfig::default(),
             background: BackgroundConfig::default(),
+            postgres: PostgresConfig::default(),
         }
     }
 }
@@ -188,6 +234,11 @@ fn without_quoted(text: &str, value: &str) -> String {
 }
 
 impl Config {
+    /// The `store` setting, read (its password never appears in an error).
+    pub fn store_location(&self) -> Result<crate::store::location::StoreLocation, String> {
+        crate::store::location::StoreLocation::parse(self.store.as_deref())
+    }
+
     /// Defaults, overridden by `file` (if given) and then by the environment.
     pub fn load(file: Option<&Path>) -> Result<Config, String> {
         let mut c = match file {
@@ -214,6 +265,9 @@ impl Config {
         }
         if let Some(v) = get("SMKMS_ROOT_KEY") {
             self.root_key = Some(v);
+        }
+        if let Some(v) = get("SMKMS_STORE") {
+            self.store = Some(v);
         }
         if let Some(v) = get("SMKMS_LOG") {
             self.log = v;
@@ -250,6 +304,13 @@ impl Config {
                      \"x-tc-action\""
                 ));
             }
+        }
+        self.store_location()?;
+        if !(1..=1000).contains(&self.postgres.max_connections) {
+            return Err("postgres.max_connections must be between 1 and 1000".into());
+        }
+        if !(100..=600_000).contains(&self.postgres.timeout_ms) {
+            return Err("postgres.timeout_ms must be between 100 and 600000".into());
         }
         if self.limits.public_key_pool > 512 {
             // tokio's blocking pool has 512 threads; more permits would only queue there.

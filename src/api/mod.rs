@@ -8,7 +8,6 @@ pub mod legacy;
 pub mod tencent;
 
 use crate::auth::credentials::Credentials;
-use crate::auth::tc_v1::NonceGuard;
 use crate::kms::{Dialect, Kms, RequestContext, Touched};
 use crate::model::{Scope, Uin};
 use bytes::Bytes;
@@ -171,8 +170,6 @@ impl Default for ApiSettings {
 pub struct Api {
     pub kms: Arc<Kms>,
     pub credentials: Credentials,
-    /// Nonces of the legacy v1 signature, each usable once per SecretId in the window.
-    pub nonces: NonceGuard,
     pub settings: ApiSettings,
 }
 
@@ -181,7 +178,6 @@ impl Api {
         Api {
             kms,
             credentials,
-            nonces: NonceGuard::default(),
             settings,
         }
     }

@@ -10,6 +10,8 @@ use crate::crypto::secret::SecretBytes;
 use crate::http::server::{self, HttpLimits};
 use crate::kms::{Clock, Kms, Limits, SystemClock};
 use crate::model::Uin;
+use crate::store::location::StoreLocation;
+use crate::store::postgres::{PostgresOptions, PostgresStore};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError};
 use std::future::Future;
@@ -32,8 +34,12 @@ pub struct Opened {
     pub store: Arc<dyn Store>,
     pub sealer: Arc<Sealer>,
     pub kms: Arc<Kms>,
-    /// True when this call created the database: the data directory's first start.
+    /// True when this call initialised the store (sealed its root-key check): the
+    /// deployment's first start.
     pub created: bool,
+    /// The store, as it may be shown: the database file, or the PostgreSQL URL without
+    /// its password.
+    pub shown: String,
 }
 
 impl Opened {
@@ -66,19 +72,29 @@ pub enum OpenError {
     RootKey(#[from] seal::RootKeyError),
     #[error(transparent)]
     RootKeyFile(#[from] root_key::RootKeyFileError),
-    #[error("cannot open the database {}: {source}", db.display())]
-    Database {
-        db: std::path::PathBuf,
-        source: StoreError,
-    },
+    #[error("{0}")]
+    Config(String),
+    #[error("cannot open the database {db}: {source}")]
+    Database { db: String, source: StoreError },
     #[error("reading the database failed: {0}")]
     Store(#[from] StoreError),
     #[error(
-        "the root key does not match the data in {}: it was sealed under another key. \
-         Start with the root key it was created with (root.key or SMKMS_ROOT_KEY).",
+        "the root key does not match the records in {store}: they were sealed under another \
+         key. Start with the root key they were created with (root.key in the data \
+         directory, root_key or SMKMS_ROOT_KEY); every replica of one database needs the \
+         same root key. Nothing was written."
+    )]
+    WrongRootKey { store: String },
+    #[error(
+        "the database {store} was initialised with a root key, and this replica has none: \
+         give it the same root key as the others (SMKMS_ROOT_KEY, root_key, or their \
+         root.key copied into {}). Nothing was written.",
         dir.display()
     )]
-    WrongRootKey { dir: std::path::PathBuf },
+    NoRootKey {
+        store: String,
+        dir: std::path::PathBuf,
+    },
     #[error(
         "{what} does not open under the root key: the database was altered or the record \
          was copied from another row. smkms will not start on it; restore the database \
@@ -96,26 +112,60 @@ pub async fn open(config: &Config) -> Result<Opened, OpenError> {
 pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Opened, OpenError> {
     let dir = &config.data_dir;
     private_data_dir(dir)?;
+    let location = config.store_location().map_err(OpenError::Config)?;
+    let (store, shown): (Arc<dyn Store>, String) = match &location {
+        StoreLocation::Embedded => {
+            let db = dir.join(DB_FILE);
+            let shown = db.display().to_string();
+            let store = SqliteStore::open(&db).map_err(|source| OpenError::Database {
+                db: shown.clone(),
+                source,
+            })?;
+            (Arc::new(store), shown)
+        }
+        StoreLocation::Postgres(url) => {
+            let options = PostgresOptions {
+                max_connections: config.postgres.max_connections,
+                timeout: Duration::from_millis(config.postgres.timeout_ms),
+            };
+            let store = PostgresStore::connect(url, options)
+                .await
+                .map_err(|source| OpenError::Database {
+                    db: url.to_string(),
+                    source,
+                })?;
+            (Arc::new(store), url.to_string())
+        }
+    };
     let root: SecretBytes = match &config.root_key {
         Some(hex) => seal::root_key_from_hex(hex)?,
-        None => root_key::load_or_create(&dir.join(ROOT_KEY_FILE))?.0,
+        None => {
+            let path = dir.join(ROOT_KEY_FILE);
+            // A shared database already initialised needs its own root key: making a
+            // new one here could only be refused below, and would leave a stray file.
+            if location != StoreLocation::Embedded
+                && !path.exists()
+                && store.get_meta(ROOT_CHECK).await?.is_some()
+            {
+                return Err(OpenError::NoRootKey {
+                    store: shown,
+                    dir: dir.clone(),
+                });
+            }
+            root_key::load_or_create(&path)?.0
+        }
     };
     let sealer = Arc::new(Sealer::new(&root)?);
-    let db = dir.join(DB_FILE);
-    let created = !db.exists();
-    let store: Arc<dyn Store> =
-        Arc::new(
-            SqliteStore::open(&db).map_err(|source| OpenError::Database {
-                db: db.clone(),
-                source,
-            })?,
-        );
+    // The canary: sealed once, when the store is initialised; every later start opens
+    // it before anything else is read or written, so a wrong root key writes nothing.
     let proposed = sealer.seal(ROOT_CHECK, ROOT_CHECK_PLAINTEXT);
     let stored = store.put_meta_if_absent(ROOT_CHECK, &proposed).await?;
     match sealer.open(ROOT_CHECK, &stored) {
         Ok(p) if p.expose() == ROOT_CHECK_PLAINTEXT => {}
-        _ => return Err(OpenError::WrongRootKey { dir: dir.clone() }),
+        _ => return Err(OpenError::WrongRootKey { store: shown }),
     }
+    // Sealing is randomised: the stored check equals ours only if this call stored it.
+    let created = stored == proposed;
     verify_sealed_records(store.as_ref(), &sealer).await?;
     let cipher = config.default_cipher;
     let kms = Arc::new(Kms::new(
@@ -135,6 +185,7 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
         sealer,
         kms,
         created,
+        shown,
     })
 }
 

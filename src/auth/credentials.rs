@@ -4,6 +4,7 @@
 //! when created. Every request looks its credential up in the store, so a credential
 //! created or deleted by `smkms credentials` (another process) takes effect at once.
 
+use crate::auth::tc_v1::{NonceCheck, NonceGuard};
 use crate::crypto::seal::{credential_identity, Sealer};
 use crate::crypto::{random, secret::SecretString};
 use crate::model::{Credential, Uin};
@@ -36,6 +37,9 @@ pub struct Credentials {
     /// SecretId → (account, secret), exact: emptied by any write to the store (see
     /// `store::cache`), so a credential deleted by another process is refused at once.
     cache: VersionedCache<Option<(Uin, SecretString)>>,
+    /// Nonces of the v1 and legacy signatures, when the store leaves them to this
+    /// process (see [`Store::remember_nonce`]).
+    nonces: NonceGuard,
 }
 
 /// A credential as listed (never with its secret).
@@ -60,7 +64,31 @@ impl Credentials {
             store,
             sealer,
             cache: VersionedCache::new(4096),
+            nonces: NonceGuard::default(),
         }
+    }
+
+    /// Records a signature Nonce (its [`crate::auth::tc_v1::nonce_key`]) until
+    /// `expires_at`: in the store when it is shared by several replicas, so that a
+    /// request replayed to another replica is refused too; otherwise in this process.
+    pub async fn remember_nonce(
+        &self,
+        account: Uin,
+        key: [u8; 16],
+        expires_at: i64,
+        now: i64,
+    ) -> Result<NonceCheck, CredentialError> {
+        Ok(
+            match self
+                .store
+                .remember_nonce(account, &key, expires_at, now)
+                .await?
+            {
+                Some(true) => NonceCheck::Fresh,
+                Some(false) => NonceCheck::Replayed,
+                None => self.nonces.check_key(account, key, expires_at, now),
+            },
+        )
     }
 
     /// Creates a credential for `account`, or for a new account when None.
@@ -105,7 +133,7 @@ impl Credentials {
         &self,
         secret_id: &str,
     ) -> Result<Option<(Uin, SecretString)>, CredentialError> {
-        let generation = self.store.generation();
+        let generation = self.store.generation().await;
         if let Some(g) = generation {
             if let Some(hit) = self.cache.get(g, secret_id) {
                 return Ok(hit);

@@ -20,6 +20,14 @@ pub enum AuthError {
     /// The signature does not match the request.
     #[error("{0}")]
     BadSignature(String),
+    /// The server could not read its own credentials or Nonces (the store failed): the
+    /// request may be fine, so this is the dialect's internal error, never an
+    /// authentication failure that would send a client hunting for a wrong key.
+    #[error(
+        "the server could not check the request's credential: its database did not answer; \
+         retry shortly"
+    )]
+    Unavailable,
 }
 
 /// The values of the `Name=value` parts of an Authorization header after its scheme

@@ -234,7 +234,8 @@ impl NonceGuard {
         self.check_key(account, key, expires_at, now)
     }
 
-    fn check_key(&self, account: Uin, key: [u8; 16], expires_at: i64, now: i64) -> NonceCheck {
+    /// Records a key made by [`nonce_key`]: the form the shared (store) memory takes too.
+    pub fn check_key(&self, account: Uin, key: [u8; 16], expires_at: i64, now: i64) -> NonceCheck {
         let seen = {
             let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
             accounts
@@ -263,7 +264,7 @@ impl NonceGuard {
 /// Truncated SHA-256 of (SecretId, Nonce[, Timestamp]): the SecretId length-prefixed,
 /// the Nonce length-prefixed, then a tag byte and the timestamp when there is one, so no
 /// two inputs share an encoding.
-fn nonce_key(secret_id: &str, nonce: &str, timestamp: Option<i64>) -> [u8; 16] {
+pub fn nonce_key(secret_id: &str, nonce: &str, timestamp: Option<i64>) -> [u8; 16] {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     h.update((secret_id.len() as u64).to_be_bytes());

@@ -115,7 +115,7 @@ impl Kms {
     pub async fn get_key_shared(&self, ctx: &RequestContext, key_id: &str) -> Result<Arc<Cmk>> {
         let id = parse_key_id(key_id)?;
         ctx.touch_key(&id);
-        let generation = self.store.generation();
+        let generation = self.store.generation().await;
         let cached = generation.and_then(|g| self.keys.get(g, &id));
         let found = match cached {
             Some(hit) => hit,

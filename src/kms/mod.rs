@@ -124,7 +124,20 @@ impl Kms {
 
     /// The periodic work: destroy keys past their deletion date, rotate keys whose
     /// rotation is due. Errors are logged and retried on the next tick.
+    /// One round of the background work: on one replica at a time when several share
+    /// the store (the store elects it), so a due rotation is applied once.
     pub async fn background_tick(&self) {
+        match self.store.lead_background().await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot tell whether this replica runs the sweep");
+                return;
+            }
+        }
+        if let Err(e) = self.store.housekeeping(self.clock.now()).await {
+            tracing::error!(error = %e, "forgetting expired Nonces failed");
+        }
         if let Err(e) = self.destroy_due_keys().await {
             tracing::error!(error = %e, "destroying keys past their deletion date failed");
         }

@@ -47,6 +47,185 @@ pub async fn run_all(store: &dyn Store) {
     credentials(store).await;
     meta(store).await;
     data_keys(store).await;
+    nonces(store).await;
+}
+
+/// Engines that share Nonces (`Some`) must refuse a live one, and let an expired one
+/// be used again; Nonces are per account.
+async fn nonces(store: &dyn Store) {
+    let key = [7u8; 16];
+    let Some(first) = store.remember_nonce(1100, &key, 1_000, 500).await.unwrap() else {
+        return;
+    };
+    assert!(first, "a new Nonce is fresh");
+    assert_eq!(
+        store.remember_nonce(1100, &key, 1_000, 600).await.unwrap(),
+        Some(false),
+        "a live Nonce is a replay"
+    );
+    assert_eq!(
+        store.remember_nonce(1101, &key, 1_000, 600).await.unwrap(),
+        Some(true),
+        "another account's Nonces are its own"
+    );
+    assert_eq!(
+        store
+            .remember_nonce(1100, &key, 2_000, 1_000)
+            .await
+            .unwrap(),
+        Some(true),
+        "an expired Nonce may be used again"
+    );
+    store.housekeeping(5_000).await.unwrap();
+    assert_eq!(
+        store
+            .remember_nonce(1100, &key, 6_000, 5_000)
+            .await
+            .unwrap(),
+        Some(true)
+    );
+}
+
+/// Fills `store` with one record of each kind (and a rotated key), for copy tests.
+pub async fn fill(store: &dyn Store) {
+    let mut a = sample_cmk("copy-a", 1200);
+    store.create_cmk(&a, Some(b"v1"), 10).await.unwrap();
+    a = store.add_material(&a, 2, b"v2").await.unwrap();
+    let mut b = sample_cmk("copy-b", 1200);
+    b.created_at = a.created_at; // a tie: creation order must still hold
+    store.create_cmk(&b, Some(b"w1"), 10).await.unwrap();
+    let mut dk = sample_data_key("copy-dk", 1200);
+    dk.key_id = a.key_id.clone();
+    store.create_data_key(&dk, 10).await.unwrap();
+    store
+        .put_credential(&Credential {
+            secret_id: "AKIDcopy".into(),
+            account: 1200,
+            sealed_secret: vec![1, 2, 3],
+            created_at: 5,
+        })
+        .await
+        .unwrap();
+    store
+        .put_meta_if_absent("copy-check", b"sealed")
+        .await
+        .unwrap();
+}
+
+/// `export` then `import` into an empty store of any engine gives the same records;
+/// a second import is refused, with nothing written.
+pub async fn copy_between(from: &dyn Store, to: &dyn Store) {
+    fill(from).await;
+    let snapshot = from.export().await.unwrap();
+    assert!(snapshot.cmks.len() >= 2 && snapshot.materials.len() >= 3);
+    to.import(&snapshot).await.unwrap();
+    assert_eq!(to.export().await.unwrap(), snapshot);
+    let scope = &snapshot.cmks[0].scope;
+    assert_eq!(
+        to.list_cmks(scope).await.unwrap(),
+        from.list_cmks(scope).await.unwrap(),
+        "the same listing order"
+    );
+    assert!(matches!(
+        to.import(&snapshot).await,
+        Err(StoreError::NotEmpty(_))
+    ));
+    assert_eq!(to.export().await.unwrap(), snapshot, "nothing half-written");
+}
+
+/// Two store objects on one database (two replicas): what one writes, the other sees
+/// at its next question; their races keep the limits and revisions exact.
+pub async fn replicas(a: std::sync::Arc<dyn Store>, b: std::sync::Arc<dyn Store>) {
+    // The generation moves for a reader when the other replica writes.
+    if let Some(g0) = a.generation().await {
+        b.create_cmk(&sample_cmk("seen", 1300), Some(b"m"), 10)
+            .await
+            .unwrap();
+        assert_ne!(a.generation().await, Some(g0), "another replica's write");
+    }
+    // Limits: 12 concurrent creations, half through each replica, limit 5.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.spawn(async move {
+            s.create_cmk(&sample_cmk(&format!("race{i}"), 1301), Some(b"m"), 5)
+                .await
+        });
+    }
+    let mut ok = 0;
+    while let Some(r) = tasks.join_next().await {
+        match r.unwrap() {
+            Ok(()) => ok += 1,
+            Err(StoreError::LimitReached(5)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(ok, 5, "exactly the limit, never more");
+    let scope = sample_cmk("x", 1301).scope;
+    assert_eq!(a.count_cmks(&scope).await.unwrap(), 5);
+    // The same for hosted data keys, per account.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..10 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.spawn(async move {
+            s.create_data_key(&sample_data_key(&format!("dk{i}"), 1302), 4)
+                .await
+        });
+    }
+    let mut ok = 0;
+    while let Some(r) = tasks.join_next().await {
+        ok += r.unwrap().is_ok() as u32;
+    }
+    assert_eq!(ok, 4);
+    assert_eq!(b.count_data_keys(1302).await.unwrap(), 4);
+    // No lost update: both replicas update from the same revision; one wins.
+    let k = sample_cmk("contended", 1303);
+    a.create_cmk(&k, Some(b"m"), 10).await.unwrap();
+    let (mut x, mut y) = (k.clone(), k.clone());
+    x.description = "from a".into();
+    y.description = "from b".into();
+    let (rx, ry) = tokio::join!(a.update_cmk(&x), b.update_cmk(&y));
+    assert!(
+        rx.is_ok() != ry.is_ok(),
+        "exactly one of two racing updates wins: {rx:?} {ry:?}"
+    );
+    let loser = if rx.is_ok() { ry } else { rx };
+    assert!(matches!(loser, Err(StoreError::Conflict)));
+    // A rotation is applied once: two replicas adding version 2 from revision 0.
+    let r = sample_cmk("rotated-once", 1304);
+    a.create_cmk(&r, Some(b"v1"), 10).await.unwrap();
+    let (ra, rb) = tokio::join!(a.add_material(&r, 2, b"va"), b.add_material(&r, 2, b"vb"));
+    assert!(ra.is_ok() != rb.is_ok(), "{ra:?} {rb:?}");
+    let stored = a.get_cmk(&r.key_id).await.unwrap().unwrap();
+    assert_eq!((stored.current_version, stored.revision), (2, 1));
+    // Shared Nonces: one replica's Nonce is a replay on the other.
+    if a.remember_nonce(1305, &[9; 16], 100, 1).await.unwrap() == Some(true) {
+        assert_eq!(
+            b.remember_nonce(1305, &[9; 16], 100, 2).await.unwrap(),
+            Some(false)
+        );
+    }
+    // Only one replica leads the background sweep.
+    let (la, lb) = (
+        a.lead_background().await.unwrap(),
+        b.lead_background().await.unwrap(),
+    );
+    assert!(la, "the first to ask leads");
+    let shared = a
+        .remember_nonce(1306, &[1; 16], 100, 1)
+        .await
+        .unwrap()
+        .is_some();
+    if shared {
+        assert!(
+            !lb,
+            "a second replica does not lead while the first holds the lock"
+        );
+        assert!(
+            a.lead_background().await.unwrap(),
+            "the leader stays the leader"
+        );
+    }
 }
 
 pub fn sample_data_key(name: &str, account: u64) -> DataKey {
@@ -162,20 +341,22 @@ async fn meta(store: &dyn Store) {
 /// Engines that report a generation must change it on every committed write: the read
 /// caches rely on it to never serve a deleted credential or a changed key.
 async fn generation_moves_on_every_write(store: &dyn Store) {
-    let Some(g0) = store.generation() else { return };
+    let Some(g0) = store.generation().await else {
+        return;
+    };
     assert_eq!(
-        store.generation(),
+        store.generation().await,
         Some(g0),
         "stable while nothing is written"
     );
     let c = sample_cmk("gen", 1000);
     store.create_cmk(&c, Some(b"m"), 10).await.unwrap();
-    let g1 = store.generation().unwrap();
+    let g1 = store.generation().await.unwrap();
     assert_ne!(g1, g0);
     let mut d = c.clone();
     d.state = KeyState::Disabled;
     store.update_cmk(&d).await.unwrap();
-    assert_ne!(store.generation().unwrap(), g1);
+    assert_ne!(store.generation().await.unwrap(), g1);
 }
 
 async fn create_get_and_list(store: &dyn Store) {

@@ -6,6 +6,9 @@
 //! before handing it over, with the record's identity as associated data.
 
 pub mod cache;
+pub mod location;
+pub mod postgres;
+pub mod schema;
 pub mod sqlite;
 
 #[cfg(test)]
@@ -33,6 +36,15 @@ pub enum StoreError {
     Conflict,
     #[error("storage failure: {0}")]
     Backend(String),
+    /// The database was made by a newer smkms: its schema is past what this one knows.
+    #[error(
+        "the database's schema is version {found}, newer than this smkms knows (version \
+         {known}); run the smkms release that created it, or a newer one"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
+    /// `store copy` found records in its target.
+    #[error("the target store is not empty: it holds {0}")]
+    NotEmpty(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -63,24 +75,64 @@ pub async fn one_request<F: std::future::Future>(f: F) -> F::Output {
 /// For engines: the current request's generation, if it was taken while this process
 /// had made `local` writes; otherwise `read()` (the engine's own question), remembered
 /// for the rest of the request. Outside [`one_request`], always `read()`.
-pub fn snapshot_generation(
-    local: u64,
-    read: impl FnOnce() -> Option<Generation>,
-) -> Option<Generation> {
+pub async fn snapshot_generation<F>(local: u64, read: impl FnOnce() -> F) -> Option<Generation>
+where
+    F: std::future::Future<Output = Option<Generation>>,
+{
     let remembered = REQUEST_SNAPSHOT.try_with(|c| c.get()).ok().flatten();
     if let Some(g) = remembered.filter(|g| g.0 == local) {
         return Some(g);
     }
-    let g = read();
+    let g = read().await;
     let _ = REQUEST_SNAPSHOT.try_with(|c| c.set(g));
     g
 }
 
+/// Every record of a store, sealed values as they are stored: what `smkms store copy`
+/// moves from one engine to another. Records are in creation order, so that listings
+/// on the target come out in the same order as on the source.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Snapshot {
+    pub cmks: Vec<Cmk>,
+    /// (key id, version, sealed material).
+    pub materials: Vec<(String, u32, Vec<u8>)>,
+    pub data_keys: Vec<DataKey>,
+    pub credentials: Vec<Credential>,
+    /// (name, value): the root-key check and any other value the server keeps.
+    pub meta: Vec<(String, Vec<u8>)>,
+}
+
+impl Snapshot {
+    /// "3 keys, 5 key versions, 2 data keys, 1 credential, 1 server value".
+    pub fn counts(&self) -> String {
+        let n = |count: usize, one: &str, many: &str| {
+            format!("{count} {}", if count == 1 { one } else { many })
+        };
+        [
+            n(self.cmks.len(), "key", "keys"),
+            n(self.materials.len(), "key version", "key versions"),
+            n(self.data_keys.len(), "data key", "data keys"),
+            n(self.credentials.len(), "credential", "credentials"),
+            n(self.meta.len(), "server value", "server values"),
+        ]
+        .join(", ")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cmks.is_empty()
+            && self.materials.is_empty()
+            && self.data_keys.is_empty()
+            && self.credentials.is_empty()
+            && self.meta.is_empty()
+    }
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// The store's current generation, cheaply and without blocking on I/O; `None` if
-    /// this engine cannot tell (then nothing is cached).
-    fn generation(&self) -> Option<Generation>;
+    /// The store's current generation, asked at most once per request (see
+    /// [`snapshot_generation`]); `None` if this engine cannot tell right now (then
+    /// nothing is cached).
+    async fn generation(&self) -> Option<Generation>;
 
     /// Inserts a new CMK and (unless it awaits import) its first sealed material
     /// version, atomically, refusing a duplicate alias in the scope or a scope that
@@ -129,4 +181,31 @@ pub trait Store: Send + Sync + 'static {
     /// Stores `value` under `name` unless a value is already there; returns the value
     /// that is stored afterwards (so two processes initialising at once agree).
     async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> StoreResult<Vec<u8>>;
+
+    /// Records a signature Nonce (an opaque key, already hashed) of `account` until
+    /// `expires_at`, shared by every process on this store: `Some(true)` if it was new
+    /// (or only expired), `Some(false)` if it is live (a replay). `None` from an engine
+    /// that one process serves alone: the process keeps Nonces in memory, which is
+    /// cheaper than a write per request.
+    async fn remember_nonce(
+        &self,
+        account: u64,
+        key: &[u8; 16],
+        expires_at: i64,
+        now: i64,
+    ) -> StoreResult<Option<bool>>;
+
+    /// Whether this process should run the background sweep now: true on one process
+    /// at a time among those sharing the store. Engines used by one process say yes.
+    async fn lead_background(&self) -> StoreResult<bool>;
+
+    /// Forgets what has expired by `now` (shared Nonces). Run by the background leader.
+    async fn housekeeping(&self, now: i64) -> StoreResult<()>;
+
+    /// Every record, for `store copy`.
+    async fn export(&self) -> StoreResult<Snapshot>;
+
+    /// Writes every record of `snapshot` in one transaction, into a store that holds
+    /// no record (otherwise [`StoreError::NotEmpty`], and nothing is written).
+    async fn import(&self, snapshot: &Snapshot) -> StoreResult<()>;
 }

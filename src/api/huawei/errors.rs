@@ -75,11 +75,15 @@ impl HwError {
 
 impl From<AuthError> for HwError {
     fn from(e: AuthError) -> Self {
+        if let AuthError::Unavailable = e {
+            return Self::kms(500, "KMS.0101", e.to_string());
+        }
         let code = match &e {
             AuthError::Expired(_) => "APIGW.0303",
             AuthError::Malformed(_)
             | AuthError::UnknownSecretId(_)
-            | AuthError::BadSignature(_) => "APIGW.0301",
+            | AuthError::BadSignature(_)
+            | AuthError::Unavailable => "APIGW.0301",
         };
         let message = match &e {
             AuthError::UnknownSecretId(ak) => {

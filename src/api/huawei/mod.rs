@@ -347,7 +347,7 @@ async fn authenticate(api: &Api, req: &Request) -> Result<(u64, String), HwError
         .await
         .map_err(|detail| {
             tracing::error!(%detail, "credential lookup failed");
-            AuthError::BadSignature("the credential could not be verified".into())
+            AuthError::Unavailable
         })?
         .ok_or_else(|| AuthError::UnknownSecretId(auth.access.clone()))?;
 

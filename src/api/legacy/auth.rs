@@ -73,10 +73,16 @@ pub(super) async fn authenticate(
         return Err(err);
     }
 
-    match api
-        .nonces
-        .check(account, secret_id, nonce, timestamp + window, now)
-    {
+    let key = tc_v1::nonce_key(secret_id, nonce, None);
+    let remembered = api
+        .credentials
+        .remember_nonce(account, key, timestamp + window, now)
+        .await
+        .map_err(|detail| {
+            tracing::error!(%detail, "recording the Nonce failed");
+            LegacyError::internal(request_id)
+        })?;
+    match remembered {
         NonceCheck::Fresh => Ok((account, secret_id.to_string())),
         NonceCheck::Replayed => Err(LegacyError::replay(format!(
             "the Nonce {nonce} was already used by this SecretId within the last {window} \

@@ -190,6 +190,12 @@ impl From<AuthError> for LegacyError {
             AuthError::Expired(m) => LegacyError::replay(m),
             AuthError::UnknownSecretId(id) => LegacyError::unknown_secret_id(&id),
             AuthError::BadSignature(m) => LegacyError::auth_failed(m),
+            AuthError::Unavailable => LegacyError::new(
+                6000,
+                10050,
+                "server internal error",
+                AuthError::Unavailable.to_string(),
+            ),
         }
     }
 }

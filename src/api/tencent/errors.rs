@@ -48,6 +48,7 @@ impl From<AuthError> for TcError {
             AuthError::Expired(_) => "AuthFailure.SignatureExpire",
             AuthError::UnknownSecretId(_) => "AuthFailure.SecretIdNotFound",
             AuthError::BadSignature(_) => "AuthFailure.SignatureFailure",
+            AuthError::Unavailable => "InternalError",
         };
         TcError::new(code, e.to_string())
     }

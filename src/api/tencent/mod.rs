@@ -236,7 +236,7 @@ async fn authenticate(api: &Api, req: &Request, is_get: bool) -> Result<(u64, St
         .await
         .map_err(|detail| {
             tracing::error!(%detail, "credential lookup failed");
-            AuthError::BadSignature("the credential could not be verified".into())
+            AuthError::Unavailable
         })?
         .ok_or_else(|| AuthError::UnknownSecretId(auth.secret_id.clone()))?;
 

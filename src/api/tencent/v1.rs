@@ -160,7 +160,7 @@ async fn authenticate(
         .await
         .map_err(|detail| {
             tracing::error!(%detail, "credential lookup failed");
-            AuthError::BadSignature("the credential could not be verified".into())
+            AuthError::Unavailable
         })?
         .ok_or_else(|| AuthError::UnknownSecretId(secret_id.to_string()))?;
 
@@ -181,14 +181,16 @@ async fn authenticate(
         Err(e) => return Err(e.into()),
     }
 
-    match api.nonces.check_with_timestamp(
-        account,
-        secret_id,
-        timestamp,
-        nonce,
-        timestamp.saturating_add(window),
-        now,
-    ) {
+    let key = tc_v1::nonce_key(secret_id, nonce, Some(timestamp));
+    let remembered = api
+        .credentials
+        .remember_nonce(account, key, timestamp.saturating_add(window), now)
+        .await
+        .map_err(|detail| {
+            tracing::error!(%detail, "recording the Nonce failed");
+            AuthError::Unavailable
+        })?;
+    match remembered {
         NonceCheck::Fresh => Ok((account, secret_id.to_string())),
         NonceCheck::Replayed => Err(AuthError::Malformed(format!(
             "the Nonce {nonce} with the Timestamp {timestamp} was already used by this \

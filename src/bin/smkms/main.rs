@@ -34,6 +34,9 @@ enum Command {
     /// Create, list or delete API credentials (SecretId/SecretKey pairs).
     #[command(subcommand)]
     Credentials(CredentialsCommand),
+    /// Move records between stores.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Decrypt a data key delivered to your public key (EncryptionPublicKey): the
     /// recipient's side, needing only your private key, not a server.
     Unwrap(UnwrapArgs),
@@ -79,6 +82,25 @@ struct Common {
     /// Data directory [default: ./smkms-data].
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Keep the records in this PostgreSQL database (postgres://user:password@host:port/db)
+    /// instead of SQLite in the data directory; also SMKMS_STORE or `store` in the file.
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Copy an embedded (SQLite) deployment into an empty PostgreSQL database, records
+    /// sealed as they are. Stop the server first: later writes would not be copied.
+    /// The replicas on the database then need the data directory's root key.
+    Copy {
+        /// The data directory whose smkms.db is copied.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// The PostgreSQL database to fill: postgres://user:password@host:port/database.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -117,6 +139,10 @@ fn load_config(common: &Common) -> Result<Config, String> {
     if let Some(d) = &common.data {
         c.data_dir = d.clone();
     }
+    if let Some(url) = &common.store {
+        c.store = Some(url.clone());
+        c.validate()?;
+    }
     Ok(c)
 }
 
@@ -136,6 +162,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve { common, listen } => serve(common, listen).await,
             Command::Credentials(c) => credentials(c).await,
+            Command::Store(c) => store(c).await,
             Command::Unwrap(args) => unwrap(args),
             Command::Bench(args) => bench::run(args),
         }
@@ -177,7 +204,7 @@ async fn serve(common: Common, listen: Option<SocketAddr>) -> Result<(), String>
             "smkms: initialised {}\n\
              First credential, shown only this once (create more with `smkms credentials create`):\n  \
              SecretId:  {}\n  SecretKey: {}\n  Uin:       {}\n",
-            config.data_dir.display(),
+            opened.shown,
             c.secret_id,
             c.secret_key.expose(),
             c.account
@@ -201,6 +228,7 @@ async fn serve(common: Common, listen: Option<SocketAddr>) -> Result<(), String>
     tracing::info!(
         %addr,
         data = %config.data_dir.display(),
+        store = %opened.shown,
         public_key_pool = config.limits.public_key_pool,
         "serving"
     );
@@ -312,6 +340,57 @@ async fn credentials(cmd: CredentialsCommand) -> Result<(), String> {
             shown.map_err(|e| format!("{e} (the credential {secret_id} was deleted)"))
         }
     }
+}
+
+async fn store(cmd: StoreCommand) -> Result<(), String> {
+    use smkms::store::location::StoreLocation;
+    use smkms::store::postgres::{PostgresOptions, PostgresStore};
+    use smkms::store::{sqlite::SqliteStore, Store, StoreError};
+    let StoreCommand::Copy { data, to } = cmd;
+    let StoreLocation::Postgres(url) =
+        StoreLocation::parse(Some(&to)).map_err(|e| e.replacen("store:", "--to:", 1))?
+    else {
+        return Err("--to: give the PostgreSQL database to copy into".into());
+    };
+    let db = data.join(app::DB_FILE);
+    if !db.is_file() {
+        return Err(format!(
+            "{} has no {}: give the data directory of the server to copy",
+            data.display(),
+            app::DB_FILE
+        ));
+    }
+    let source =
+        SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
+    let snapshot = source
+        .export()
+        .await
+        .map_err(|e| format!("cannot read {}: {e}", db.display()))?;
+    let target = PostgresStore::connect(&url, PostgresOptions::default())
+        .await
+        .map_err(|e| format!("cannot open the database {url}: {e}"))?;
+    match target.import(&snapshot).await {
+        Ok(()) => {}
+        Err(StoreError::NotEmpty(held)) => {
+            return Err(format!(
+                "the database {url} is not empty (it holds {held}); `store copy` only fills an \
+                 empty database, so nothing was copied. Give a new database, or drop this \
+                 one's smkms tables if it holds nothing you need"
+            ))
+        }
+        Err(e) => {
+            return Err(format!(
+                "copying into {url} failed, nothing was copied: {e}"
+            ))
+        }
+    }
+    print(&format!(
+        "copied {} from {} into {url}\n\
+         Start the replicas with --store and the root key of {} (root.key or SMKMS_ROOT_KEY).\n",
+        snapshot.counts(),
+        db.display(),
+        data.display()
+    ))
 }
 
 fn unwrap(args: UnwrapArgs) -> Result<(), String> {

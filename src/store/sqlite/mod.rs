@@ -21,9 +21,11 @@ use std::time::Duration;
 
 mod rows;
 
+mod snapshot;
+
 use rows::{
-    is_unique_violation, row_to_cmk, row_to_data_key, tags_to_json, update_row, CMK_COLUMNS,
-    DATA_KEY_COLUMNS, SCHEMA,
+    insert_cmk, insert_data_key, is_unique_violation, row_to_cmk, row_to_data_key, tags_to_json,
+    update_row, CMK_COLUMNS, DATA_KEY_COLUMNS,
 };
 
 const READERS: usize = 4;
@@ -48,6 +50,15 @@ pub struct SqliteStore {
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
+}
+
+/// A write transaction that takes the write lock at BEGIN. A deferred one that reads
+/// first (a limit's count) and then writes cannot wait for the lock when another
+/// process committed in between: SQLite fails it at once with "database is locked".
+/// Taking the lock first lets the busy timeout make processes take turns.
+fn immediate(conn: &mut Connection) -> StoreResult<rusqlite::Transaction<'_>> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(backend)
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -110,9 +121,9 @@ impl SqliteStore {
     /// `-wal` and `-shm` files beside it are mode 0600 (see [`private_files`]).
     pub fn open(path: &Path) -> StoreResult<Self> {
         private_files(path)?;
-        let writer = Connection::open(path).map_err(backend)?;
+        let mut writer = Connection::open(path).map_err(backend)?;
         configure(&writer).map_err(backend)?;
-        writer.execute_batch(SCHEMA).map_err(backend)?;
+        rows::migrate(&mut writer)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let r = Connection::open(path).map_err(backend)?;
@@ -128,8 +139,8 @@ impl SqliteStore {
 
     /// A private in-memory database (one connection), for tests and fuzzing.
     pub fn open_in_memory() -> StoreResult<Self> {
-        let writer = Connection::open_in_memory().map_err(backend)?;
-        writer.execute_batch(SCHEMA).map_err(backend)?;
+        let mut writer = Connection::open_in_memory().map_err(backend)?;
+        rows::migrate(&mut writer)?;
         Ok(Self::from_parts(writer, Vec::new(), None))
     }
 
@@ -189,9 +200,9 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
-    fn generation(&self) -> Option<super::Generation> {
+    async fn generation(&self) -> Option<super::Generation> {
         let local = self.inner.local_writes.load(Ordering::SeqCst);
-        super::snapshot_generation(local, || {
+        super::snapshot_generation(local, || async {
             let external = match &self.inner.watcher {
                 None => 0,
                 Some(w) => {
@@ -205,13 +216,14 @@ impl Store for SqliteStore {
             };
             Some(super::Generation(local, external))
         })
+        .await
     }
 
     async fn create_cmk(&self, cmk: &Cmk, material: Option<&[u8]>, limit: u32) -> StoreResult<()> {
         let cmk = cmk.clone();
         let material = material.map(|m| m.to_vec());
         self.write(move |conn| {
-            let tx = conn.transaction().map_err(backend)?;
+            let tx = immediate(conn)?;
             let count: i64 = tx
                 .query_row(
                     "SELECT COUNT(*) FROM cmks WHERE account=?1 AND region=?2",
@@ -222,41 +234,7 @@ impl Store for SqliteStore {
             if count >= limit as i64 {
                 return Err(StoreError::LimitReached(limit));
             }
-            tx.execute(
-                &format!(
-                    "INSERT INTO cmks ({CMK_COLUMNS}) VALUES \
-                     (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
-                ),
-                params![
-                    cmk.key_id,
-                    cmk.scope.account as i64,
-                    cmk.scope.region,
-                    cmk.alias,
-                    cmk.description,
-                    cmk.usage.as_str(),
-                    cmk.cipher as u8,
-                    cmk.origin.as_str(),
-                    cmk.state.as_str(),
-                    cmk.created_at,
-                    cmk.deletion_date,
-                    cmk.rotation_enabled,
-                    cmk.rotate_days,
-                    cmk.next_rotate_time,
-                    cmk.last_rotate_time,
-                    cmk.current_version,
-                    tags_to_json(&cmk.tags),
-                    cmk.revision as i64
-                ],
-            )
-            .map_err(|e| {
-                if is_unique_violation(&e, "alias") {
-                    StoreError::AliasExists
-                } else if is_unique_violation(&e, "key_id") {
-                    StoreError::AlreadyExists
-                } else {
-                    backend(e)
-                }
-            })?;
+            insert_cmk(&tx, &cmk)?;
             if let Some(sealed) = material {
                 tx.execute(
                     "INSERT INTO cmk_material (key_id, version, sealed) VALUES (?1, ?2, ?3)",
@@ -317,7 +295,7 @@ impl Store for SqliteStore {
     async fn update_cmk(&self, cmk: &Cmk) -> StoreResult<Cmk> {
         let cmk = cmk.clone();
         self.write(move |conn| {
-            let tx = conn.transaction().map_err(backend)?;
+            let tx = immediate(conn)?;
             let stored = update_row(&tx, &cmk)?;
             tx.commit().map_err(backend)?;
             Ok(stored)
@@ -329,7 +307,7 @@ impl Store for SqliteStore {
         let mut cmk = cmk.clone();
         let sealed = sealed.to_vec();
         self.write(move |conn| {
-            let tx = conn.transaction().map_err(backend)?;
+            let tx = immediate(conn)?;
             cmk.current_version = version;
             let stored = update_row(&tx, &cmk)?;
             tx.execute(
@@ -409,7 +387,7 @@ impl Store for SqliteStore {
     async fn destroy_cmk(&self, key_id: &str) -> StoreResult<()> {
         let key_id = key_id.to_string();
         self.write(move |conn| {
-            let tx = conn.transaction().map_err(backend)?;
+            let tx = immediate(conn)?;
             tx.execute("DELETE FROM cmk_material WHERE key_id=?1", [&key_id])
                 .map_err(backend)?;
             tx.execute("DELETE FROM cmks WHERE key_id=?1", [&key_id])
@@ -422,7 +400,7 @@ impl Store for SqliteStore {
     async fn create_data_key(&self, key: &DataKey, limit: u32) -> StoreResult<()> {
         let key = key.clone();
         self.write(move |conn| {
-            let tx = conn.transaction().map_err(backend)?;
+            let tx = immediate(conn)?;
             let count: i64 = tx
                 .query_row(
                     "SELECT COUNT(*) FROM data_keys WHERE account=?1",
@@ -433,38 +411,7 @@ impl Store for SqliteStore {
             if count >= limit as i64 {
                 return Err(StoreError::LimitReached(limit));
             }
-            tx.execute(
-                &format!(
-                    "INSERT INTO data_keys ({DATA_KEY_COLUMNS}) VALUES \
-                     (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
-                ),
-                params![
-                    key.data_key_id,
-                    key.scope.account as i64,
-                    key.scope.region,
-                    key.key_id,
-                    key.name,
-                    key.description,
-                    key.length,
-                    key.state.as_str(),
-                    key.origin.as_str(),
-                    key.created_at,
-                    key.deletion_date,
-                    tags_to_json(&key.tags),
-                    key.blob,
-                    key.context,
-                    key.revision as i64
-                ],
-            )
-            .map_err(|e| {
-                if is_unique_violation(&e, "name") {
-                    StoreError::DataKeyNameExists
-                } else if is_unique_violation(&e, "data_key_id") {
-                    StoreError::AlreadyExists
-                } else {
-                    backend(e)
-                }
-            })?;
+            insert_data_key(&tx, &key)?;
             tx.commit().map_err(backend)
         })
         .await
@@ -668,7 +615,7 @@ impl Store for SqliteStore {
         let name = name.to_string();
         let value = value.to_vec();
         self.write(move |conn| {
-            let tx = conn.transaction().map_err(backend)?;
+            let tx = immediate(conn)?;
             tx.execute(
                 "INSERT OR IGNORE INTO meta (name, value) VALUES (?1, ?2)",
                 params![name, value],
@@ -683,6 +630,35 @@ impl Store for SqliteStore {
             Ok(stored)
         })
         .await
+    }
+
+    async fn remember_nonce(
+        &self,
+        _account: u64,
+        _key: &[u8; 16],
+        _expires_at: i64,
+        _now: i64,
+    ) -> StoreResult<Option<bool>> {
+        // One server per data directory: its own memory is the whole truth.
+        Ok(None)
+    }
+
+    async fn lead_background(&self) -> StoreResult<bool> {
+        Ok(true)
+    }
+
+    async fn housekeeping(&self, _now: i64) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn export(&self) -> StoreResult<super::Snapshot> {
+        self.read(snapshot::export).await
+    }
+
+    async fn import(&self, snapshot: &super::Snapshot) -> StoreResult<()> {
+        let snapshot = snapshot.clone();
+        self.write(move |conn| snapshot::import(conn, &snapshot))
+            .await
     }
 
     async fn delete_credential(&self, secret_id: &str) -> StoreResult<bool> {
@@ -706,6 +682,41 @@ mod tests {
         super::super::conformance::run_all(&store).await;
     }
 
+    #[tokio::test]
+    async fn copies_between_stores() {
+        let from = SqliteStore::open_in_memory().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let to = SqliteStore::open(&dir.path().join("smkms.db")).unwrap();
+        super::super::conformance::copy_between(&from, &to).await;
+    }
+
+    /// Two store objects on one file, as two processes would be.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_processes_on_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("smkms.db");
+        let a = std::sync::Arc::new(SqliteStore::open(&path).unwrap());
+        let b = std::sync::Arc::new(SqliteStore::open(&path).unwrap());
+        super::super::conformance::replicas(a, b).await;
+    }
+
+    /// A database whose recorded schema is newer than this build knows is refused.
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("smkms.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("UPDATE smkms_schema SET version = 99", [])
+            .unwrap();
+        drop(conn);
+        match SqliteStore::open(&path) {
+            Err(StoreError::SchemaTooNew { found: 99, .. }) => {}
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("a newer schema was opened"),
+        }
+    }
+
     /// Another process (here: another store object on the same file, as the
     /// `smkms credentials` command is) committing a write moves our generation.
     #[tokio::test]
@@ -714,7 +725,7 @@ mod tests {
         let path = dir.path().join("smkms.db");
         let ours = SqliteStore::open(&path).unwrap();
         let theirs = SqliteStore::open(&path).unwrap();
-        let g0 = ours.generation().unwrap();
+        let g0 = ours.generation().await.unwrap();
         theirs
             .create_cmk(
                 &super::super::conformance::sample_cmk("x", 7),
@@ -723,7 +734,7 @@ mod tests {
             )
             .await
             .unwrap();
-        assert_ne!(ours.generation().unwrap(), g0);
+        assert_ne!(ours.generation().await.unwrap(), g0);
     }
 
     /// Within one request, another process's write is not seen after the first question
@@ -737,26 +748,30 @@ mod tests {
         let ours = SqliteStore::open(&path).unwrap();
         let theirs = SqliteStore::open(&path).unwrap();
         one_request(async {
-            let g0 = ours.generation().unwrap();
+            let g0 = ours.generation().await.unwrap();
             theirs
                 .create_cmk(&sample_cmk("x", 7), Some(b"m"), 10)
                 .await
                 .unwrap();
-            assert_eq!(ours.generation().unwrap(), g0, "asked once per request");
+            assert_eq!(
+                ours.generation().await.unwrap(),
+                g0,
+                "asked once per request"
+            );
             ours.create_cmk(&sample_cmk("y", 7), Some(b"m"), 10)
                 .await
                 .unwrap();
-            let g1 = ours.generation().unwrap();
+            let g1 = ours.generation().await.unwrap();
             assert_ne!(g1, g0, "this process wrote: asked again");
             assert_ne!(g1.1, g0.1, "and the other process's write is seen too");
         })
         .await;
-        let before = one_request(async { ours.generation().unwrap() }).await;
+        let before = one_request(async { ours.generation().await.unwrap() }).await;
         theirs
             .create_cmk(&sample_cmk("z", 7), Some(b"m"), 10)
             .await
             .unwrap();
-        let after = one_request(async { ours.generation().unwrap() }).await;
+        let after = one_request(async { ours.generation().await.unwrap() }).await;
         assert_ne!(before, after, "a new request asks again");
     }
 

@@ -6,7 +6,47 @@ use crate::model::{Cmk, DataKey, DataKeyState, KeyState, KeyUsage, Origin, Scope
 use crate::store::{StoreError, StoreResult};
 use rusqlite::{params, OptionalExtension, Row};
 
-pub(super) const SCHEMA: &str = "
+/// The schema's versions, oldest first (see `store::schema`). Version 1 is the schema
+/// of the releases before versions were recorded, written with `IF NOT EXISTS`, so a
+/// database they made is adopted as version 1 unchanged.
+const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+
+/// Brings the database to the newest schema in one transaction, or refuses a newer one.
+pub(super) fn migrate(conn: &mut rusqlite::Connection) -> StoreResult<()> {
+    use crate::store::schema::{pending, VERSION_TABLE};
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(backend)?;
+    tx.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)"
+    ))
+    .map_err(backend)?;
+    let found: i64 = tx
+        .query_row(
+            &format!("SELECT MAX(version) FROM {VERSION_TABLE}"),
+            [],
+            |r| r.get::<_, Option<i64>>(0),
+        )
+        .map_err(backend)?
+        .unwrap_or(0);
+    let steps = pending(found, MIGRATIONS.len())?;
+    if steps.is_empty() {
+        return Ok(());
+    }
+    for step in steps {
+        tx.execute_batch(MIGRATIONS[step]).map_err(backend)?;
+    }
+    tx.execute(&format!("DELETE FROM {VERSION_TABLE}"), [])
+        .map_err(backend)?;
+    tx.execute(
+        &format!("INSERT INTO {VERSION_TABLE} (version) VALUES (?1)"),
+        [MIGRATIONS.len() as i64],
+    )
+    .map_err(backend)?;
+    tx.commit().map_err(backend)
+}
+
+const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS cmks (
     key_id TEXT PRIMARY KEY,
     account INTEGER NOT NULL,
@@ -210,4 +250,81 @@ pub(super) fn update_row(tx: &rusqlite::Transaction<'_>, cmk: &Cmk) -> StoreResu
     let mut stored = cmk.clone();
     stored.revision += 1;
     Ok(stored)
+}
+
+/// Inserts a new CMK row, mapping a taken alias or key id to its own error.
+pub(super) fn insert_cmk(tx: &rusqlite::Transaction<'_>, cmk: &Cmk) -> StoreResult<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO cmks ({CMK_COLUMNS}) VALUES \
+             (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
+        ),
+        params![
+            cmk.key_id,
+            cmk.scope.account as i64,
+            cmk.scope.region,
+            cmk.alias,
+            cmk.description,
+            cmk.usage.as_str(),
+            cmk.cipher as u8,
+            cmk.origin.as_str(),
+            cmk.state.as_str(),
+            cmk.created_at,
+            cmk.deletion_date,
+            cmk.rotation_enabled,
+            cmk.rotate_days,
+            cmk.next_rotate_time,
+            cmk.last_rotate_time,
+            cmk.current_version,
+            tags_to_json(&cmk.tags),
+            cmk.revision as i64
+        ],
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e, "alias") {
+            StoreError::AliasExists
+        } else if is_unique_violation(&e, "key_id") {
+            StoreError::AlreadyExists
+        } else {
+            backend(e)
+        }
+    })?;
+    Ok(())
+}
+
+/// Inserts a new hosted data key row, mapping a taken name or id to its own error.
+pub(super) fn insert_data_key(tx: &rusqlite::Transaction<'_>, key: &DataKey) -> StoreResult<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO data_keys ({DATA_KEY_COLUMNS}) VALUES \
+             (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
+        ),
+        params![
+            key.data_key_id,
+            key.scope.account as i64,
+            key.scope.region,
+            key.key_id,
+            key.name,
+            key.description,
+            key.length,
+            key.state.as_str(),
+            key.origin.as_str(),
+            key.created_at,
+            key.deletion_date,
+            tags_to_json(&key.tags),
+            key.blob,
+            key.context,
+            key.revision as i64
+        ],
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e, "name") {
+            StoreError::DataKeyNameExists
+        } else if is_unique_violation(&e, "data_key_id") {
+            StoreError::AlreadyExists
+        } else {
+            backend(e)
+        }
+    })?;
+    Ok(())
 }

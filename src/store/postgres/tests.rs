@@ -1,0 +1,145 @@
+//! The conformance suite on a real PostgreSQL server: the one `.ci/test` starts
+//! (`SMKMS_TEST_POSTGRES_URL`), or else one started here with `.ci/postgres` for this
+//! test binary. Each test gets a new empty database on it.
+
+use super::*;
+use crate::store::conformance;
+use std::sync::Arc;
+
+/// A URL of a new, empty database.
+pub(crate) async fn fresh_database() -> PostgresUrl {
+    let base = server_url();
+    let (client, connection) = tokio_postgres::connect(&base, NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL server: {e}"));
+    tokio::spawn(connection);
+    let name = format!("smkms_t_{}", uuid::Uuid::new_v4().simple());
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let (prefix, _) = base.rsplit_once('/').expect("a URL with a database");
+    PostgresUrl::parse(&format!("{prefix}/{name}")).unwrap()
+}
+
+fn server_url() -> String {
+    if let Ok(url) = std::env::var("SMKMS_TEST_POSTGRES_URL") {
+        return url;
+    }
+    static STARTED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    STARTED
+        .get_or_init(|| {
+            let dir = std::env::temp_dir().join(format!("smkms-pg-{}", std::process::id()));
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/postgres");
+            let out = std::process::Command::new("bash")
+                .arg(script)
+                .arg("start")
+                .arg(&dir)
+                .args(["--stop-with-pid", &std::process::id().to_string()])
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run {script}: {e}"));
+            assert!(
+                out.status.success(),
+                "no PostgreSQL for the tests: set SMKMS_TEST_POSTGRES_URL or install \
+                 postgresql (the README's test command does both): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        })
+        .clone()
+}
+
+async fn store(url: &PostgresUrl) -> PostgresStore {
+    PostgresStore::connect(url, PostgresOptions::default())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn conformance() {
+    let url = fresh_database().await;
+    conformance::run_all(&store(&url).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas() {
+    let url = fresh_database().await;
+    let a: Arc<dyn Store> = Arc::new(store(&url).await);
+    let b: Arc<dyn Store> = Arc::new(store(&url).await);
+    conformance::replicas(a, b).await;
+}
+
+#[tokio::test]
+async fn copies_from_and_to_sqlite() {
+    let sqlite = crate::store::sqlite::SqliteStore::open_in_memory().unwrap();
+    let pg = store(&fresh_database().await).await;
+    conformance::copy_between(&sqlite, &pg).await;
+    let back = crate::store::sqlite::SqliteStore::open_in_memory().unwrap();
+    let again = store(&fresh_database().await).await;
+    conformance::copy_between(&again, &back).await;
+}
+
+/// Replicas starting together migrate once; a newer schema is refused by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_are_versioned() {
+    let url = fresh_database().await;
+    let (a, b) = tokio::join!(
+        PostgresStore::connect(&url, PostgresOptions::default()),
+        PostgresStore::connect(&url, PostgresOptions::default())
+    );
+    let (a, _b) = (a.unwrap(), b.unwrap());
+    let c = a.client().await.unwrap();
+    let v: i32 = c
+        .query_one("SELECT version FROM smkms_schema", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(v as usize, rows::MIGRATIONS.len());
+    c.execute("UPDATE smkms_schema SET version = 99", &[])
+        .await
+        .unwrap();
+    match PostgresStore::connect(&url, PostgresOptions::default()).await {
+        Err(StoreError::SchemaTooNew { found: 99, .. }) => {}
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a newer schema was opened"),
+    }
+}
+
+/// A database that does not answer gives an error within the timeout, never a hang,
+/// and the pool serves again once it answers.
+#[tokio::test]
+async fn a_stalled_database_is_a_bounded_error() {
+    let url = fresh_database().await;
+    let options = PostgresOptions {
+        max_connections: 2,
+        timeout: Duration::from_millis(500),
+    };
+    let s = PostgresStore::connect(&url, options).await.unwrap();
+    let cmk = conformance::sample_cmk("stalled", 1);
+    s.create_cmk(&cmk, Some(b"m"), 10).await.unwrap();
+    // Another session holds the table: reads and writes wait on its lock.
+    let (blocker, connection) = tokio_postgres::connect(url.expose(), NoTls).await.unwrap();
+    tokio::spawn(connection);
+    blocker
+        .batch_execute("BEGIN; LOCK TABLE cmks IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut waits = tokio::task::JoinSet::new();
+    let s = Arc::new(s);
+    for _ in 0..8 {
+        let s = s.clone();
+        let id = cmk.key_id.clone();
+        waits.spawn(async move { s.get_cmk(&id).await });
+    }
+    while let Some(r) = waits.join_next().await {
+        assert!(matches!(r.unwrap(), Err(StoreError::Backend(_))));
+    }
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(3),
+        "8 calls on a pool of 2 each gave up within its bound: {took:?}"
+    );
+    blocker.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(s.get_cmk(&cmk.key_id).await.unwrap().unwrap(), cmk);
+}
