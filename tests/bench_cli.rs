@@ -1,13 +1,16 @@
 //! `smkms bench` against the real server: every mix entry (as `--list-actions` names
-//! them) for a bounded count, a weighted mix, a bounded duration, and the refusal of a
-//! non-loopback endpoint.
+//! them) for a bounded count, a weighted mix, a bounded duration, the refusal of a
+//! non-loopback endpoint, and the load spread over several endpoints.
 //! No timing assertions: the numbers live in BENCHMARKS.md.
 
 mod common;
 use common::*;
 use serde_json::Value;
+use std::io::{Read as _, Write as _};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
 
 fn bench(args: &[&str]) -> Output {
     Command::new(bin())
@@ -20,13 +23,14 @@ fn bench(args: &[&str]) -> Output {
 /// Runs `smkms bench --json` with `args`, expecting success; returns the summary.
 fn bench_json(server: &Server, creds: &Path, args: &[&str]) -> Value {
     let endpoint = format!("http://{}", server.addr);
-    let mut all = vec![
-        "--endpoint",
-        &endpoint,
-        "--credentials-json",
-        creds.to_str().unwrap(),
-        "--json",
-    ];
+    let mut all = vec!["--endpoint", &endpoint];
+    all.extend_from_slice(args);
+    bench_json_with(creds, &all)
+}
+
+/// Like [`bench_json`], with the `--endpoint`s in `args`.
+fn bench_json_with(creds: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--credentials-json", creds.to_str().unwrap(), "--json"];
     all.extend_from_slice(args);
     let out = bench(&all);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -299,4 +303,251 @@ fn failed_requests_are_counted_by_code_and_fail_the_run() {
         "{rest:?}"
     );
     drop(server);
+}
+
+/// Each endpoint's share in a summary's `endpoints`: they must be the ones given, each
+/// with its round-robin share of the connections and some requests, and add up to the
+/// totals. Returns the requests of each.
+fn assert_spread(s: &Value, urls: &[&str], connections: &[u64]) -> Vec<u64> {
+    let e = s["endpoints"].as_array().unwrap_or_else(|| panic!("{s}"));
+    assert_eq!(e.len(), urls.len(), "{s}");
+    let mut requests = Vec::new();
+    for ((e, url), conns) in e.iter().zip(urls).zip(connections) {
+        assert_eq!(e["endpoint"], *url, "{s}");
+        assert_eq!(e["connections"], *conns, "{s}");
+        let n = e["requests"].as_u64().unwrap();
+        assert!(n > 0, "{url} got no requests: {s}");
+        assert_eq!(e["ok"], n, "{s}");
+        assert_eq!(e["errors"], 0, "{s}");
+        requests.push(n);
+    }
+    assert_eq!(
+        requests.iter().sum::<u64>(),
+        s["requests"].as_u64().unwrap()
+    );
+    requests
+}
+
+/// A copy of a data directory (files only, which is all the server keeps there), so a
+/// second server knows the same credential.
+fn copy_data(from: &Path, to: &Path) {
+    std::fs::create_dir(to).unwrap();
+    for f in std::fs::read_dir(from).unwrap() {
+        let f = f.unwrap();
+        assert!(f.file_type().unwrap().is_file(), "{:?}", f.path());
+        std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn two_servers_share_the_load_round_robin() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let cred = create_credential(&a, None);
+    copy_data(&a, &b);
+    let (one, two) = (Server::start(&a), Server::start(&b));
+    let creds = creds_file(dir.path(), &cred);
+    let urls = [
+        format!("http://{}", one.addr),
+        format!("http://{}", two.addr),
+    ];
+    let urls = [urls[0].as_str(), urls[1].as_str()];
+    // Each server checks the Host its requests were signed for against its own port.
+    let s = bench_json_with(
+        &creds,
+        &[
+            "--endpoint",
+            urls[0],
+            "--endpoint",
+            urls[1],
+            "--requests",
+            "400",
+            "--connections",
+            "4",
+        ],
+    );
+    assert_clean(&s, "GenerateRandom", 400);
+    assert_eq!(s["endpoint"], format!("{},{}", urls[0], urls[1]), "{s}");
+    assert_spread(&s, &urls, &[2, 2]);
+
+    // The same in text: a row per endpoint.
+    let list = urls.join(",");
+    let out = bench(&[
+        "--endpoint",
+        &list,
+        "--credentials-json",
+        creds.to_str().unwrap(),
+        "--requests",
+        "40",
+        "--connections",
+        "2",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for url in urls {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(&format!("{url} "))),
+            "{stdout}"
+        );
+    }
+
+    // These two do not share a database: a CMK made through the first is unknown to
+    // the second, and the setup says so before any load.
+    let out = bench(&[
+        "--endpoint",
+        &list,
+        "--credentials-json",
+        creds.to_str().unwrap(),
+        "--requests",
+        "40",
+        "--mix",
+        "Encrypt",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(out.stdout.is_empty(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("endpoint 2 ({})", urls[1]))
+            && stderr.contains("CmkNotFound")
+            && stderr.contains("same database"),
+        "{stderr}"
+    );
+}
+
+/// A TCP relay from a port of its own to `upstream` that keeps every byte clients send,
+/// so a test sees which Host headers came in through it. Its listener lives as long as
+/// the test process; each connection's threads end when the client closes.
+fn relay(upstream: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<u8>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let (Ok(client), Ok(server)) = (client, TcpStream::connect(upstream)) else {
+                return;
+            };
+            let (mut from_client, mut to_server) = (client.try_clone().unwrap(), server);
+            let (mut from_server, mut to_client) = (to_server.try_clone().unwrap(), client);
+            let record = record.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16 * 1024];
+                while let Ok(n @ 1..) = from_client.read(&mut buf) {
+                    record.lock().unwrap().extend_from_slice(&buf[..n]);
+                    if to_server.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = to_server.shutdown(Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut from_server, &mut to_client);
+                let _ = to_client.shutdown(Shutdown::Write);
+            });
+        }
+    });
+    (addr, seen)
+}
+
+#[test]
+fn one_server_given_twice_uses_the_keys_made_through_the_first() {
+    let (dir, server, cred) = fresh();
+    let creds = creds_file(dir.path(), &cred);
+    // The same server under a second address, where we can see the Host that arrives.
+    let (relayed, seen) = relay(server.addr);
+    let direct = format!("http://{}", server.addr);
+    let other = format!("http://{relayed}");
+    // A list and a repeat add up, and the first endpoint given again gets a second share.
+    let list = format!("{direct},{other}");
+    let mix = "GenerateDataKey,Decrypt,Encrypt@AES_256";
+    let s = bench_json_with(
+        &creds,
+        &[
+            "--endpoint",
+            &list,
+            "--endpoint",
+            &direct,
+            "--mix",
+            mix,
+            "--requests",
+            "600",
+            "--connections",
+            "6",
+        ],
+    );
+    assert_eq!(
+        (&s["requests"], &s["errors"]),
+        (&600.into(), &0.into()),
+        "{s}"
+    );
+    for entry in mix.split(',') {
+        assert_eq!(s["actions"][entry]["requests"], 200, "{entry}: {s}");
+    }
+    let requests = assert_spread(&s, &[&direct, &other, &direct], &[2, 2, 2]);
+
+    // The setup made one CMK of each cipher through the first endpoint only.
+    let keys = server
+        .client(&cred)
+        .ok("ListKeys", serde_json::json!({"Limit": 200}));
+    assert_eq!(keys["TotalCount"], 2, "{keys}");
+    // Every request through the relay was signed for the relay's Host: the load's and
+    // the setup's check of each entry through it, and nothing else.
+    let seen = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    let hosts: Vec<&str> = seen.lines().filter(|l| l.starts_with("Host: ")).collect();
+    let distinct: std::collections::BTreeSet<&str> = hosts.iter().copied().collect();
+    assert_eq!(
+        distinct.into_iter().collect::<Vec<_>>(),
+        [format!("Host: {relayed}")]
+    );
+    assert_eq!(hosts.len() as u64, requests[1] + 3, "{s}");
+}
+
+#[test]
+fn a_bad_second_endpoint_is_named() {
+    // Refused before connecting to either.
+    let out = bench(&[
+        "--endpoint",
+        "http://127.0.0.1:1,http://10.255.255.1:6300",
+        "--secret-id",
+        "AKIDx",
+        "--secret-key",
+        "k",
+        "--requests",
+        "1",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && out.stdout.is_empty(), "{stderr}");
+    assert!(
+        stderr.contains("\"http://10.255.255.1:6300\" (endpoint 2 of 2)")
+            && stderr.contains("loopback"),
+        "{stderr}"
+    );
+
+    // Nothing listens on the second: the setup finds out and names it.
+    let (dir, server, cred) = fresh();
+    let creds = creds_file(dir.path(), &cred);
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let list = format!("http://{},http://{closed}", server.addr);
+    let out = bench(&[
+        "--endpoint",
+        &list,
+        "--credentials-json",
+        creds.to_str().unwrap(),
+        "--requests",
+        "10",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && out.stdout.is_empty(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("endpoint 2 (http://{closed})"))
+            && stderr.contains("cannot connect"),
+        "{stderr}"
+    );
 }

@@ -1,5 +1,5 @@
 //! The `smkms bench` command line ([`BenchArgs`]) and the [`Config`] checked out of it:
-//! durations, the endpoint (loopback only unless `--allow-remote`) and credentials.
+//! durations, the endpoints (loopback only unless `--allow-remote`) and credentials.
 
 use super::conn::Signer;
 use super::mix::{parse_mix, Entry, MIX_HELP};
@@ -11,10 +11,19 @@ use std::time::Duration;
 #[derive(clap::Args, Debug)]
 #[command(after_help = MIX_HELP)]
 pub struct BenchArgs {
-    /// The server, http://HOST:PORT. Loopback only unless --allow-remote.
-    // An Option only so that --list-actions, which needs no server, can go without it.
-    #[arg(long, value_name = "URL", required = true)]
-    pub endpoint: Option<String>,
+    /// The server, http://HOST:PORT. Loopback only unless --allow-remote. For replicas of
+    /// one database with no load balancer, repeat --endpoint or give a comma-separated
+    /// list (both add up, in order): connection i goes to endpoint i mod N, so an
+    /// endpoint given twice gets twice the share. The setup (CMKs, the Decrypt blob) goes
+    /// through the first, then sends each mix entry once through every other.
+    // `required` is waived by --list-actions, which is exclusive and needs no server.
+    #[arg(
+        long = "endpoint",
+        value_name = "URL[,URL...]",
+        required = true,
+        value_delimiter = ','
+    )]
+    pub endpoints: Vec<String>,
     /// SecretId to sign with (or use --credentials-json).
     #[arg(
         long,
@@ -65,10 +74,19 @@ pub struct BenchArgs {
     pub list_actions: bool,
 }
 
-pub struct Config {
-    pub endpoint: String,
+/// One server the load goes to.
+pub struct Endpoint {
+    /// As the report names it: http://HOST:PORT, normalised.
+    pub url: String,
     pub addr: SocketAddr,
+    /// The Host header, which the signature covers: each connection must sign with its
+    /// own endpoint's, or a replica behind another name refuses every request.
     pub host: String,
+}
+
+pub struct Config {
+    /// At least one, and no more than connections (each gets at least one).
+    pub endpoints: Vec<Endpoint>,
     pub secret_id: String,
     pub secret_key: String,
     pub region: String,
@@ -96,9 +114,14 @@ fn seconds(flag: &str, v: f64, allow_zero: bool, max: f64) -> Result<Duration, S
     Ok(Duration::from_secs_f64(v))
 }
 
-/// Host (for the Host header), and the address to connect to.
-fn resolve_endpoint(endpoint: &str, allow_remote: bool) -> Result<(String, SocketAddr), String> {
-    let bad = |why: &str| format!("--endpoint {endpoint:?}: {why}");
+/// Host (for the Host header), and the address to connect to. `which` follows the URL in
+/// an error, to say which of several endpoints it is.
+fn resolve_endpoint(
+    endpoint: &str,
+    which: &str,
+    allow_remote: bool,
+) -> Result<(String, SocketAddr), String> {
+    let bad = |why: &str| format!("--endpoint {endpoint:?}{which}: {why}");
     let uri: http::Uri = endpoint
         .parse()
         .map_err(|_| bad("not a URL; use http://HOST:PORT"))?;
@@ -138,6 +161,35 @@ fn resolve_endpoint(endpoint: &str, allow_remote: bool) -> Result<(String, Socke
     Ok((authority.as_str().to_string(), first))
 }
 
+/// Every `--endpoint` value, each split at commas by clap, in the order given. A bad one
+/// is named by its position too, since several may look alike.
+fn resolve_endpoints(given: &[String], allow_remote: bool) -> Result<Vec<Endpoint>, String> {
+    let n = given.len();
+    let mut out = Vec::with_capacity(n);
+    for (i, url) in given.iter().map(|u| u.trim()).enumerate() {
+        let which = if n > 1 {
+            format!(" (endpoint {} of {n})", i + 1)
+        } else {
+            String::new()
+        };
+        if url.is_empty() {
+            return Err(format!(
+                "--endpoint has an empty entry{which}; separate URLs with single commas"
+            ));
+        }
+        let (host, addr) = resolve_endpoint(url, &which, allow_remote)?;
+        out.push(Endpoint {
+            url: format!("http://{host}"),
+            addr,
+            host,
+        });
+    }
+    if out.is_empty() {
+        return Err("give --endpoint".into());
+    }
+    Ok(out)
+}
+
 fn read_credentials(path: &std::path::Path) -> Result<(String, String), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -159,8 +211,15 @@ fn read_credentials(path: &std::path::Path) -> Result<(String, String), String> 
 
 impl Config {
     pub fn from_args(a: BenchArgs) -> Result<Config, String> {
-        let endpoint = a.endpoint.as_deref().ok_or("give --endpoint")?;
-        let (endpoint_host, addr) = resolve_endpoint(endpoint, a.allow_remote)?;
+        let endpoints = resolve_endpoints(&a.endpoints, a.allow_remote)?;
+        if endpoints.len() > a.connections as usize {
+            return Err(format!(
+                "--connections {} is fewer than the {} endpoints; each endpoint needs at \
+                 least one connection",
+                a.connections,
+                endpoints.len()
+            ));
+        }
         let (secret_id, secret_key) = match (&a.credentials_json, a.secret_id, a.secret_key) {
             (Some(path), _, _) => read_credentials(path)?,
             (None, Some(id), Some(key)) => (id, key),
@@ -176,9 +235,7 @@ impl Config {
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
         Ok(Config {
-            endpoint: format!("http://{endpoint_host}"),
-            addr,
-            host: endpoint_host,
+            endpoints,
             secret_id,
             secret_key,
             region: a.region,
@@ -193,8 +250,23 @@ impl Config {
         })
     }
 
-    pub fn signer(&self) -> Signer {
-        Signer::new(&self.secret_id, &self.secret_key, &self.host, &self.region)
+    /// A signer for requests to endpoint `i`, with that endpoint's Host.
+    pub fn signer(&self, i: usize) -> Signer {
+        let host = &self.endpoints[i].host;
+        Signer::new(&self.secret_id, &self.secret_key, host, &self.region)
+    }
+
+    /// The endpoint connection `c` goes to: round robin, so the shares differ by at most
+    /// one and the first endpoints get the extra ones.
+    pub fn endpoint_of(&self, c: usize) -> usize {
+        c % self.endpoints.len()
+    }
+
+    /// How many connections endpoint `i` gets.
+    pub fn connections_to(&self, i: usize) -> usize {
+        (0..self.connections)
+            .filter(|&c| self.endpoint_of(c) == i)
+            .count()
     }
 
     pub fn needs(&self, f: impl Fn(&Entry) -> bool) -> bool {
@@ -208,10 +280,10 @@ mod tests {
 
     #[test]
     fn endpoints_must_be_loopback_http() {
-        let (host, addr) = resolve_endpoint("http://127.0.0.1:6300", false).unwrap();
+        let (host, addr) = resolve_endpoint("http://127.0.0.1:6300", "", false).unwrap();
         assert_eq!(host, "127.0.0.1:6300");
         assert_eq!(addr.port(), 6300);
-        let (host, addr) = resolve_endpoint("http://[::1]:7/", false).unwrap();
+        let (host, addr) = resolve_endpoint("http://[::1]:7/", "", false).unwrap();
         assert_eq!(host, "[::1]:7");
         assert!(addr.ip().is_loopback());
         for bad in [
@@ -224,14 +296,79 @@ mod tests {
             "http://127.0.0.1:6300/?a=b",
             "http://u:p@127.0.0.1:6300",
         ] {
-            assert!(resolve_endpoint(bad, false).is_err(), "{bad}");
+            assert!(resolve_endpoint(bad, "", false).is_err(), "{bad}");
         }
-        let e = resolve_endpoint("http://10.1.2.3:6300", false).unwrap_err();
+        let e = resolve_endpoint("http://10.1.2.3:6300", "", false).unwrap_err();
         assert!(
             e.contains("loopback") && e.contains("--allow-remote"),
             "{e}"
         );
-        assert!(resolve_endpoint("http://10.1.2.3:6300", true).is_ok());
-        assert!(resolve_endpoint("http://[::ffff:127.0.0.1]:1", false).is_ok());
+        assert!(resolve_endpoint("http://10.1.2.3:6300", "", true).is_ok());
+        assert!(resolve_endpoint("http://[::ffff:127.0.0.1]:1", "", false).is_ok());
+    }
+
+    fn config(args: &[&str]) -> Result<Config, String> {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            bench: BenchArgs,
+        }
+        let base = ["bench", "--secret-id", "AKIDx", "--secret-key", "k"];
+        let cli = <Cli as clap::Parser>::try_parse_from(base.iter().chain(args))
+            .map_err(|e| e.to_string())?;
+        Config::from_args(cli.bench)
+    }
+
+    #[test]
+    fn endpoints_repeat_or_list_and_share_the_connections_round_robin() {
+        let cfg = config(&[
+            "--endpoint",
+            "http://127.0.0.1:1, http://127.0.0.1:2",
+            "--endpoint",
+            "http://[::1]:3",
+            "--connections",
+            "5",
+        ])
+        .unwrap();
+        let urls: Vec<&str> = cfg.endpoints.iter().map(|e| e.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            ["http://127.0.0.1:1", "http://127.0.0.1:2", "http://[::1]:3"]
+        );
+        let of: Vec<usize> = (0..5).map(|c| cfg.endpoint_of(c)).collect();
+        assert_eq!(of, [0, 1, 2, 0, 1]);
+        let shares: Vec<usize> = (0..3).map(|i| cfg.connections_to(i)).collect();
+        assert_eq!(shares, [2, 2, 1]);
+        // Each endpoint's requests carry its own Host, which the signature covers.
+        assert_eq!(cfg.signer(1).host, "127.0.0.1:2");
+        assert_eq!(cfg.signer(2).host, "[::1]:3");
+
+        let one = config(&["--endpoint", "http://127.0.0.1:1"]).unwrap();
+        assert_eq!(one.endpoints.len(), 1);
+        assert_eq!(one.connections_to(0), 64);
+    }
+
+    #[test]
+    fn a_bad_endpoint_among_several_is_named() {
+        let e = config(&["--endpoint", "http://127.0.0.1:1,http://10.1.2.3:2"])
+            .err()
+            .unwrap();
+        assert!(
+            e.contains("\"http://10.1.2.3:2\" (endpoint 2 of 2)") && e.contains("loopback"),
+            "{e}"
+        );
+        let e = config(&["--endpoint", "http://127.0.0.1:1,,http://127.0.0.1:2"])
+            .err()
+            .unwrap();
+        assert!(e.contains("empty entry"), "{e}");
+        let e = config(&[
+            "--endpoint",
+            "http://127.0.0.1:1,http://127.0.0.1:2",
+            "--connections",
+            "1",
+        ])
+        .err()
+        .unwrap();
+        assert!(e.contains("fewer than the 2 endpoints"), "{e}");
     }
 }

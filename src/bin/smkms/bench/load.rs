@@ -6,7 +6,7 @@ use super::args::Config;
 use super::conn::{Conn, Signer};
 use super::mix::schedule;
 use super::recipients::Recipients;
-use super::report::{ActionStats, Summary};
+use super::report::{ActionStats, EndpointSummary, Summary};
 use super::setup::{setup, Prepared};
 use super::REQUEST_TIMEOUT;
 use std::io::IsTerminal as _;
@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 const FLUSH_EVERY: usize = 256;
 
 struct Shared {
-    addr: SocketAddr,
+    /// By endpoint index.
+    addrs: Vec<SocketAddr>,
     measure_from: Instant,
     deadline: Option<Instant>,
     limit: Option<u64>,
@@ -32,7 +33,14 @@ struct Shared {
     done: AtomicU64,
     failed: AtomicU64,
     warm_done: AtomicU64,
-    stats: Mutex<Vec<ActionStats>>,
+    stats: Mutex<Tally>,
+}
+
+/// The measured requests, counted twice: by mix entry and by endpoint, so the report
+/// can show that the load was spread and which replica failed.
+struct Tally {
+    actions: Vec<ActionStats>,
+    endpoints: Vec<ActionStats>,
 }
 
 /// `Ok` for a Tencent success answer; otherwise the error code to count.
@@ -44,18 +52,28 @@ fn check_answer(status: u16, body: &[u8]) -> Result<(), String> {
     }
 }
 
-/// One connection's task: requests back to back until the run ends.
-async fn drive(shared: Arc<Shared>, mut signer: Signer) -> Option<Instant> {
+/// One connection's task: requests to endpoint `endpoint`, signed by `signer` (with
+/// that endpoint's Host), back to back until the run ends.
+async fn drive(shared: Arc<Shared>, endpoint: usize, mut signer: Signer) -> Option<Instant> {
+    let addr = shared.addrs[endpoint];
     let mut conn: Option<Conn> = None;
     let mut pending: Vec<(u16, Result<Duration, String>)> = Vec::with_capacity(FLUSH_EVERY);
     let mut last_done = None;
     let flush = |pending: &mut Vec<(u16, Result<Duration, String>)>| {
-        let mut stats = shared.stats.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = shared.stats.lock().unwrap_or_else(|p| p.into_inner());
+        let tally = &mut *guard;
+        let by_endpoint = &mut tally.endpoints[endpoint];
         for (entry, outcome) in pending.drain(..) {
-            let s = &mut stats[entry as usize];
+            let by_entry = &mut tally.actions[entry as usize];
             match outcome {
-                Ok(latency) => s.record_ok(latency),
-                Err(code) => s.record_error(&code),
+                Ok(latency) => {
+                    by_entry.record_ok(latency);
+                    by_endpoint.record_ok(latency);
+                }
+                Err(code) => {
+                    by_entry.record_error(&code);
+                    by_endpoint.record_error(&code);
+                }
             }
         }
     };
@@ -81,7 +99,7 @@ async fn drive(shared: Arc<Shared>, mut signer: Signer) -> Option<Instant> {
         let started = Instant::now();
         let outcome: Result<(), String> = async {
             if conn.is_none() {
-                match tokio::time::timeout(REQUEST_TIMEOUT, Conn::connect(shared.addr)).await {
+                match tokio::time::timeout(REQUEST_TIMEOUT, Conn::connect(addr)).await {
                     Ok(Ok(c)) => conn = Some(c),
                     _ => {
                         // Do not spin on a server that is not there.
@@ -170,7 +188,7 @@ pub async fn run_async(cfg: &Config, keys: Recipients) -> Result<Summary, String
     let started = Instant::now();
     let measure_from = started + cfg.warmup;
     let shared = Arc::new(Shared {
-        addr: cfg.addr,
+        addrs: cfg.endpoints.iter().map(|e| e.addr).collect(),
         measure_from,
         deadline: cfg.duration.map(|d| measure_from + d),
         limit: cfg.requests,
@@ -181,12 +199,35 @@ pub async fn run_async(cfg: &Config, keys: Recipients) -> Result<Summary, String
         done: AtomicU64::new(0),
         failed: AtomicU64::new(0),
         warm_done: AtomicU64::new(0),
-        stats: Mutex::new(cfg.entries.iter().map(|_| ActionStats::default()).collect()),
+        stats: Mutex::new(Tally {
+            actions: cfg.entries.iter().map(|_| ActionStats::default()).collect(),
+            endpoints: cfg
+                .endpoints
+                .iter()
+                .map(|_| ActionStats::default())
+                .collect(),
+        }),
     });
+    let endpoints: Vec<EndpointSummary> = cfg
+        .endpoints
+        .iter()
+        .enumerate()
+        .map(|(i, e)| EndpointSummary {
+            url: e.url.clone(),
+            connections: cfg.connections_to(i),
+        })
+        .collect();
     eprintln!(
         "bench: {} connections to {} for {}{}",
         cfg.connections,
-        cfg.endpoint,
+        match &endpoints[..] {
+            [one] => one.url.clone(),
+            several => several
+                .iter()
+                .map(|e| format!("{} ({})", e.url, e.connections))
+                .collect::<Vec<_>>()
+                .join(", "),
+        },
         match (cfg.duration, cfg.requests) {
             (Some(d), _) => format!("{:.1} s", d.as_secs_f64()),
             (None, Some(n)) => format!("{n} requests"),
@@ -200,7 +241,10 @@ pub async fn run_async(cfg: &Config, keys: Recipients) -> Result<Summary, String
     );
     let ticker = tokio::spawn(progress(shared.clone(), started, cfg.requests));
     let tasks: Vec<_> = (0..cfg.connections)
-        .map(|_| tokio::spawn(drive(shared.clone(), cfg.signer())))
+        .map(|c| {
+            let endpoint = cfg.endpoint_of(c);
+            tokio::spawn(drive(shared.clone(), endpoint, cfg.signer(endpoint)))
+        })
         .collect();
     let mut last = None;
     for t in tasks {
@@ -216,9 +260,9 @@ pub async fn run_async(cfg: &Config, keys: Recipients) -> Result<Summary, String
     let elapsed = last
         .unwrap_or_else(Instant::now)
         .saturating_duration_since(measure_from);
-    let stats = std::mem::take(&mut *shared.stats.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut tally = shared.stats.lock().unwrap_or_else(|p| p.into_inner());
     Ok(Summary {
-        endpoint: cfg.endpoint.clone(),
+        endpoints,
         connections: cfg.connections,
         threads: cfg.threads,
         warmup: cfg.warmup,
@@ -228,7 +272,8 @@ pub async fn run_async(cfg: &Config, keys: Recipients) -> Result<Summary, String
             .iter()
             .map(|e| (e.label.clone(), e.weight))
             .collect(),
-        stats,
+        stats: std::mem::take(&mut tally.actions),
+        endpoint_stats: std::mem::take(&mut tally.endpoints),
     })
 }
 

@@ -33,7 +33,9 @@ Examples:
   smkms bench --endpoint http://127.0.0.1:6300 --credentials-json cred.json \\
       --mix GenerateDataKey-SM2 --connections 64 --duration 10 --warmup 2
   smkms bench --endpoint http://127.0.0.1:6300 --credentials-json cred.json \\
-      --mix GenerateRandom:1,Encrypt:2,Decrypt:2 --requests 100000 --json";
+      --mix GenerateRandom:1,Encrypt:2,Decrypt:2 --requests 100000 --json
+  smkms bench --endpoint http://127.0.0.1:6300,http://127.0.0.1:6301 \\
+      --credentials-json cred.json --mix Encrypt --connections 64 --duration 10";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {

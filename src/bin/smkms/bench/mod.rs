@@ -13,6 +13,11 @@
 //! `Response` with a `RequestId`, and no `Error`; failures are counted by code. Both
 //! read answers the same way, in [`answer`].
 //!
+//! Several endpoints (replicas on one database, with no load balancer in front) share
+//! the connections round robin, each connection signing for its own endpoint's Host;
+//! the setup goes through the first and then checks each entry through the others, and
+//! the summary counts requests and errors per endpoint as well as per entry.
+//!
 //! Load tests target loopback only: a non-loopback endpoint is refused unless
 //! `--allow-remote` is given.
 //!

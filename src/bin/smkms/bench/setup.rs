@@ -1,5 +1,11 @@
 //! The setup phase: find or create the CMKs, build every entry's request bodies, and
 //! send each entry once, checking its answer in full.
+//!
+//! With several endpoints, everything is made through the first and the bodies name
+//! only what lives in the database (key ids, a blob), so they are good on any replica
+//! of it. Each entry is then checked once through every other endpoint too: a replica
+//! that is down, or that serves another database, fails the run here with its name,
+//! instead of as a stream of errors under load.
 
 use super::answer::{self, Answer};
 use super::args::Config;
@@ -65,6 +71,14 @@ struct SetupClient {
 }
 
 impl SetupClient {
+    fn new(cfg: &Config, endpoint: usize) -> SetupClient {
+        SetupClient {
+            addr: cfg.endpoints[endpoint].addr,
+            signer: cfg.signer(endpoint),
+            conn: None,
+        }
+    }
+
     async fn send(&mut self, action: &str, body: &Body) -> Result<Map<String, Value>, CallError> {
         let transport = |m: String| CallError {
             code: "Http".into(),
@@ -180,11 +194,7 @@ fn unb64(v: &Value) -> Option<Vec<u8>> {
 /// Creates what the mix needs, builds every entry's bodies, and sends each entry once,
 /// checking the answer in full.
 pub async fn setup(cfg: &Config, keys: &Recipients) -> Result<Vec<Prepared>, String> {
-    let mut client = SetupClient {
-        addr: cfg.addr,
-        signer: cfg.signer(),
-        conn: None,
-    };
+    let mut client = SetupClient::new(cfg, 0);
     let mut cmks: Vec<(Cmk, String)> = Vec::new();
     for e in cfg.entries.iter().filter(|e| e.op.uses_cmk()) {
         if !cmks.iter().any(|(c, _)| *c == e.cmk) {
@@ -252,7 +262,45 @@ pub async fn setup(cfg: &Config, keys: &Recipients) -> Result<Vec<Prepared>, Str
             cursor: AtomicUsize::new(1),
         });
     }
+    for i in 1..cfg.endpoints.len() {
+        check_through(cfg, i, &prepared, keys, &secret).await?;
+    }
+    if cfg.endpoints.len() > 1 {
+        eprintln!(
+            "bench: setup: every entry answers through all {} endpoints",
+            cfg.endpoints.len()
+        );
+    }
     Ok(prepared)
+}
+
+/// Sends each entry's first body through endpoint `i` and checks the answer in full.
+async fn check_through(
+    cfg: &Config,
+    i: usize,
+    prepared: &[Prepared],
+    keys: &Recipients,
+    secret: &[u8],
+) -> Result<(), String> {
+    let mut client = SetupClient::new(cfg, i);
+    let url = &cfg.endpoints[i].url;
+    for (e, p) in cfg.entries.iter().zip(prepared) {
+        let fail = |m: String| format!("setup: endpoint {} ({url}): {}: {m}", i + 1, e.label);
+        let answer = client.send(p.x_tc_action, &p.bodies[0]).await;
+        let fields = match answer {
+            Ok(fields) => fields,
+            Err(err) if err.code == "Http" => return Err(fail(err.to_string())),
+            Err(err) => {
+                return Err(fail(format!(
+                    "{err} (the setup went through the first endpoint, {}; every \
+                     endpoint must serve the same database)",
+                    cfg.endpoints[0].url
+                )))
+            }
+        };
+        check_setup_answer(e, &fields, keys, secret).map_err(fail)?;
+    }
+    Ok(())
 }
 
 /// The full check of one answer per entry, before the load starts. `r` is the answer's
