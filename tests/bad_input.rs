@@ -395,6 +395,18 @@ fn oversize_and_out_of_range_fields() {
                 "InvalidParameterValue",
             ),
             case(
+                "a Description holding NUL (no store may keep it)",
+                "UpdateKeyDescription",
+                json!({"KeyId": key, "Description": "a\u{0}b"}),
+                "InvalidParameterValue",
+            ),
+            case(
+                "a tag value holding NUL",
+                "CreateKey",
+                json!({"Alias": "nul-tag", "Tags": [{"TagKey": "k", "TagValue": "v\u{0}"}]}),
+                "InvalidParameterValue",
+            ),
+            case(
                 "Plaintext of 4097 bytes",
                 "Encrypt",
                 json!({"KeyId": key, "Plaintext": B64.encode(vec![1u8; 4097])}),

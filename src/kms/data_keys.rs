@@ -43,6 +43,7 @@ fn check_name(name: &str) -> Result<()> {
 }
 
 fn check_dk_description(d: &str) -> Result<()> {
+    super::rules::nul_free(Field::Description, d)?;
     if d.len() > MAX_DATA_KEY_DESCRIPTION {
         return Err(Error::invalid(
             Field::Description,

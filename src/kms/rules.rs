@@ -48,7 +48,21 @@ pub const MAX_DESCRIPTION_BYTES: usize = 1024;
 pub const MAX_BATCH: usize = 100;
 pub const MAX_TAGS: usize = 50;
 
+/// Text a store keeps must not hold U+0000: PostgreSQL's text type cannot, and a
+/// description or tag that one engine keeps and another refuses would make `store
+/// copy` fail on records a client was told were saved.
+pub(crate) fn nul_free(field: Field, text: &str) -> Result<()> {
+    if text.contains('\0') {
+        return Err(Error::invalid(
+            field,
+            "must not contain the NUL character (U+0000)",
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn check_description(d: &str) -> Result<()> {
+    nul_free(Field::Description, d)?;
     if d.len() > MAX_DESCRIPTION_BYTES {
         return Err(Error::invalid(
             Field::Description,
@@ -69,6 +83,8 @@ pub(crate) fn check_tags(tags: &[Tag]) -> Result<()> {
         ));
     }
     for (i, t) in tags.iter().enumerate() {
+        nul_free(Field::Tags, &t.key)?;
+        nul_free(Field::Tags, &t.value)?;
         if t.key.is_empty() || t.key.chars().count() > 127 {
             return Err(Error::invalid(
                 Field::Tags,
