@@ -1,6 +1,9 @@
 //! Shared test harness: start the real `smkms` binary on 127.0.0.1:0, create
-//! credentials with the real CLI, and talk to it over plain HTTP/1.1.
+//! credentials with the real CLI, and talk to it over plain HTTP/1.1; `postgres`
+//! starts real PostgreSQL servers (through `.ci/postgres`) for the store tests.
 #![allow(dead_code)]
+
+pub mod postgres;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
