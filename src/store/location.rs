@@ -44,6 +44,13 @@ impl PostgresUrl {
              postgres://user:password@host:port/database"
                 .to_string()
         })?;
+        if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+            return Err(
+                "store: sslmode=require cannot be honoured: smkms connects to PostgreSQL \
+                 without TLS. Keep the database on a private network, or leave sslmode out"
+                    .into(),
+            );
+        }
         let hosts: Vec<String> = config
             .get_hosts()
             .iter()
@@ -105,6 +112,8 @@ mod tests {
         assert!(StoreLocation::parse(Some("postgresql://u@h/d")).is_ok());
         let e = StoreLocation::parse(Some("mysql://u:pw@h/d")).unwrap_err();
         assert!(e.contains("postgres://") && !e.contains("pw@"), "{e}");
+        let e = StoreLocation::parse(Some("postgres://u:pw@h/d?sslmode=require")).unwrap_err();
+        assert!(e.contains("sslmode=require"), "{e}");
         let e = StoreLocation::parse(Some("postgres://u:pw@h:notaport/d")).unwrap_err();
         assert!(!e.contains("pw"), "{e}");
     }

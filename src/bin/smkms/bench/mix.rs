@@ -20,6 +20,9 @@ Mix entries (--mix ACTION[@CMK][:WEIGHT],...; weights default to 1):
   GenerateDataKey-RSA-OAEP-256    ... RSAES_OAEP_SHA_256 to one repeated RSA-2048 key
   Encrypt                         32 bytes under the CMK
   Decrypt                         a blob encrypted under the CMK at setup
+  CreateKey                       a new SM4 CMK per request (a write: one commit each),
+                                  aliases smkms-bench-new-RUN-N; a long run needs a
+                                  higher limits.cmks_per_region on the server
 
 GenerateDataKey*, Encrypt and Decrypt use an SM4 CMK; add @AES_256 to use an AES-256
 CMK instead (Encrypt@AES_256). The CMKs are created on the first run under the aliases
@@ -46,6 +49,7 @@ pub enum Op {
     Deliver { alg: Algorithm, fresh: bool },
     Encrypt,
     Decrypt,
+    CreateKey,
 }
 
 const CATALOGUE: &[(&str, Op)] = &[
@@ -104,6 +108,7 @@ const CATALOGUE: &[(&str, Op)] = &[
     ),
     ("Encrypt", Op::Encrypt),
     ("Decrypt", Op::Decrypt),
+    ("CreateKey", Op::CreateKey),
 ];
 
 /// The names `--mix` accepts (and `--list-actions` prints).
@@ -120,6 +125,7 @@ impl Op {
             Op::GenerateDataKey | Op::Deliver { .. } => "GenerateDataKey",
             Op::Encrypt => "Encrypt",
             Op::Decrypt => "Decrypt",
+            Op::CreateKey => "CreateKey",
         }
     }
 

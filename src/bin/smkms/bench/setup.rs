@@ -21,6 +21,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 /// A request body and the hex SHA-256 the signature covers.
+#[derive(Clone)]
 pub struct Body {
     pub json: Vec<u8>,
     pub hash: String,
@@ -39,14 +40,30 @@ pub struct Prepared {
     pub x_tc_action: &'static str,
     pub bodies: Vec<Body>,
     pub cursor: AtomicUsize,
+    /// For CreateKey: every request needs an alias of its own, so its body is made
+    /// per request from this prefix and the cursor.
+    pub alias_prefix: Option<String>,
 }
 
 impl Prepared {
-    pub fn next_body(&self) -> &Body {
-        if self.bodies.len() == 1 {
+    pub fn next_body(&self) -> std::borrow::Cow<'_, Body> {
+        use std::borrow::Cow;
+        if let Some(prefix) = &self.alias_prefix {
+            let n = self.cursor.fetch_add(1, Relaxed);
+            return Cow::Owned(Body::new(&json!({"Alias": format!("{prefix}-{n}")})));
+        }
+        Cow::Borrowed(if self.bodies.len() == 1 {
             &self.bodies[0]
         } else {
             &self.bodies[self.cursor.fetch_add(1, Relaxed) % self.bodies.len()]
+        })
+    }
+
+    /// The body an endpoint's setup check sends: the first one, or a new alias.
+    fn check_body(&self) -> std::borrow::Cow<'_, Body> {
+        match self.alias_prefix {
+            Some(_) => self.next_body(),
+            None => std::borrow::Cow::Borrowed(&self.bodies[0]),
         }
     }
 }
@@ -210,7 +227,10 @@ pub async fn setup(cfg: &Config, keys: &Recipients) -> Result<Vec<Prepared>, Str
     };
     let secret = smkms::crypto::random::bytes(32);
     let mut prepared = Vec::new();
+    let run = hex::encode(smkms::crypto::random::bytes(4));
     for e in &cfg.entries {
+        let alias_prefix =
+            (e.op == Op::CreateKey).then(|| format!("smkms-bench-new-{run}-{}", prepared.len()));
         let key_id = key_of(e.cmk);
         let fail = |m: String| format!("setup: {}: {m}", e.label);
         let bodies: Vec<Value> = match e.op {
@@ -237,6 +257,10 @@ pub async fn setup(cfg: &Config, keys: &Recipients) -> Result<Vec<Prepared>, Str
                     .collect()
             }
             Op::Encrypt => vec![json!({"KeyId": key_id, "Plaintext": b64::encode(&secret)})],
+            Op::CreateKey => vec![json!({"Alias": format!(
+                "{}-0",
+                alias_prefix.as_deref().unwrap_or_default()
+            )})],
             Op::Decrypt => {
                 let r = client
                     .call(
@@ -260,6 +284,7 @@ pub async fn setup(cfg: &Config, keys: &Recipients) -> Result<Vec<Prepared>, Str
             x_tc_action: e.op.x_tc_action(),
             bodies,
             cursor: AtomicUsize::new(1),
+            alias_prefix,
         });
     }
     for i in 1..cfg.endpoints.len() {
@@ -286,7 +311,7 @@ async fn check_through(
     let url = &cfg.endpoints[i].url;
     for (e, p) in cfg.entries.iter().zip(prepared) {
         let fail = |m: String| format!("setup: endpoint {} ({url}): {}: {m}", i + 1, e.label);
-        let answer = client.send(p.x_tc_action, &p.bodies[0]).await;
+        let answer = client.send(p.x_tc_action, &p.check_body()).await;
         let fields = match answer {
             Ok(fields) => fields,
             Err(err) if err.code == "Http" => return Err(fail(err.to_string())),
@@ -340,6 +365,10 @@ fn check_setup_answer(
                 .map_err(|err| format!("the delivered key does not unwrap: {err}"))?;
             want_len(key.expose().len(), 32)
         }
+        Op::CreateKey => match r.get("KeyId").and_then(Value::as_str) {
+            Some(id) if !id.is_empty() => Ok(()),
+            _ => Err("the answer has no KeyId".into()),
+        },
         Op::Encrypt => match r.get("CiphertextBlob").and_then(unb64) {
             Some(b) if !b.is_empty() => Ok(()),
             _ => Err("the answer has no CiphertextBlob".into()),
