@@ -35,8 +35,9 @@
 //! - [`model`] holds the records (scopes, CMKs, data keys, credentials, states,
 //!   usages) that the core and the store both use. A leaf: names only crypto's cipher
 //!   ids.
-//! - [`store`] owns persistence: the [`store::Store`] trait, the SQLite engine, the
-//!   exact read caches. Receives key material already sealed. May not name the core,
+//! - [`store`] owns persistence: the [`store::Store`] trait, the SQLite engine (one
+//!   process) and the PostgreSQL engine (replicas on one database), versioned schemas,
+//!   the exact read caches. Receives key material already sealed. May not name the core,
 //!   a dialect or HTTP.
 //! - [`crypto`] is pure functions on bytes: CMK ciphers, CiphertextBlob, data-key
 //!   delivery (SM2, RSAES), EncryptionContext, sealing under the root key, key files,

@@ -1,5 +1,9 @@
 //! Persistence. One trait, [`Store`], over the core's records; engines implement it and
-//! every engine must pass the shared conformance suite in `conformance.rs`.
+//! every engine must pass the shared conformance suite in `conformance.rs`. SQLite
+//! ([`sqlite`]) is the embedded default for one process; PostgreSQL ([`postgres`])
+//! lets several replicas share one database, and the trait carries what replicas need
+//! from an engine: a generation that sees other processes' writes, exact limits,
+//! shared Nonces, and one background leader.
 //!
 //! The store never sees key material in the clear: the core seals it (see
 //! [`crate::crypto::seal`])
