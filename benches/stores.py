@@ -90,14 +90,20 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=float, default=10)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--mixes", default=",".join(MIXES))
     a = ap.parse_args()
+    MIXES[:] = a.mixes.split(",")
     if not os.path.exists(BIN):
         raise SystemExit("build first: cargo build --release --bin smkms")
     work = tempfile.mkdtemp(prefix="smkms-stores-")
+    os.chmod(work, 0o711)  # PostgreSQL runs as another user when this runs as root
     pg_dir = os.path.join(work, "pg")
-    os.makedirs(pg_dir)
-    pg_url = subprocess.run(["bash", os.path.join(ROOT, ".ci/postgres"), "start", pg_dir],
-                            check=True, capture_output=True, text=True).stdout.strip()
+    started = subprocess.run(["bash", os.path.join(ROOT, ".ci/postgres"), "start", pg_dir,
+                              "--stop-with-pid", str(os.getpid())],
+                             capture_output=True, text=True)
+    if started.returncode != 0:
+        raise SystemExit(f"PostgreSQL did not start: {started.stderr}")
+    pg_url = started.stdout.strip()
     results = {k: [] for k in ("sqlite", "pg1", "pg2")}
     try:
         for r in range(a.rounds):

@@ -9,10 +9,10 @@
 //! - **Exact caches.** [`Store::generation`] is PostgreSQL's transaction snapshot
 //!   (`pg_current_snapshot()`), which changes whenever any transaction that wrote has
 //!   finished, on any replica; a request asks once, so a key disabled through replica B
-//!   is refused by replica A on the next request. It costs one round trip per request
-//!   (BENCHMARKS.md), and needs no write of its own: no hot counter row that every
-//!   write would queue on, and nothing a replica killed after its commit could leave
-//!   unbumped.
+//!   is refused by replica A on the next request. Concurrent requests share one
+//!   question (`snapshots.rs`), and it needs no write of its own: no hot counter row
+//!   that every write would queue on, and nothing a replica killed after its commit
+//!   could leave unbumped.
 //! - **One sweeper.** The background sweep runs on the replica that holds a
 //!   session-level advisory lock on a connection of its own; if that replica dies, its
 //!   connection closes, the lock goes, and another replica takes it on its next tick.
@@ -36,6 +36,7 @@ use tokio_postgres::NoTls;
 
 mod rows;
 mod snapshot;
+mod snapshots;
 
 use rows::{
     backend, insert_cmk, insert_credential, insert_data_key, insert_material, row_to_cmk,
@@ -74,6 +75,7 @@ pub struct PostgresStore {
     local_writes: AtomicU64,
     /// The connection holding [`SWEEP_LOCK`], while this replica leads.
     leader: tokio::sync::Mutex<Option<tokio_postgres::Client>>,
+    snapshots: std::sync::Arc<snapshots::SnapshotQueue>,
 }
 
 /// A lock id for a limit's scope, from SHA-256 of its name: equal names share a lock,
@@ -126,6 +128,7 @@ impl PostgresStore {
             .build()
             .map_err(|e| StoreError::Backend(format!("cannot make a connection pool: {e}")))?;
         let store = PostgresStore {
+            snapshots: snapshots::SnapshotQueue::new(pool.clone(), options.timeout),
             pool,
             config,
             timeout: options.timeout,
@@ -268,16 +271,7 @@ impl Store for PostgresStore {
     async fn generation(&self) -> Option<Generation> {
         let local = self.local_writes.load(Ordering::SeqCst);
         super::snapshot_generation(local, || async {
-            let snapshot: String = self
-                .query_one_opt("SELECT pg_current_snapshot()::text", &[], |r| {
-                    r.try_get(0).map_err(backend)
-                })
-                .await
-                .ok()??;
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            snapshot.hash(&mut h);
-            Some(Generation(local, h.finish()))
+            Some(Generation(local, self.snapshots.current().await?))
         })
         .await
     }

@@ -143,3 +143,47 @@ async fn a_stalled_database_is_a_bounded_error() {
     blocker.batch_execute("ROLLBACK").await.unwrap();
     assert_eq!(s.get_cmk(&cmk.key_id).await.unwrap().unwrap(), cmk);
 }
+
+/// Batched snapshot questions stay exact: with questions always in flight on replica
+/// A (background askers), every question that starts after replica B's write was
+/// acknowledged sees a new generation, never one taken before the write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_generations_never_predate_an_acknowledged_write() {
+    let url = fresh_database().await;
+    let a = Arc::new(store(&url).await);
+    let b = store(&url).await;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut background = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (a, stop) = (a.clone(), stop.clone());
+        background.spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                crate::store::one_request(a.generation()).await;
+                tokio::task::yield_now().await;
+            }
+        });
+    }
+    let mut cmk = conformance::sample_cmk("batched", 77);
+    b.create_cmk(&cmk, Some(b"m"), 10).await.unwrap();
+    for round in 0..50 {
+        let before = crate::store::one_request(a.generation()).await.unwrap();
+        cmk.description = format!("round {round}");
+        cmk = b.update_cmk(&cmk).await.unwrap();
+        let mut askers = tokio::task::JoinSet::new();
+        for _ in 0..16 {
+            let a = a.clone();
+            askers.spawn(crate::store::one_request(
+                async move { a.generation().await },
+            ));
+        }
+        while let Some(g) = askers.join_next().await {
+            assert_ne!(
+                g.unwrap().unwrap(),
+                before,
+                "round {round}: a stale generation"
+            );
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    while background.join_next().await.is_some() {}
+}
