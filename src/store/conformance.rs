@@ -421,11 +421,11 @@ async fn alias_unique_per_scope(store: &dyn Store) {
 }
 
 async fn limit_is_enforced(store: &dyn Store) {
+    let mut made = Vec::new();
     for i in 0..3 {
-        store
-            .create_cmk(&sample_cmk(&format!("l{i}"), 1004), Some(b"m"), 3)
-            .await
-            .unwrap();
+        let k = sample_cmk(&format!("l{i}"), 1004);
+        store.create_cmk(&k, Some(b"m"), 3).await.unwrap();
+        made.push(k);
     }
     let over = sample_cmk("l3", 1004);
     assert!(matches!(
@@ -434,6 +434,51 @@ async fn limit_is_enforced(store: &dyn Store) {
     ));
     assert!(store.get_cmk(&over.key_id).await.unwrap().is_none());
     assert!(store.get_material(&over.key_id, 1).await.unwrap().is_none());
+    // A refused duplicate does not count; a destroyed key frees its place, once.
+    assert!(matches!(
+        store.create_cmk(&made[0], Some(b"m"), 4).await,
+        Err(StoreError::AlreadyExists | StoreError::AliasExists)
+    ));
+    store
+        .create_cmk(&sample_cmk("l4", 1004), Some(b"m"), 4)
+        .await
+        .unwrap();
+    store.destroy_cmk(&made[0].key_id).await.unwrap();
+    store.destroy_cmk(&made[0].key_id).await.unwrap();
+    store.create_cmk(&over, Some(b"m"), 4).await.unwrap();
+    assert!(matches!(
+        store
+            .create_cmk(&sample_cmk("l5", 1004), Some(b"m"), 4)
+            .await,
+        Err(StoreError::LimitReached(4))
+    ));
+    assert_eq!(store.count_cmks(&over.scope).await.unwrap(), 4);
+    // The same for hosted data keys, counted per account over all regions.
+    let mut dks = Vec::new();
+    for (i, region) in ["ap-a", "ap-b"].iter().enumerate() {
+        let mut d = sample_data_key(&format!("ld{i}"), 1014);
+        d.scope.region = region.to_string();
+        store.create_data_key(&d, 2).await.unwrap();
+        dks.push(d);
+    }
+    assert!(matches!(
+        store
+            .create_data_key(&sample_data_key("ld2", 1014), 2)
+            .await,
+        Err(StoreError::LimitReached(2))
+    ));
+    store.destroy_data_key(&dks[0].data_key_id).await.unwrap();
+    store.destroy_data_key(&dks[0].data_key_id).await.unwrap();
+    store
+        .create_data_key(&sample_data_key("ld2", 1014), 2)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_data_key(&sample_data_key("ld3", 1014), 2)
+            .await,
+        Err(StoreError::LimitReached(2))
+    ));
 }
 
 async fn optimistic_updates(store: &dyn Store) {

@@ -1,9 +1,11 @@
 //! The shared engine: one PostgreSQL database under several smkms replicas.
 //!
 //! What SQLite's single writer gave for free is made explicit here:
-//! - **Exact limits.** Counting keys and inserting one happen in one transaction that
-//!   first takes a transaction-scoped advisory lock on the scope (or account), so two
-//!   replicas creating the last allowed key at once are serialised: never one too many.
+//! - **Exact limits.** Each limited scope (an account's region for CMKs, an account
+//!   for hosted data keys) has a row counting its keys, raised in the transaction that
+//!   inserts the key and only while under the limit (`rows::count_one_more`): two
+//!   replicas creating the last allowed key at once take turns on that row, and the
+//!   second is refused. Never one key too many.
 //! - **No lost update.** Updates carry the revision they read (`WHERE revision=$n`);
 //!   see [`rows::update_cmk_row`].
 //! - **Exact caches.** [`Store::generation`] is PostgreSQL's transaction snapshot
@@ -39,13 +41,13 @@ mod snapshot;
 mod snapshots;
 
 use rows::{
-    backend, insert_cmk, insert_credential, insert_data_key, insert_material, row_to_cmk,
-    row_to_credential, row_to_data_key, update_cmk_row, update_data_key_row, CMK_COLUMNS,
-    CREDENTIAL_COLUMNS, DATA_KEY_COLUMNS,
+    backend, count_one_fewer, count_one_more, insert_cmk, insert_credential, insert_data_key,
+    insert_material, row_to_cmk, row_to_credential, row_to_data_key, update_cmk_row,
+    update_data_key_row, CMK_COLUMNS, CREDENTIAL_COLUMNS, DATA_KEY_COLUMNS,
 };
 
 /// Advisory-lock ids in smkms's own namespace (the high 32 bits): who runs the sweep,
-/// and who migrates the schema. Limit locks use hashes with the top bit set.
+/// and who migrates the schema.
 const SWEEP_LOCK: i64 = 0x736d_6b6d_0000_0001;
 const MIGRATE_LOCK: i64 = 0x736d_6b6d_0000_0002;
 
@@ -76,19 +78,6 @@ pub struct PostgresStore {
     /// The connection holding [`SWEEP_LOCK`], while this replica leads.
     leader: tokio::sync::Mutex<Option<tokio_postgres::Client>>,
     snapshots: std::sync::Arc<snapshots::SnapshotQueue>,
-}
-
-/// A lock id for a limit's scope, from SHA-256 of its name: equal names share a lock,
-/// and a collision between two names only makes them take turns.
-fn limit_lock(what: &str, account: u64, region: &str) -> i64 {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    h.update(what.as_bytes());
-    h.update([0]);
-    h.update(account.to_be_bytes());
-    h.update(region.as_bytes());
-    let d = h.finalize();
-    i64::from_be_bytes(d[..8].try_into().expect("8 bytes")) | i64::MIN
 }
 
 impl PostgresStore {
@@ -238,32 +227,6 @@ impl PostgresStore {
         })
         .await
     }
-
-    /// In one transaction: takes the limit's lock, counts with `count_sql`, and
-    /// refuses at `limit`; returns the open transaction for the insert.
-    async fn under_limit<'c>(
-        c: &'c mut Object,
-        lock: i64,
-        count_sql: &str,
-        param: &(dyn tokio_postgres::types::ToSql + Sync),
-        param2: Option<&(dyn tokio_postgres::types::ToSql + Sync)>,
-        limit: u32,
-    ) -> StoreResult<deadpool_postgres::Transaction<'c>> {
-        let tx = c.transaction().await.map_err(backend)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock])
-            .await
-            .map_err(backend)?;
-        let count: i64 = match param2 {
-            Some(p2) => tx.query_one(count_sql, &[param, p2]).await,
-            None => tx.query_one(count_sql, &[param]).await,
-        }
-        .map_err(backend)?
-        .get(0);
-        if count >= limit as i64 {
-            return Err(StoreError::LimitReached(limit));
-        }
-        Ok(tx)
-    }
 }
 
 #[async_trait]
@@ -279,20 +242,14 @@ impl Store for PostgresStore {
     async fn create_cmk(&self, cmk: &Cmk, material: Option<&[u8]>, limit: u32) -> StoreResult<()> {
         self.write(async {
             let mut c = self.client().await?;
-            let account = cmk.scope.account as i64;
-            let tx = Self::under_limit(
-                &mut c,
-                limit_lock("cmks", cmk.scope.account, &cmk.scope.region),
-                "SELECT COUNT(*) FROM cmks WHERE account=$1 AND region=$2",
-                &account,
-                Some(&cmk.scope.region),
-                limit,
-            )
-            .await?;
+            let tx = c.transaction().await.map_err(backend)?;
+            // The count last: its row is locked from here to the commit, so creations
+            // in one scope wait on each other for the shortest time.
             insert_cmk(&*tx, cmk).await?;
             if let Some(sealed) = material {
                 insert_material(&*tx, &cmk.key_id, cmk.current_version, sealed).await?;
             }
+            count_one_more(&*tx, "cmks", cmk.scope.account, &cmk.scope.region, limit).await?;
             tx.commit().await.map_err(backend)
         })
         .await
@@ -401,9 +358,16 @@ impl Store for PostgresStore {
             tx.execute("DELETE FROM cmk_material WHERE key_id=$1", &[&key_id])
                 .await
                 .map_err(backend)?;
-            tx.execute("DELETE FROM cmks WHERE key_id=$1", &[&key_id])
+            let gone = tx
+                .query_opt(
+                    "DELETE FROM cmks WHERE key_id=$1 RETURNING account, region",
+                    &[&key_id],
+                )
                 .await
                 .map_err(backend)?;
+            if let Some(row) = gone {
+                count_one_fewer(&*tx, "cmks", row.get(0), row.get(1)).await?;
+            }
             tx.commit().await.map_err(backend)
         })
         .await
@@ -412,17 +376,9 @@ impl Store for PostgresStore {
     async fn create_data_key(&self, key: &DataKey, limit: u32) -> StoreResult<()> {
         self.write(async {
             let mut c = self.client().await?;
-            let account = key.scope.account as i64;
-            let tx = Self::under_limit(
-                &mut c,
-                limit_lock("data_keys", key.scope.account, ""),
-                "SELECT COUNT(*) FROM data_keys WHERE account=$1",
-                &account,
-                None,
-                limit,
-            )
-            .await?;
+            let tx = c.transaction().await.map_err(backend)?;
             insert_data_key(&*tx, key).await?;
+            count_one_more(&*tx, "data_keys", key.scope.account, "", limit).await?;
             tx.commit().await.map_err(backend)
         })
         .await
@@ -482,14 +438,19 @@ impl Store for PostgresStore {
 
     async fn destroy_data_key(&self, data_key_id: &str) -> StoreResult<()> {
         self.write(async {
-            let c = self.client().await?;
-            c.execute(
-                "DELETE FROM data_keys WHERE data_key_id=$1",
-                &[&data_key_id],
-            )
-            .await
-            .map_err(backend)?;
-            Ok(())
+            let mut c = self.client().await?;
+            let tx = c.transaction().await.map_err(backend)?;
+            let gone = tx
+                .query_opt(
+                    "DELETE FROM data_keys WHERE data_key_id=$1 RETURNING account",
+                    &[&data_key_id],
+                )
+                .await
+                .map_err(backend)?;
+            if let Some(row) = gone {
+                count_one_fewer(&*tx, "data_keys", row.get(0), "").await?;
+            }
+            tx.commit().await.map_err(backend)
         })
         .await
     }

@@ -115,5 +115,8 @@ pub(super) async fn import(c: &mut Object, s: &Snapshot) -> StoreResult<()> {
         .await
         .map_err(backend)?;
     }
+    tx.batch_execute(super::rows::RECOUNT)
+        .await
+        .map_err(backend)?;
     tx.commit().await.map_err(backend)
 }

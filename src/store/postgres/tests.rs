@@ -105,6 +105,45 @@ async fn migrations_are_versioned() {
     }
 }
 
+/// A database at version 1 (no key counts) is brought to version 2 with its counts
+/// taken from the keys it holds, so the limits stay exact across the upgrade.
+#[tokio::test]
+async fn the_key_counts_migration_backfills() {
+    let url = fresh_database().await;
+    let s = store(&url).await;
+    for i in 0..3 {
+        s.create_cmk(
+            &conformance::sample_cmk(&format!("v1-{i}"), 55),
+            Some(b"m"),
+            10,
+        )
+        .await
+        .unwrap();
+    }
+    s.create_data_key(&conformance::sample_data_key("v1-dk", 55), 10)
+        .await
+        .unwrap();
+    let c = s.client().await.unwrap();
+    c.batch_execute("DROP TABLE key_counts; UPDATE smkms_schema SET version = 1")
+        .await
+        .unwrap();
+    drop((c, s));
+    let s = store(&url).await;
+    assert!(matches!(
+        s.create_cmk(&conformance::sample_cmk("v1-3", 55), Some(b"m"), 3)
+            .await,
+        Err(StoreError::LimitReached(3))
+    ));
+    s.create_cmk(&conformance::sample_cmk("v1-3", 55), Some(b"m"), 4)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_data_key(&conformance::sample_data_key("v1-dk2", 55), 1)
+            .await,
+        Err(StoreError::LimitReached(1))
+    ));
+}
+
 /// A database that does not answer gives an error within the timeout, never a hang,
 /// and the pool serves again once it answers.
 #[tokio::test]
