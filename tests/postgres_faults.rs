@@ -7,30 +7,13 @@ use common::postgres::{psql, PgServer};
 use common::*;
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const PT: &str = "ZmF1bHQgdG9sZXJhbnQ=";
 
 fn credential_on(data: &Path, url: &str) -> Cred {
-    let out = Command::new(bin())
-        .args(["credentials", "create", "--json", "--store", url, "--data"])
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    remember_secret(v["SecretKey"].as_str().unwrap());
-    Cred {
-        secret_id: v["SecretId"].as_str().unwrap().into(),
-        secret_key: v["SecretKey"].as_str().unwrap().into(),
-        uin: v["Uin"].as_str().unwrap().parse().unwrap(),
-    }
+    create_credential_with(data, &["--store", url])
 }
 
 /// Replica data directories sharing one root key, each with a config file.

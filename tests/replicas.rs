@@ -14,23 +14,7 @@ use std::process::Command;
 
 /// `smkms credentials create --store URL`, the root key taken from `data`.
 fn credential_on(data: &Path, url: &str) -> Cred {
-    let out = Command::new(bin())
-        .args(["credentials", "create", "--json", "--store", url, "--data"])
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    remember_secret(v["SecretKey"].as_str().unwrap());
-    Cred {
-        secret_id: v["SecretId"].as_str().unwrap().into(),
-        secret_key: v["SecretKey"].as_str().unwrap().into(),
-        uin: v["Uin"].as_str().unwrap().parse().unwrap(),
-    }
+    create_credential_with(data, &["--store", url])
 }
 
 /// A data directory for one more replica: only the root key, copied from `first`.

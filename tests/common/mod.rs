@@ -32,12 +32,19 @@ pub struct Cred {
 
 /// `smkms credentials create --json`, optionally for an existing account.
 pub fn create_credential(data: &Path, uin: Option<u64>) -> Cred {
+    let uin = uin.map(|u| u.to_string());
+    match &uin {
+        Some(u) => create_credential_with(data, &["--uin", u]),
+        None => create_credential_with(data, &[]),
+    }
+}
+
+/// `smkms credentials create --json --data DATA EXTRA…` (`--store URL`, `--uin N`).
+pub fn create_credential_with(data: &Path, extra: &[&str]) -> Cred {
     let mut cmd = Command::new(bin());
     cmd.args(["credentials", "create", "--json", "--data"])
-        .arg(data);
-    if let Some(u) = uin {
-        cmd.args(["--uin", &u.to_string()]);
-    }
+        .arg(data)
+        .args(extra);
     let out = cmd.output().expect("run smkms credentials create");
     assert!(
         out.status.success(),

@@ -24,8 +24,8 @@ mod rows;
 mod snapshot;
 
 use rows::{
-    insert_cmk, insert_data_key, is_unique_violation, row_to_cmk, row_to_data_key, tags_to_json,
-    update_row, CMK_COLUMNS, DATA_KEY_COLUMNS,
+    insert_cmk, insert_data_key, is_unique_violation, row_to_cmk, row_to_credential,
+    row_to_data_key, tags_to_json, update_row, CMK_COLUMNS, DATA_KEY_COLUMNS,
 };
 
 const READERS: usize = 4;
@@ -563,14 +563,7 @@ impl Store for SqliteStore {
                 "SELECT secret_id, account, sealed_secret, created_at FROM credentials \
                  WHERE secret_id=?1",
                 [secret_id],
-                |r| {
-                    Ok(Credential {
-                        secret_id: r.get(0)?,
-                        account: r.get::<_, i64>(1)? as u64,
-                        sealed_secret: r.get(2)?,
-                        created_at: r.get(3)?,
-                    })
-                },
+                row_to_credential,
             )
             .optional()
             .map_err(backend)
@@ -586,16 +579,7 @@ impl Store for SqliteStore {
                      ORDER BY created_at, rowid",
                 )
                 .map_err(backend)?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(Credential {
-                        secret_id: r.get(0)?,
-                        account: r.get::<_, i64>(1)? as u64,
-                        sealed_secret: r.get(2)?,
-                        created_at: r.get(3)?,
-                    })
-                })
-                .map_err(backend)?;
+            let rows = stmt.query_map([], row_to_credential).map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
         })
         .await

@@ -195,6 +195,15 @@ pub(super) fn row_to_data_key(row: &Row<'_>) -> rusqlite::Result<DataKey> {
     })
 }
 
+pub(super) fn row_to_credential(r: &Row<'_>) -> rusqlite::Result<crate::model::Credential> {
+    Ok(crate::model::Credential {
+        secret_id: r.get(0)?,
+        account: r.get::<_, i64>(1)? as u64,
+        sealed_secret: r.get(2)?,
+        created_at: r.get(3)?,
+    })
+}
+
 pub(super) fn is_unique_violation(e: &rusqlite::Error, index_hint: &str) -> bool {
     match e {
         rusqlite::Error::SqliteFailure(err, Some(msg)) => {

@@ -1,9 +1,8 @@
 //! Every record out (for `smkms store copy`) and into an empty database.
 
 use super::backend;
-use super::rows::{insert_cmk, insert_data_key, row_to_cmk, row_to_data_key};
+use super::rows::{insert_cmk, insert_data_key, row_to_cmk, row_to_credential, row_to_data_key};
 use super::rows::{CMK_COLUMNS, DATA_KEY_COLUMNS};
-use crate::model::Credential;
 use crate::store::{Snapshot, StoreError, StoreResult};
 use rusqlite::{params, Connection};
 
@@ -42,14 +41,7 @@ pub(super) fn export(conn: &Connection) -> StoreResult<Snapshot> {
                 conn,
                 "SELECT secret_id, account, sealed_secret, created_at FROM credentials \
                  ORDER BY rowid",
-                |r| {
-                    Ok(Credential {
-                        secret_id: r.get(0)?,
-                        account: r.get::<_, i64>(1)? as u64,
-                        sealed_secret: r.get(2)?,
-                        created_at: r.get(3)?,
-                    })
-                },
+                row_to_credential,
             )?,
             meta: all(conn, "SELECT name, value FROM meta ORDER BY name", |r| {
                 Ok((r.get(0)?, r.get(1)?))
