@@ -59,6 +59,11 @@ pub struct NewCredential {
 }
 
 impl Credentials {
+    /// Lookups of the SecretId cache so far (counts only, never a secret).
+    pub fn cache_stats(&self) -> crate::store::cache::CacheStats {
+        self.cache.stats()
+    }
+
     pub fn new(store: Arc<dyn Store>, sealer: Arc<Sealer>) -> Self {
         Credentials {
             store,

@@ -6,12 +6,14 @@
 //! before any cached material could be used.
 
 use crate::crypto::secret::SecretBytes;
+use crate::store::cache::{CacheStats, HitCounter};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 pub struct MaterialCache {
     capacity: usize,
     inner: Mutex<Inner>,
+    counts: HitCounter,
 }
 
 /// Versions by key id, so that a lookup by `&str` allocates nothing (every Encrypt and
@@ -27,6 +29,7 @@ impl MaterialCache {
         MaterialCache {
             capacity: capacity.max(1),
             inner: Mutex::new(Inner::default()),
+            counts: HitCounter::default(),
         }
     }
 
@@ -35,12 +38,22 @@ impl MaterialCache {
     }
 
     pub fn get(&self, key_id: &str, version: u32) -> Option<Arc<SecretBytes>> {
-        let inner = self.lock();
-        let versions = inner.by_key.get(key_id)?;
-        versions
-            .iter()
-            .find(|(v, _)| *v == version)
-            .map(|(_, m)| m.clone())
+        let found = {
+            let inner = self.lock();
+            inner.by_key.get(key_id).and_then(|versions| {
+                versions
+                    .iter()
+                    .find(|(v, _)| *v == version)
+                    .map(|(_, m)| m.clone())
+            })
+        };
+        self.counts.record(found.is_some());
+        found
+    }
+
+    /// Hits and misses of [`Self::get`] so far (counts only, never material).
+    pub fn stats(&self) -> CacheStats {
+        self.counts.stats()
     }
 
     pub fn insert(&self, key_id: &str, version: u32, material: Arc<SecretBytes>) {
@@ -110,5 +123,7 @@ mod tests {
         assert_eq!(c.len(), 2, "a version already held is not held twice");
         assert_eq!(c.get("other", 2).unwrap().expose(), b"p");
         assert!(c.get("other", 3).is_none());
+        let s = c.stats();
+        assert_eq!((s.hits, s.misses), (2, 2), "{s:?}");
     }
 }

@@ -156,4 +156,14 @@ impl Kms {
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
+
+    /// Lookups of the exact CMK record cache so far (see `store::cache`).
+    pub fn cmk_cache_stats(&self) -> crate::store::cache::CacheStats {
+        self.keys.stats()
+    }
+
+    /// Lookups of the unsealed material cache so far: counts only.
+    pub fn material_cache_stats(&self) -> crate::store::cache::CacheStats {
+        self.materials.stats()
+    }
 }
