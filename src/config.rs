@@ -14,6 +14,10 @@ pub struct Config {
     /// Where the database and the root key file live.
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
+    /// The admin listener (`/metrics`, `/healthz`, `/readyz`); unset (the default)
+    /// serves none and records no metrics. It asks for no credential: bind it to a
+    /// private address.
+    pub admin_listen: Option<SocketAddr>,
     /// The region (Tencent) or project (Huawei) used when a request names none.
     pub default_region: String,
     /// The cipher of new CMKs unless a request chooses: "SM4" or "AES_256".
@@ -41,6 +45,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("data_dir", &self.data_dir)
             .field("listen", &self.listen)
+            .field("admin_listen", &self.admin_listen)
             .field("default_region", &self.default_region)
             .field("default_cipher", &self.default_cipher)
             .field("root_key", &self.root_key.as_ref().map(|_| "<set>"))
@@ -116,6 +121,7 @@ impl Default for Config {
         Config {
             data_dir: PathBuf::from("./smkms-data"),
             listen: "127.0.0.1:6300".parse().unwrap(),
+            admin_listen: None,
             default_region: "ap-guangzhou".into(),
             default_cipher: CmkCipher::Sm4Gcm,
             root_key: None,
@@ -263,6 +269,11 @@ impl Config {
                 format!("SMKMS_LISTEN={v:?} is not an address such as 127.0.0.1:6300")
             })?;
         }
+        if let Some(v) = get("SMKMS_ADMIN_LISTEN") {
+            self.admin_listen = Some(v.parse().map_err(|_| {
+                format!("SMKMS_ADMIN_LISTEN={v:?} is not an address such as 127.0.0.1:6301")
+            })?);
+        }
         if let Some(v) = get("SMKMS_ROOT_KEY") {
             self.root_key = Some(v);
         }
@@ -335,7 +346,17 @@ mod tests {
         })
         .unwrap();
         assert_eq!(c.listen.port(), 0);
+        assert_eq!(c.admin_listen, None, "off by default");
         assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+        c.apply_env(|k| (k == "SMKMS_ADMIN_LISTEN").then(|| "127.0.0.1:9100".into()))
+            .unwrap();
+        assert_eq!(c.admin_listen, Some("127.0.0.1:9100".parse().unwrap()));
+        assert!(c
+            .apply_env(|k| (k == "SMKMS_ADMIN_LISTEN").then(|| "9100".into()))
+            .unwrap_err()
+            .contains("SMKMS_ADMIN_LISTEN"));
+        let admin: Config = toml::from_str("admin_listen = \"10.0.0.5:9100\"").unwrap();
+        assert_eq!(admin.admin_listen, Some("10.0.0.5:9100".parse().unwrap()));
         assert!(c.apply_env(|_| Some("nope".into())).is_err());
 
         let parsed: Config =

@@ -42,6 +42,13 @@
 //! - [`crypto`] is pure functions on bytes: CMK ciphers, CiphertextBlob, data-key
 //!   delivery (SM2, RSAES), EncryptionContext, sealing under the root key, key files,
 //!   secrets, randomness. May not do I/O or name any other layer.
+//! - [`metrics`] counts what happens for Prometheus (`prometheus-client`): requests
+//!   from their [`api::Outcome`] (recorded by [`http`]), connections, store calls
+//!   through a decorator around the engine, cache hits read from the caches' own
+//!   counters at scrape time, audit writes. May not name the core, a dialect, auth or
+//!   HTTP; the core, auth and the store may not name it.
+//! - [`admin`] is the admin listener: `/metrics`, `/healthz`, `/readyz` (the store and
+//!   registered readiness checks). May not name the core, a dialect or auth.
 //! - [`app`] wires a configuration into a running service (data directory, root key
 //!   file, store, core, API, background sweeper) for the binary and the tests;
 //!   [`config`] reads settings; [`json`] and [`b64`] are the strict wire codecs every
@@ -50,6 +57,7 @@
 //! The `smkms` binary (`src/bin/smkms/`) is the command line; its `bench` module is a
 //! load-generating client and is not part of this library.
 
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod auth;
@@ -59,6 +67,7 @@ pub mod crypto;
 pub mod http;
 pub mod json;
 pub mod kms;
+pub mod metrics;
 pub mod model;
 pub mod store;
 

@@ -135,6 +135,21 @@ impl Outcome {
     }
 }
 
+/// An outcome's action as a metrics label, from a fixed set so that no client can grow
+/// it: one of the dialect's own action names (Huawei's with `{key_id}` in place of an
+/// id), `none` when the request named none, `other` for any other text.
+pub fn metric_action(dialect: Dialect, action: &str) -> &'static str {
+    if action.is_empty() {
+        return "none";
+    }
+    let known = match dialect {
+        Dialect::Tencent => tencent::known_action(action),
+        Dialect::TencentLegacy => legacy::ACTIONS.iter().find(|a| **a == action).copied(),
+        Dialect::Huawei => huawei::route::action_template(action),
+    };
+    known.unwrap_or("other")
+}
+
 /// Why the HTTP layer refused a request before a dialect saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -342,6 +357,21 @@ mod tests {
             [unknown],
             "attempts are recorded too"
         );
+    }
+
+    #[test]
+    fn metric_actions_are_a_fixed_set() {
+        assert_eq!(
+            metric_action(Dialect::Tencent, "GenerateDataKey"),
+            "GenerateDataKey"
+        );
+        assert_eq!(metric_action(Dialect::Tencent, "ArchiveKey"), "ArchiveKey");
+        assert_eq!(metric_action(Dialect::Tencent, "NoSuchAction"), "other");
+        assert_eq!(metric_action(Dialect::Tencent, ""), "none");
+        assert_eq!(metric_action(Dialect::TencentLegacy, "ListKey"), "ListKey");
+        assert_eq!(metric_action(Dialect::TencentLegacy, "ListKeys"), "other");
+        assert_eq!(metric_action(Dialect::Huawei, "create-key"), "create-key");
+        assert_eq!(metric_action(Dialect::Huawei, "x\"y"), "other");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the `serve` and `credentials` commands and by tests, so that both commands open a
 //! data directory in exactly the same way.
 
+use crate::admin::{self, Readiness};
 use crate::api::{Api, ApiSettings};
 use crate::auth::credentials::{Credentials, NewCredential};
 use crate::config::Config;
@@ -9,6 +10,7 @@ use crate::crypto::seal::{self, Sealer};
 use crate::crypto::secret::SecretBytes;
 use crate::http::server::{self, HttpLimits};
 use crate::kms::{Clock, Kms, Limits, SystemClock};
+use crate::metrics::{store::Measured, Metrics};
 use crate::model::Uin;
 use crate::store::location::StoreLocation;
 use crate::store::postgres::{PostgresOptions, PostgresStore};
@@ -40,6 +42,8 @@ pub struct Opened {
     /// The store, as it may be shown: the database file, or the PostgreSQL URL without
     /// its password.
     pub shown: String,
+    /// `Some` when the configuration has an admin listener: then `store` is measured.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl Opened {
@@ -137,6 +141,13 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
             (Arc::new(store), url.to_string())
         }
     };
+    // Metrics only for a server that shows them: the store's calls are measured from
+    // here on, the start-up checks below included.
+    let metrics = config.admin_listen.map(|_| Arc::new(Metrics::new()));
+    let store: Arc<dyn Store> = match &metrics {
+        Some(m) => Arc::new(Measured::new(store, m.clone())),
+        None => store,
+    };
     let root: SecretBytes = match &config.root_key {
         Some(hex) => seal::root_key_from_hex(hex)?,
         None => {
@@ -186,6 +197,7 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
         kms,
         created,
         shown,
+        metrics,
     })
 }
 
@@ -302,11 +314,14 @@ pub fn http_limits(config: &Config) -> HttpLimits {
     }
 }
 
-/// Serves until `shutdown` resolves, running the background sweeper alongside.
+/// Serves until `shutdown` resolves, running the background sweeper alongside, and the
+/// admin listener on `admin` when there is one (`config.admin_listen`, bound by the
+/// caller so that it can print the address).
 pub async fn run(
     opened: &Opened,
     config: &Config,
     listener: TcpListener,
+    admin: Option<TcpListener>,
     shutdown: impl Future<Output = ()>,
 ) {
     if config.auth.max_remembered_signatures.is_some() {
@@ -325,8 +340,44 @@ pub async fn run(
             kms.background_tick().await;
         }
     });
-    server::serve(listener, api, http_limits(config), shutdown).await;
+    let readiness = Arc::new(Readiness::new(opened.store.clone()));
+    // Readiness checks beyond the store are registered here, such as
+    // `readiness.add("audit", move || audit.health())`.
+    let metrics = opened.metrics.clone();
+    if let Some(m) = &metrics {
+        watch_caches(m, &api);
+    }
+    let admin = match (admin, &metrics) {
+        (Some(listener), Some(m)) => Some(tokio::spawn(admin::serve(
+            listener,
+            m.clone(),
+            readiness.clone(),
+            std::future::pending(),
+        ))),
+        _ => None,
+    };
+    let draining = readiness.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // The API drains from here on; a balancer asking /readyz stops sending now.
+        draining.stopping();
+    };
+    server::serve(listener, api, http_limits(config), metrics, shutdown).await;
     sweeper.abort();
+    if let Some(admin) = admin {
+        admin.abort();
+    }
+}
+
+/// Shows the three caches' hits and misses: the credentials the API looks up, and the
+/// core's CMK records and unsealed material (counts only).
+fn watch_caches(metrics: &Metrics, api: &Arc<Api>) {
+    let a = api.clone();
+    metrics.add_cache("credentials", move || a.credentials.cache_stats());
+    let k = api.kms.clone();
+    metrics.add_cache("cmk", move || k.cmk_cache_stats());
+    let k = api.kms.clone();
+    metrics.add_cache("material", move || k.material_cache_stats());
 }
 
 #[cfg(test)]

@@ -10,8 +10,11 @@
 //!   must arrive within `request_timeout`.
 //! - Shutdown: on the signal, stop accepting, let in-flight requests finish (up to a
 //!   grace period), then return.
+//! - Metrics (when the admin listener is on): each connection counts as open from
+//!   accept to close, each request by its outcome (see [`crate::metrics`]).
 
 use crate::api::{Api, Refusal, Request, Response};
+use crate::metrics::Metrics;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -51,6 +54,7 @@ pub async fn serve(
     listener: TcpListener,
     api: Arc<Api>,
     limits: HttpLimits,
+    metrics: Option<Arc<Metrics>>,
     shutdown: impl Future<Output = ()>,
 ) {
     let limits = Arc::new(limits);
@@ -75,12 +79,19 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
+        let open = metrics.as_ref().map(|m| m.connection_opened());
         let api = api.clone();
         let limits2 = limits.clone();
+        let metrics2 = metrics.clone();
         let service = service_fn(move |req| {
             let api = api.clone();
             let limits = limits2.clone();
-            async move { Ok::<_, std::convert::Infallible>(handle(&api, &limits, peer, req).await) }
+            let metrics = metrics2.clone();
+            async move {
+                Ok::<_, std::convert::Infallible>(
+                    handle(&api, &limits, metrics.as_deref(), peer, req).await,
+                )
+            }
         });
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
@@ -92,6 +103,7 @@ pub async fn serve(
             if let Err(e) = conn.await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
+            drop(open);
             drop(permit);
         });
     }
@@ -108,6 +120,7 @@ pub async fn serve(
 async fn handle(
     api: &Api,
     limits: &HttpLimits,
+    metrics: Option<&Metrics>,
     peer: SocketAddr,
     req: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
@@ -158,11 +171,21 @@ async fn handle(
     // One line per request from the dialect's outcome (never a secret: see
     // `api::Outcome`). The audit trail and metrics read the same outcome.
     let o = &response.outcome;
+    let elapsed = started.elapsed();
+    if let Some(m) = metrics {
+        m.request(
+            o.dialect.as_str(),
+            crate::api::metric_action(o.dialect, &o.action),
+            o.code.as_deref(),
+            o.touched.delivery.map(|a| a.name()),
+            elapsed.as_secs_f64(),
+        );
+    }
     tracing::debug!(
         method = %parts.method,
         path = %path,
         status = response.status,
-        micros = started.elapsed().as_micros() as u64,
+        micros = elapsed.as_micros() as u64,
         request_id = %o.request_id,
         dialect = o.dialect.as_str(),
         action = %o.action,

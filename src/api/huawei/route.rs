@@ -190,6 +190,26 @@ pub fn resolve(req: &Request) -> Result<Route<'_>, HwError> {
     })
 }
 
+/// What an outcome's action (the path after `/kms/`, or `versions`) names, as a fixed
+/// name for a metrics label: the action's path, or its template when it holds an id
+/// (`{key_id}/tags`); `None` for a path that is no action.
+pub fn action_template(name: &str) -> Option<&'static str> {
+    if name == "versions" {
+        return Some("versions");
+    }
+    if let Some(a) = Action::from_path(name) {
+        return Some(a.path());
+    }
+    let segs: Vec<&str> = name.split('/').collect();
+    match segs.as_slice() {
+        ["resource_instances", "action"] => Some(Action::ListByTags.path()),
+        [_, "tags"] => Some(Action::CreateTag.path()),
+        [_, "tags", "action"] => Some(Action::BatchTags.path()),
+        [_, "tags", _] => Some(Action::DeleteTag.path()),
+        _ => None,
+    }
+}
+
 /// The action a path after `/kms/` names, with its path parameters.
 fn action(req: &Request, name: &str) -> Result<(Action, PathParams), HwError> {
     if let Some(a) = Action::from_path(name) {
@@ -339,6 +359,28 @@ mod tests {
         assert!(!g(&[date, ("x-tc-timestamp", "1")]));
         assert!(!claims(&req(Method::POST, "/", &[sdk, date])));
         assert!(claims(&req(Method::POST, "/v1.0/p/kms/x", &[tc3])));
+    }
+
+    #[test]
+    fn action_templates_hold_no_id() {
+        assert_eq!(action_template("create-key"), Some("create-key"));
+        assert_eq!(action_template("tags"), Some("tags"));
+        let id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f";
+        assert_eq!(
+            action_template(&format!("{id}/tags")),
+            Some("{key_id}/tags")
+        );
+        assert_eq!(
+            action_template(&format!("{id}/tags/action")),
+            Some("{key_id}/tags/action")
+        );
+        assert_eq!(
+            action_template(&format!("{id}/tags/owner")),
+            Some("{key_id}/tags/{key}")
+        );
+        assert_eq!(action_template("versions"), Some("versions"));
+        assert_eq!(action_template("no-such-thing"), None);
+        assert_eq!(action_template("{key_id}/tags/{key}/x"), None);
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub mod errors;
 pub mod params;
 mod v1;
 
+pub(crate) use actions::known_action;
+
 use super::{Api, Outcome, Refusal, Request, Response};
 use crate::auth::{tc3, AuthError};
 use crate::kms::{Dialect, RequestContext};

@@ -30,6 +30,10 @@ enum Command {
         /// Address to listen on [default: 127.0.0.1:6300]; port 0 picks a free port.
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Serve /metrics, /healthz and /readyz on this address too [default: off]. It
+        /// asks for no credential: use a private address.
+        #[arg(long, value_name = "ADDR")]
+        admin_listen: Option<SocketAddr>,
     },
     /// Create, list or delete API credentials (SecretId/SecretKey pairs).
     #[command(subcommand)]
@@ -160,7 +164,11 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve { common, listen } => serve(common, listen).await,
+            Command::Serve {
+                common,
+                listen,
+                admin_listen,
+            } => serve(common, listen, admin_listen).await,
             Command::Credentials(c) => credentials(c).await,
             Command::Store(c) => store(c).await,
             Command::Unwrap(args) => unwrap(args),
@@ -187,10 +195,17 @@ fn init_logging(filter: &str) {
         .try_init();
 }
 
-async fn serve(common: Common, listen: Option<SocketAddr>) -> Result<(), String> {
+async fn serve(
+    common: Common,
+    listen: Option<SocketAddr>,
+    admin_listen: Option<SocketAddr>,
+) -> Result<(), String> {
     let mut config = load_config(&common)?;
     if let Some(l) = listen {
         config.listen = l;
+    }
+    if admin_listen.is_some() {
+        config.admin_listen = admin_listen;
     }
     init_logging(&config.log);
     let opened = app::open(&config).await.map_err(|e| e.to_string())?;
@@ -217,6 +232,22 @@ async fn serve(common: Common, listen: Option<SocketAddr>) -> Result<(), String>
                 ));
         }
     }
+    // The admin listener first, so that its line comes before the API's: whoever waits
+    // for "smkms listening on" has seen both.
+    let admin = match config.admin_listen {
+        Some(at) => {
+            let admin = tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| format!("cannot listen on {at} (admin_listen): {e}"))?;
+            let addr = admin.local_addr().map_err(|e| e.to_string())?;
+            if let Err(e) = print(&format!("smkms admin listening on http://{addr}\n")) {
+                tracing::warn!(error = %e, "the admin address was not printed");
+            }
+            tracing::info!(%addr, "admin listener: /metrics, /healthz, /readyz");
+            Some(admin)
+        }
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -232,7 +263,7 @@ async fn serve(common: Common, listen: Option<SocketAddr>) -> Result<(), String>
         public_key_pool = config.limits.public_key_pool,
         "serving"
     );
-    app::run(&opened, &config, listener, shutdown_signal()).await;
+    app::run(&opened, &config, listener, admin, shutdown_signal()).await;
     Ok(())
 }
 

@@ -201,6 +201,12 @@ fn check_data_key_name(name: &str) -> Result<(), TcError> {
     )
 }
 
+/// `name` as one of the API's action names (implemented here or not), for a metrics
+/// label that a client cannot make up.
+pub(crate) fn known_action(name: &str) -> Option<&'static str> {
+    ALL_ACTIONS.iter().find(|a| **a == name).copied()
+}
+
 /// Every action name of the KMS 2019-01-18 API, implemented here or not.
 const ALL_ACTIONS: &[&str] = &[
     "ArchiveKey",
