@@ -76,6 +76,12 @@ pub fn remember_secret(s: &str) {
     }
 }
 
+/// The first secret the tests have seen (see [`remember_secret`]) that occurs in `text`.
+pub fn find_secret_in(text: &str) -> Option<String> {
+    let secrets = SECRETS.lock().unwrap_or_else(|p| p.into_inner());
+    secrets.iter().find(|s| text.contains(s.as_str())).cloned()
+}
+
 /// Registers a base64 value and its hex form.
 fn remember_b64_secret(s: &str) {
     use base64::Engine;
