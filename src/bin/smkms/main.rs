@@ -244,6 +244,13 @@ async fn serve(
                 tracing::warn!(error = %e, "the admin address was not printed");
             }
             tracing::info!(%addr, "admin listener: /metrics, /healthz, /readyz");
+            if addr.ip().is_unspecified() {
+                tracing::warn!(
+                    %addr,
+                    "the admin listener asks for no credential and listens on every \
+                     interface: give admin_listen a private address"
+                );
+            }
             Some(admin)
         }
         None => None,
