@@ -425,3 +425,35 @@ fn readyz_follows_the_database() {
     }
     c.ok("ListKeys", json!({}));
 }
+
+/// From SIGTERM on, while in-flight requests finish, `/readyz` says so: a balancer sends
+/// nothing new to a replica that is going away.
+#[test]
+fn readyz_answers_503_while_the_server_drains() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, admin) = start_with_admin(dir.path(), &[]);
+    assert_eq!(get(admin, "/readyz").status, 200);
+    // A request in flight: its body is still coming, so the drain waits for it.
+    let mut slow = std::net::TcpStream::connect(server.addr).unwrap();
+    slow.write_all(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let status = Command::new("kill")
+        .args(["-15", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let r = get(admin, "/readyz");
+        if r.status == 503 {
+            assert_eq!(text(&r), "not ready: shutting down\n");
+            break;
+        }
+        assert!(Instant::now() < deadline, "still ready after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(get(admin, "/healthz").status, 200, "up while draining");
+    drop(slow);
+}
