@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod postgres;
+pub mod tls;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -91,6 +92,8 @@ fn remember_b64_secret(s: &str) {
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    /// It printed `https://` in its listening line.
+    pub https: bool,
     pub data: PathBuf,
     /// Everything the server printed on stdout before the listening line.
     pub banner: String,
@@ -131,7 +134,13 @@ impl Server {
                 let log = std::fs::read_to_string(&log).unwrap_or_default();
                 panic!("server exited ({status:?}) before listening; printed: {banner}\n{log}");
             }
-            if let Some(rest) = line.trim().strip_prefix("smkms listening on http://") {
+            let listening = line.trim().strip_prefix("smkms listening on ");
+            let url = listening.and_then(|u| {
+                u.strip_prefix("http://")
+                    .map(|a| (false, a))
+                    .or_else(|| u.strip_prefix("https://").map(|a| (true, a)))
+            });
+            if let Some((https, rest)) = url {
                 let addr = rest.parse().unwrap();
                 // Keep draining stdout so the server never blocks on a full pipe.
                 std::thread::spawn(move || {
@@ -147,6 +156,7 @@ impl Server {
                 return Server {
                     child,
                     addr,
+                    https,
                     data: data.to_path_buf(),
                     banner,
                     log,
@@ -273,7 +283,7 @@ pub fn raw(addr: SocketAddr, request: &[u8]) -> Resp {
     r
 }
 
-pub fn read_response(s: &mut TcpStream) -> Resp {
+pub fn read_response<S: Read>(s: &mut S) -> Resp {
     let mut reader = BufReader::new(s);
     let mut status_line = String::new();
     reader.read_line(&mut status_line).unwrap();

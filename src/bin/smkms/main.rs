@@ -28,8 +28,11 @@ enum Command {
         #[command(flatten)]
         common: Common,
         /// Address to listen on [default: 127.0.0.1:6300]; port 0 picks a free port.
+        /// Plain HTTP on an address that is not loopback needs --allow-plaintext.
         #[arg(long)]
         listen: Option<SocketAddr>,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// Create, list or delete API credentials (SecretId/SecretKey pairs).
     #[command(subcommand)]
@@ -72,6 +75,25 @@ struct UnwrapArgs {
 enum OutputFormat {
     Hex,
     Base64,
+}
+
+#[derive(Args)]
+struct TlsArgs {
+    /// Serve HTTPS with this PEM certificate chain (server certificate first);
+    /// reloaded on SIGHUP. Needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's PEM private key (PKCS#8, SEC1 or PKCS#1); reloaded on SIGHUP.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Mutual TLS: refuse, in the handshake, every client without a certificate issued
+    /// under this PEM CA.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+    /// Serve plain HTTP on an address that is not loopback (behind a TLS-terminating
+    /// proxy).
+    #[arg(long)]
+    allow_plaintext: bool,
 }
 
 #[derive(Args)]
@@ -160,7 +182,11 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve { common, listen } => serve(common, listen).await,
+            Command::Serve {
+                common,
+                listen,
+                tls,
+            } => serve(common, listen, tls).await,
             Command::Credentials(c) => credentials(c).await,
             Command::Store(c) => store(c).await,
             Command::Unwrap(args) => unwrap(args),
@@ -187,12 +213,25 @@ fn init_logging(filter: &str) {
         .try_init();
 }
 
-async fn serve(common: Common, listen: Option<SocketAddr>) -> Result<(), String> {
+async fn serve(common: Common, listen: Option<SocketAddr>, tls: TlsArgs) -> Result<(), String> {
     let mut config = load_config(&common)?;
     if let Some(l) = listen {
         config.listen = l;
     }
+    if let (Some(cert), Some(key)) = (tls.tls_cert, tls.tls_key) {
+        config.tls.cert_file = Some(cert);
+        config.tls.key_file = Some(key);
+    }
+    if let Some(ca) = tls.tls_client_ca {
+        config.tls.client_ca_file = Some(ca);
+    }
+    config.allow_plaintext |= tls.allow_plaintext;
+    config.validate()?;
+    config.check_plaintext()?;
     init_logging(&config.log);
+    let fd_limit = smkms::http::limits::raise_fd_limit();
+    // Before anything is created: a bad certificate or key stops the start here.
+    let tls = app::tls(&config)?;
     let opened = app::open(&config).await.map_err(|e| e.to_string())?;
     if opened.created {
         let credentials = opened.credentials();
@@ -217,12 +256,15 @@ async fn serve(common: Common, listen: Option<SocketAddr>) -> Result<(), String>
                 ));
         }
     }
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let listener =
+        listen_on(config.listen).map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    if let Some(tls) = tls.clone() {
+        tokio::spawn(reload_on_sighup(tls));
+    }
     // Only the address: the server can run without a standard output.
-    if let Err(e) = print(&format!("smkms listening on http://{addr}\n")) {
+    if let Err(e) = print(&format!("smkms listening on {scheme}://{addr}\n")) {
         tracing::warn!(error = %e, "the listening address was not printed");
     }
     tracing::info!(
@@ -230,10 +272,37 @@ async fn serve(common: Common, listen: Option<SocketAddr>) -> Result<(), String>
         data = %config.data_dir.display(),
         store = %opened.shown,
         public_key_pool = config.limits.public_key_pool,
+        tls = tls.is_some(),
+        mutual_tls = tls.as_ref().is_some_and(|t| t.mutual()),
         "serving"
     );
-    app::run(&opened, &config, listener, shutdown_signal()).await;
+    app::run(&opened, &config, listener, tls, fd_limit, shutdown_signal()).await;
     Ok(())
+}
+
+/// A listener with a deep accept backlog (the kernel caps it at somaxconn), so a burst
+/// of new connections waits to be accepted rather than being dropped.
+fn listen_on(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
+}
+
+/// SIGHUP reloads the TLS certificate and key; a failed reload keeps the old ones.
+async fn reload_on_sighup(tls: std::sync::Arc<smkms::http::tls::ServerTls>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP: the TLS certificate will not be reloaded");
+        return;
+    };
+    while hup.recv().await.is_some() {
+        tls.reload_logged();
+    }
 }
 
 async fn shutdown_signal() {
