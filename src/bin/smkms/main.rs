@@ -43,8 +43,9 @@ enum Command {
     /// Decrypt a data key delivered to your public key (EncryptionPublicKey): the
     /// recipient's side, needing only your private key, not a server.
     Unwrap(UnwrapArgs),
-    /// Load a running server: TC3-signed requests over N keep-alive connections for a
-    /// duration or a count, then requests/s, latency percentiles and errors by code.
+    /// Load a running server (http or https): TC3-signed requests over N keep-alive
+    /// connections (or a new one per request) for a duration or a count, then
+    /// requests/s, latency percentiles and errors by code.
     Bench(bench::BenchArgs),
 }
 
