@@ -12,8 +12,10 @@ both modes: 64 keep-alive connections, then 64 connections that each open a new
 connection (and, over TLS, do a new handshake) for every request
 (`smkms bench --new-connections`). Rounds interleave plain and TLS so that drift in
 the machine's speed falls on both alike. Prints a table of requests/s and p50/p99
-with each TLS figure's ratio to plain HTTP in the same round (the mean over rounds),
-and the raw summaries as JSON on stdout.
+with each TLS figure's ratio to plain HTTP in the same round (the mean over rounds,
+each round's in brackets), the server's CPU time per request (from /proc, its share
+of the two cores whatever else runs) with its ratio, and the raw summaries as JSON on
+stdout.
 """
 import argparse, json, os, shutil, subprocess, sys, tempfile
 
@@ -55,10 +57,17 @@ def start_server(data, extra):
     raise SystemExit(f"server on {data} did not start")
 
 
+def cpu_secs(pid):
+    """The process's user + system CPU time so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench(endpoint, cred_file, ca, mix, duration, new_connections):
     args = [BIN, "bench", "--endpoint", endpoint, "--credentials-json", cred_file,
             "--mix", mix, "--connections", "64", "--duration", str(duration),
-            "--warmup", "1", "--json", "--ca", ca]
+            "--warmup", "0", "--json", "--ca", ca]
     if new_connections:
         args.append("--new-connections")
     out = subprocess.run(args, capture_output=True, text=True)
@@ -92,12 +101,17 @@ def main():
                 try:
                     for mode in ["keep-alive", "new-connections"]:
                         for mix in mixes:
+                            before = cpu_secs(server.pid)
                             s = bench(endpoint, cred, ca, mix, a.duration,
                                       mode == "new-connections")
+                            # Server CPU per request (its setup's few requests included).
+                            s["server_us_per_req"] = (
+                                (cpu_secs(server.pid) - before) * 1e6 / max(s["requests"], 1))
                             log(f"round {r + 1} {scheme:5} {mode:15} {mix:16} "
                                 f"{s['requests_per_sec']:>9.0f} req/s  "
                                 f"p50 {s['latency_ms']['p50']:.2f} ms  "
-                                f"p99 {s['latency_ms']['p99']:.2f} ms  errors {s['errors']}")
+                                f"p99 {s['latency_ms']['p99']:.2f} ms  "
+                                f"server {s['server_us_per_req']:.0f} µs/req  errors {s['errors']}")
                             results.append((r, scheme, mode, mix, s))
                 finally:
                     server.terminate()
@@ -111,16 +125,20 @@ def main():
     def mean(xs):
         return sum(xs) / len(xs)
 
-    log("\n| mode | mix | HTTP req/s | HTTPS req/s | ratio | p50 / p99 ms (HTTP → HTTPS) |")
-    log("|---|---|---|---|---|---|")
+    log("\n| mode | mix | HTTP req/s | HTTPS req/s | ratio | server µs/req HTTP → HTTPS | ratio | p50 / p99 ms (HTTP → HTTPS) |")
+    log("|---|---|---|---|---|---|---|---|")
     for mode in ["keep-alive", "new-connections"]:
         for mix in mixes:
             h, t = pick("http", mode, mix), pick("https", mode, mix)
             ratios = [b["requests_per_sec"] / a_["requests_per_sec"] for a_, b in zip(h, t)]
             lat = lambda xs, p: mean([x["latency_ms"][p] for x in xs])
+            cpu = lambda xs: mean([x["server_us_per_req"] for x in xs])
+            cpu_ratios = [b["server_us_per_req"] / a_["server_us_per_req"] for a_, b in zip(h, t)]
             log(f"| {mode} | {mix} | {mean([x['requests_per_sec'] for x in h]):,.0f} | "
                 f"{mean([x['requests_per_sec'] for x in t]):,.0f} | {mean(ratios):.2f} "
                 f"({', '.join(f'{x:.2f}' for x in ratios)}) | "
+                f"{cpu(h):.0f} → {cpu(t):.0f} | {mean(cpu_ratios):.2f} "
+                f"({', '.join(f'{x:.2f}' for x in cpu_ratios)}) | "
                 f"{lat(h, 'p50'):.2f}/{lat(h, 'p99'):.2f} → {lat(t, 'p50'):.2f}/{lat(t, 'p99'):.2f} |")
     print(json.dumps([{"round": r, "scheme": sc, "mode": mo, "mix": mi, "summary": s}
                       for (r, sc, mo, mi, s) in results], indent=1))
