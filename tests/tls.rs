@@ -214,7 +214,6 @@ fn a_stalled_handshake_is_cut_off() {
     let ca = Ca::new(pki.path(), "test-ca");
     let (cert, key) = ca.issue("server", "localhost", true, KeyKind::EcPkcs8);
     let dir = tempfile::tempdir().unwrap();
-    let cred = create_credential(dir.path(), None);
     let config = dir.path().join("smkms.toml");
     std::fs::write(
         &config,
@@ -224,8 +223,7 @@ fn a_stalled_handshake_is_cut_off() {
     let mut args = tls_args(&cert, &key);
     args.extend(["--config", config.to_str().unwrap()]);
     let data = dir.path().join("data");
-    let cred2 = create_credential(&data, None);
-    let _ = cred;
+    let cred = create_credential(&data, None);
     let server = Server::start_with(&data, &args);
     // The first bytes of a ClientHello, then nothing.
     let mut s = TcpStream::connect(server.addr).unwrap();
@@ -253,7 +251,7 @@ fn a_stalled_handshake_is_cut_off() {
     assert!(started.elapsed() < Duration::from_secs(3));
     // A real client is served.
     let mut conn = TlsConn::connect(server.addr, client_config(&ca.cert, None, &[])).unwrap();
-    random_over(&mut conn, &server.client(&cred2)).unwrap();
+    random_over(&mut conn, &server.client(&cred)).unwrap();
 }
 
 fn serve_output(args: &[&str]) -> std::process::Output {

@@ -216,10 +216,29 @@ impl TlsConn {
     pub fn request(&mut self, bytes: &[u8]) -> std::io::Result<Resp> {
         self.stream.write_all(bytes)?;
         self.stream.flush()?;
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            read_response(&mut self.stream)
-        }))
-        .map_err(|_| std::io::Error::other("no response"))
+        // Read the whole response (framed by Content-Length) before parsing it, so a
+        // refused connection is an error here rather than a panic in the parser.
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                if buf.len() >= end + 4 + len {
+                    break;
+                }
+            }
+            let n = std::io::Read::read(&mut self.stream, &mut chunk)?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        Ok(read_response(&mut std::io::Cursor::new(buf)))
     }
 
     /// The DER of the certificate the server presented.
