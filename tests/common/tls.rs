@@ -80,6 +80,24 @@ impl Ca {
     /// A certificate for `cn` (server: for 127.0.0.1 and localhost), and its key file,
     /// named `file`.pem and `file`.key.
     pub fn issue(&self, file: &str, cn: &str, server: bool, kind: KeyKind) -> (PathBuf, PathBuf) {
+        let ext = if server {
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
+             keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+        } else {
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n\
+             extendedKeyUsage=clientAuth\n"
+        };
+        self.issue_ext(file, cn, ext, kind)
+    }
+
+    /// A certificate with the extensions `ext` (openssl's extfile format).
+    pub fn issue_ext(
+        &self,
+        file: &str,
+        cn: &str,
+        ext_text: &str,
+        kind: KeyKind,
+    ) -> (PathBuf, PathBuf) {
         let d = &self.dir;
         let cert = d.join(format!("{file}.pem"));
         let key = d.join(format!("{file}.key"));
@@ -102,17 +120,7 @@ impl Ca {
             csr.to_str().unwrap(),
         ]);
         openssl(&args);
-        std::fs::write(
-            &ext,
-            if server {
-                "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
-                 keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
-            } else {
-                "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n\
-                 extendedKeyUsage=clientAuth\n"
-            },
-        )
-        .unwrap();
+        std::fs::write(&ext, ext_text).unwrap();
         openssl(&[
             "x509",
             "-req",
