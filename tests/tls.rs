@@ -254,6 +254,27 @@ fn a_stalled_handshake_is_cut_off() {
     random_over(&mut conn, &server.client(&cred)).unwrap();
 }
 
+/// Without TLS, SIGHUP is logged and the server keeps serving.
+#[test]
+fn sighup_without_tls_does_not_stop_the_server() {
+    let (_dir, server, cred) = fresh();
+    Command::new("kill")
+        .args(["-HUP", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&server.log)
+        .unwrap()
+        .contains("no TLS certificate to reload")
+    {
+        assert!(Instant::now() < deadline, "SIGHUP was not logged");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+        .client(&cred)
+        .ok("GenerateRandom", json!({"NumberOfBytes": 8}));
+}
+
 fn serve_output(args: &[&str]) -> std::process::Output {
     let mut cmd = Command::new(bin());
     cmd.arg("serve").args(args).env("SMKMS_LOG", "info");

@@ -261,8 +261,15 @@ async fn serve(common: Common, listen: Option<SocketAddr>, tls: TlsArgs) -> Resu
         listen_on(config.listen).map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    if let Some(tls) = tls.clone() {
-        tokio::spawn(reload_on_sighup(tls));
+    // Registered before the listening line, so a SIGHUP after it never ends the process.
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(hup) => {
+            tokio::spawn(reload_on_sighup(hup, tls.clone()));
+        }
+        Err(e) => tracing::warn!(
+            error = %e,
+            "cannot listen for SIGHUP: a TLS certificate will not be reloaded"
+        ),
     }
     // Only the address: the server can run without a standard output.
     if let Err(e) = print(&format!("smkms listening on {scheme}://{addr}\n")) {
@@ -295,14 +302,17 @@ fn listen_on(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
 }
 
 /// SIGHUP reloads the TLS certificate and key; a failed reload keeps the old ones.
-async fn reload_on_sighup(tls: std::sync::Arc<smkms::http::tls::ServerTls>) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut hup) = signal(SignalKind::hangup()) else {
-        tracing::warn!("cannot listen for SIGHUP: the TLS certificate will not be reloaded");
-        return;
-    };
+/// Without TLS it is logged and ignored (rather than ending the process, which is
+/// SIGHUP's default), so one `systemctl reload` fits every deployment.
+async fn reload_on_sighup(
+    mut hup: tokio::signal::unix::Signal,
+    tls: Option<std::sync::Arc<smkms::http::tls::ServerTls>>,
+) {
     while hup.recv().await.is_some() {
-        tls.reload_logged();
+        match &tls {
+            Some(tls) => tls.reload_logged(),
+            None => tracing::info!("SIGHUP: no TLS certificate to reload"),
+        }
     }
 }
 
