@@ -44,7 +44,8 @@ pub struct BenchArgs {
     /// X-TC-Region of every request.
     #[arg(long, default_value = "ap-guangzhou")]
     pub region: String,
-    /// Keep-alive connections, each with one request in flight.
+    /// Keep-alive connections, each with one request in flight. The server holds at most
+    /// limits.max_connections_per_source (1024 by default) from one address.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub connections: u32,
     /// Run for this many seconds after the warm-up [default: 10].
