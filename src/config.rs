@@ -36,6 +36,22 @@ pub struct Config {
     pub auth: AuthConfig,
     pub background: BackgroundConfig,
     pub postgres: PostgresConfig,
+    pub tls: TlsConfig,
+    /// Serve plain HTTP on an address that is not loopback (behind a TLS-terminating
+    /// proxy); without it, such a start is refused.
+    pub allow_plaintext: bool,
+}
+
+/// HTTPS: both files or neither; a client CA only with them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM certificate chain, the server's own certificate first.
+    pub cert_file: Option<PathBuf>,
+    /// PEM private key: PKCS#8, SEC1 or PKCS#1.
+    pub key_file: Option<PathBuf>,
+    /// PEM CA certificate(s): clients must present a certificate issued under one.
+    pub client_ca_file: Option<PathBuf>,
 }
 
 /// Every setting but the two that may hold secrets: the root key is left out, and the
@@ -55,6 +71,8 @@ impl std::fmt::Debug for Config {
             .field("auth", &self.auth)
             .field("background", &self.background)
             .field("postgres", &self.postgres)
+            .field("tls", &self.tls)
+            .field("allow_plaintext", &self.allow_plaintext)
             .finish()
     }
 }
@@ -86,7 +104,16 @@ pub struct LimitsConfig {
     /// Hosted data keys per account (all regions together).
     pub data_keys_per_account: u32,
     pub max_body_bytes: usize,
-    pub max_connections: usize,
+    /// Connections served at once; unset: the file-descriptor limit (raised to its
+    /// hard limit at start) less 256.
+    pub max_connections: Option<usize>,
+    /// Connections one source address may hold open; 0: no cap (behind a proxy every
+    /// connection comes from the proxy's address).
+    pub max_connections_per_source: usize,
+    /// How soon a new connection must send its first byte.
+    pub first_byte_timeout_ms: u64,
+    /// How long a TLS handshake may take, from its first byte.
+    pub tls_handshake_timeout_ms: u64,
     pub header_read_timeout_secs: u64,
     /// How long an idle keep-alive connection or a slow body may take.
     pub request_timeout_secs: u64,
@@ -131,6 +158,8 @@ impl Default for Config {
             auth: AuthConfig::default(),
             background: BackgroundConfig::default(),
             postgres: PostgresConfig::default(),
+            tls: TlsConfig::default(),
+            allow_plaintext: false,
         }
     }
 }
@@ -141,7 +170,10 @@ impl Default for LimitsConfig {
             cmks_per_region: 1000,
             data_keys_per_account: 10_000,
             max_body_bytes: 1 << 20,
-            max_connections: 1024,
+            max_connections: None,
+            max_connections_per_source: 1024,
+            first_byte_timeout_ms: 3000,
+            tls_handshake_timeout_ms: 5000,
             header_read_timeout_secs: 10,
             request_timeout_secs: 30,
             public_key_pool: 0,
@@ -289,12 +321,62 @@ impl Config {
         Ok(())
     }
 
+    /// The TLS files, when HTTPS is configured.
+    pub fn tls_files(&self) -> Option<crate::http::tls::TlsFiles> {
+        Some(crate::http::tls::TlsFiles {
+            cert_file: self.tls.cert_file.clone()?,
+            key_file: self.tls.key_file.clone()?,
+            client_ca_file: self.tls.client_ca_file.clone(),
+        })
+    }
+
+    /// Plain HTTP is served on loopback only, unless `allow_plaintext` says otherwise.
+    pub fn check_plaintext(&self) -> Result<(), String> {
+        let ip = self.listen.ip().to_canonical();
+        if self.tls_files().is_some() || self.allow_plaintext || ip.is_loopback() {
+            return Ok(());
+        }
+        Err(format!(
+            "refusing to serve plain HTTP on {}, which is not a loopback address: anyone on \
+             the path could read and replay requests. Give --tls-cert FILE --tls-key FILE \
+             (tls.cert_file, tls.key_file) to serve HTTPS, or, behind a TLS-terminating \
+             proxy, --allow-plaintext (allow_plaintext = true)",
+            self.listen
+        ))
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         if self.limits.max_body_bytes < 1024 {
             return Err("limits.max_body_bytes must be at least 1024".into());
         }
-        if self.limits.max_connections == 0 {
+        if self.limits.max_connections == Some(0) {
             return Err("limits.max_connections must be at least 1".into());
+        }
+        if !(10..=600_000).contains(&self.limits.first_byte_timeout_ms) {
+            return Err("limits.first_byte_timeout_ms must be between 10 and 600000".into());
+        }
+        if !(100..=600_000).contains(&self.limits.tls_handshake_timeout_ms) {
+            return Err("limits.tls_handshake_timeout_ms must be between 100 and 600000".into());
+        }
+        match (&self.tls.cert_file, &self.tls.key_file) {
+            (Some(_), None) => {
+                return Err(
+                    "tls.cert_file is set without tls.key_file (--tls-key): give both".into(),
+                )
+            }
+            (None, Some(_)) => {
+                return Err(
+                    "tls.key_file is set without tls.cert_file (--tls-cert): give both".into(),
+                )
+            }
+            (None, None) if self.tls.client_ca_file.is_some() => {
+                return Err(
+                    "tls.client_ca_file (--tls-client-ca) needs tls.cert_file and tls.key_file \
+                     (--tls-cert, --tls-key): mutual TLS is TLS first"
+                        .into(),
+                )
+            }
+            _ => {}
         }
         if self.limits.header_read_timeout_secs == 0 || self.limits.request_timeout_secs == 0 {
             return Err("timeouts must be at least 1 second".into());
@@ -393,6 +475,52 @@ mod tests {
         assert!(pool.validate().is_ok());
         pool.limits.public_key_pool = 513;
         assert!(pool.validate().unwrap_err().contains("public_key_pool"));
+    }
+
+    #[test]
+    fn tls_settings_and_the_plaintext_rule() {
+        let c: Config = toml::from_str(
+            "listen = \"0.0.0.0:6300\"\n[tls]\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n\
+             client_ca_file = \"ca.pem\"\n[limits]\nfirst_byte_timeout_ms = 500\n\
+             max_connections_per_source = 0\n",
+        )
+        .unwrap();
+        assert!(c.validate().is_ok());
+        assert!(c.check_plaintext().is_ok(), "TLS on any address");
+        assert_eq!(
+            c.tls_files().unwrap().client_ca_file.unwrap(),
+            PathBuf::from("ca.pem")
+        );
+        let mut plain = Config {
+            listen: "10.0.0.11:6300".parse().unwrap(),
+            ..Config::default()
+        };
+        let err = plain.check_plaintext().unwrap_err();
+        assert!(
+            err.contains("--tls-cert") && err.contains("--allow-plaintext"),
+            "{err}"
+        );
+        plain.allow_plaintext = true;
+        assert!(plain.check_plaintext().is_ok());
+        for loopback in ["127.0.0.1:1", "[::1]:1", "127.0.0.9:1"] {
+            let c = Config {
+                listen: loopback.parse().unwrap(),
+                ..Config::default()
+            };
+            assert!(c.check_plaintext().is_ok(), "{loopback}");
+        }
+        let mut half = Config::default();
+        half.tls.cert_file = Some("c.pem".into());
+        assert!(half.validate().unwrap_err().contains("key_file"));
+        let mut ca_only = Config::default();
+        ca_only.tls.client_ca_file = Some("ca.pem".into());
+        assert!(ca_only.validate().unwrap_err().contains("mutual TLS"));
+        let mut fast = Config::default();
+        fast.limits.first_byte_timeout_ms = 0;
+        assert!(fast
+            .validate()
+            .unwrap_err()
+            .contains("first_byte_timeout_ms"));
     }
 
     /// A syntax error in the file names the file, line and column and what is wrong,

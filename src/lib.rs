@@ -13,8 +13,10 @@
 //! Each layer names only the layers below it; `tests/layers.rs` checks the rules
 //! marked "may not" on the source.
 //!
-//! - [`http`] owns the socket: hyper 1.x, body cap, header and request timeouts,
-//!   connection limit, graceful shutdown, `X-Request-Id`. Hands a fully read
+//! - [`http`] owns the socket: TLS and mutual TLS (rustls, the certificate reloadable),
+//!   hyper 1.x, body cap, first-byte, handshake, header and request timeouts,
+//!   connection limits (overall and per source address), graceful shutdown,
+//!   `X-Request-Id`. Hands a fully read
 //!   [`api::Request`] on and writes the [`api::Response`]; reads each response's
 //!   [`api::Outcome`] (its per-request log line). May not parse any dialect's format.
 //! - [`api`] owns the three dialects, each in its own folder: routing by path (and, for

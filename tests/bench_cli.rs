@@ -553,3 +553,67 @@ fn a_bad_second_endpoint_is_named() {
         "{stderr}"
     );
 }
+
+/// https endpoints with `--ca`, keep-alive and a new connection per request; an https
+/// endpoint without `--ca`, or with a CA that did not issue the server's certificate,
+/// fails before any load.
+#[test]
+fn bench_speaks_https() {
+    use common::tls::{Ca, KeyKind};
+    let pki = tempfile::tempdir().unwrap();
+    let ca = Ca::new(pki.path(), "bench-ca");
+    let (cert, key) = ca.issue("server", "localhost", true, KeyKind::EcPkcs8);
+    let dir = tempfile::tempdir().unwrap();
+    let cred = create_credential(dir.path(), None);
+    let server = Server::start_with(
+        dir.path(),
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(server.https);
+    let creds = creds_file(pki.path(), &cred);
+    let endpoint = format!("https://{}", server.addr);
+    let ca_file = ca.cert.to_str().unwrap();
+    for extra in [&[][..], &["--new-connections"][..]] {
+        let mut args = vec![
+            "--endpoint",
+            &endpoint,
+            "--ca",
+            ca_file,
+            "--mix",
+            "GenerateDataKey",
+            "--requests",
+            "100",
+            "--connections",
+            "4",
+        ];
+        args.extend_from_slice(extra);
+        let s = bench_json_with(&creds, &args);
+        assert_clean(&s, "GenerateDataKey", 100);
+        assert_eq!(s["endpoint"], endpoint.as_str(), "{s}");
+    }
+    let out = bench(&[
+        "--endpoint",
+        &endpoint,
+        "--credentials-json",
+        creds.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--ca"));
+    let other = Ca::new(pki.path(), "other-ca");
+    let out = bench(&[
+        "--endpoint",
+        &endpoint,
+        "--ca",
+        other.cert.to_str().unwrap(),
+        "--credentials-json",
+        creds.to_str().unwrap(),
+        "--requests",
+        "1",
+    ]);
+    assert!(!out.status.success());
+}

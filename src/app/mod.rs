@@ -8,7 +8,9 @@ use crate::auth::credentials::{Credentials, NewCredential};
 use crate::config::Config;
 use crate::crypto::seal::{self, Sealer};
 use crate::crypto::secret::SecretBytes;
+use crate::http::limits;
 use crate::http::server::{self, HttpLimits};
+use crate::http::tls::ServerTls;
 use crate::kms::{Clock, Kms, Limits, SystemClock};
 use crate::metrics::{store::Measured, Metrics};
 use crate::model::Uin;
@@ -304,24 +306,46 @@ pub fn api_for(opened: &Opened, config: &Config) -> Api {
     )
 }
 
-pub fn http_limits(config: &Config) -> HttpLimits {
+/// The HTTP limits of `config`; `fd_limit` (the process's file-descriptor limit) sizes
+/// the connection cap when the configuration sets none.
+pub fn http_limits(config: &Config, fd_limit: u64) -> HttpLimits {
     HttpLimits {
         max_body_bytes: config.limits.max_body_bytes,
-        max_connections: config.limits.max_connections,
+        max_connections: config
+            .limits
+            .max_connections
+            .unwrap_or_else(|| limits::default_max_connections(fd_limit)),
+        max_connections_per_source: config.limits.max_connections_per_source,
+        first_byte_timeout: Duration::from_millis(config.limits.first_byte_timeout_ms),
+        tls_handshake_timeout: Duration::from_millis(config.limits.tls_handshake_timeout_ms),
         header_read_timeout: Duration::from_secs(config.limits.header_read_timeout_secs),
         request_timeout: Duration::from_secs(config.limits.request_timeout_secs),
         ..HttpLimits::default()
     }
 }
 
+/// Reads the TLS files of `config`, if it has them.
+pub fn tls(config: &Config) -> Result<Option<Arc<ServerTls>>, String> {
+    match config.tls_files() {
+        None => Ok(None),
+        Some(files) => ServerTls::load(files)
+            .map(|t| Some(Arc::new(t)))
+            .map_err(|e| format!("TLS: {e}")),
+    }
+}
+
 /// Serves until `shutdown` resolves, running the background sweeper alongside, and the
 /// admin listener on `admin` when there is one (`config.admin_listen`, bound by the
-/// caller so that it can print the address).
+/// caller so that it can print the address). `fd_limit` is what
+/// [`limits::raise_fd_limit`] returned.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     opened: &Opened,
     config: &Config,
     listener: TcpListener,
     admin: Option<TcpListener>,
+    tls: Option<Arc<ServerTls>>,
+    fd_limit: u64,
     shutdown: impl Future<Output = ()>,
 ) {
     if config.auth.max_remembered_signatures.is_some() {
@@ -362,7 +386,22 @@ pub async fn run(
         // The API drains from here on; a balancer asking /readyz stops sending now.
         draining.stopping();
     };
-    server::serve(listener, api, http_limits(config), metrics, shutdown).await;
+    let limits = http_limits(config, fd_limit);
+    if limits.max_connections as u64 + limits::RESERVED_FDS > fd_limit {
+        tracing::warn!(
+            max_connections = limits.max_connections,
+            fd_limit,
+            "limits.max_connections is above what the file-descriptor limit allows; \
+             raise the limit (LimitNOFILE, ulimit -n) or lower max_connections"
+        );
+    }
+    tracing::info!(
+        max_connections = limits.max_connections,
+        per_source = limits.max_connections_per_source,
+        fd_limit,
+        "connection limits"
+    );
+    server::serve(listener, api, limits, tls, metrics, shutdown).await;
     sweeper.abort();
     if let Some(admin) = admin {
         admin.abort();

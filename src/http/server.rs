@@ -1,7 +1,13 @@
-//! Accept loop, per-connection limits, body cap, graceful shutdown.
+//! Accept loop, per-connection limits, TLS, body cap, graceful shutdown.
 //!
-//! - Connections: at most `max_connections` are served at once. Further ones wait in
-//!   the kernel's accept backlog until a slot frees (queued, not dropped).
+//! - Connections: at most `max_connections` are served at once (by default nearly the
+//!   process's file-descriptor limit). Further ones wait in the kernel's accept backlog
+//!   until a slot frees (queued, not dropped). One source address may hold at most
+//!   `max_connections_per_source`; a connection past that is closed at once.
+//! - A new connection must send its first byte within `first_byte_timeout` or it is
+//!   closed: connections that never speak cost a socket and a small task for that
+//!   long, and hold no HTTP or TLS state.
+//! - With TLS, the handshake must complete within `tls_handshake_timeout`.
 //! - Headers must arrive within `header_read_timeout` (hyper enforces this only when a
 //!   timer is set, which is why one is). The same timeout closes idle keep-alive
 //!   connections.
@@ -13,6 +19,8 @@
 //! - Metrics (when the admin listener is on): each connection counts as open from
 //!   accept to close, each request by its outcome (see [`crate::metrics`]).
 
+use super::limits::PerSource;
+use super::tls::ServerTls;
 use crate::api::{Api, Refusal, Request, Response};
 use crate::metrics::Metrics;
 use bytes::Bytes;
@@ -21,18 +29,23 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 #[derive(Debug, Clone)]
 pub struct HttpLimits {
     pub max_body_bytes: usize,
     pub max_connections: usize,
+    /// 0: no cap per source address.
+    pub max_connections_per_source: usize,
+    pub first_byte_timeout: Duration,
+    pub tls_handshake_timeout: Duration,
     pub header_read_timeout: Duration,
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
@@ -43,6 +56,9 @@ impl Default for HttpLimits {
         HttpLimits {
             max_body_bytes: 1 << 20,
             max_connections: 1024,
+            max_connections_per_source: 0,
+            first_byte_timeout: Duration::from_secs(3),
+            tls_handshake_timeout: Duration::from_secs(10),
             header_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
@@ -54,11 +70,18 @@ pub async fn serve(
     listener: TcpListener,
     api: Arc<Api>,
     limits: HttpLimits,
+    tls: Option<Arc<ServerTls>>,
     metrics: Option<Arc<Metrics>>,
     shutdown: impl Future<Output = ()>,
 ) {
+    let shared = Arc::new(Shared {
+        api,
+        limits: limits.clone(),
+        metrics: metrics.clone(),
+    });
     let limits = Arc::new(limits);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let sources = PerSource::new(limits.max_connections_per_source);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -78,31 +101,18 @@ pub async fn serve(
                 }
             },
         };
+        let Some(source_slot) = sources.admit(peer.ip()) else {
+            tracing::debug!(%peer, "closed: too many connections from this address");
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let open = metrics.as_ref().map(|m| m.connection_opened());
-        let api = api.clone();
-        let limits2 = limits.clone();
-        let metrics2 = metrics.clone();
-        let service = service_fn(move |req| {
-            let api = api.clone();
-            let limits = limits2.clone();
-            let metrics = metrics2.clone();
-            async move {
-                Ok::<_, std::convert::Infallible>(
-                    handle(&api, &limits, metrics.as_deref(), peer, req).await,
-                )
-            }
-        });
-        let conn = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_read_timeout)
-            .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
+        let shared = shared.clone();
+        let tls = tls.clone();
+        let watcher = graceful.watcher();
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
+            connection(stream, peer, shared, tls, watcher).await;
+            drop(source_slot);
             drop(open);
             drop(permit);
         });
@@ -117,13 +127,71 @@ pub async fn serve(
     }
 }
 
+/// What every connection of one listener shares.
+struct Shared {
+    api: Arc<Api>,
+    limits: HttpLimits,
+    metrics: Option<Arc<Metrics>>,
+}
+
+/// One connection: its first byte, its TLS handshake, then HTTP/1.1 until it closes.
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    tls: Option<Arc<ServerTls>>,
+    watcher: Watcher,
+) {
+    let limits = &shared.limits;
+    // A peek, not a read: the byte stays for TLS or HTTP. (`readable()` can report
+    // ready before any byte has come.) 0 bytes: the client closed.
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(limits.first_byte_timeout, stream.peek(&mut first)).await {
+        Ok(Ok(n)) if n > 0 => {}
+        Ok(_) => return,
+        Err(_) => {
+            tracing::debug!(%peer, "closed: nothing sent within the first-byte timeout");
+            return;
+        }
+    }
+    match tls {
+        None => http(TokioIo::new(stream), peer, shared, watcher).await,
+        Some(tls) => {
+            let handshake = tls.acceptor().accept(stream);
+            match tokio::time::timeout(limits.tls_handshake_timeout, handshake).await {
+                Ok(Ok(s)) => http(TokioIo::new(s), peer, shared.clone(), watcher).await,
+                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%peer, "closed: the TLS handshake took too long"),
+            }
+        }
+    }
+}
+
+async fn http<I>(io: TokioIo<I>, peer: SocketAddr, shared: Arc<Shared>, w: Watcher)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let header_read_timeout = shared.limits.header_read_timeout;
+    let service = service_fn(move |req| {
+        let shared = shared.clone();
+        async move { Ok::<_, std::convert::Infallible>(handle(&shared, peer, req).await) }
+    });
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .keep_alive(true)
+        .serve_connection(io, service);
+    if let Err(e) = w.watch(conn).await {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
+}
+
 async fn handle(
-    api: &Api,
-    limits: &HttpLimits,
-    metrics: Option<&Metrics>,
+    shared: &Shared,
     peer: SocketAddr,
     req: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
+    let (api, limits, metrics) = (&*shared.api, &shared.limits, shared.metrics.as_deref());
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod postgres;
+pub mod tls;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -97,6 +98,8 @@ fn remember_b64_secret(s: &str) {
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    /// It printed `https://` in its listening line.
+    pub https: bool,
     pub data: PathBuf,
     /// Everything the server printed on stdout before the listening line.
     pub banner: String,
@@ -137,7 +140,13 @@ impl Server {
                 let log = std::fs::read_to_string(&log).unwrap_or_default();
                 panic!("server exited ({status:?}) before listening; printed: {banner}\n{log}");
             }
-            if let Some(rest) = line.trim().strip_prefix("smkms listening on http://") {
+            let listening = line.trim().strip_prefix("smkms listening on ");
+            let url = listening.and_then(|u| {
+                u.strip_prefix("http://")
+                    .map(|a| (false, a))
+                    .or_else(|| u.strip_prefix("https://").map(|a| (true, a)))
+            });
+            if let Some((https, rest)) = url {
                 let addr = rest.parse().unwrap();
                 // Keep draining stdout so the server never blocks on a full pipe.
                 std::thread::spawn(move || {
@@ -153,6 +162,7 @@ impl Server {
                 return Server {
                     child,
                     addr,
+                    https,
                     data: data.to_path_buf(),
                     banner,
                     log,
@@ -279,7 +289,7 @@ pub fn raw(addr: SocketAddr, request: &[u8]) -> Resp {
     r
 }
 
-pub fn read_response(s: &mut TcpStream) -> Resp {
+pub fn read_response<S: Read>(s: &mut S) -> Resp {
     let mut reader = BufReader::new(s);
     let mut status_line = String::new();
     reader.read_line(&mut status_line).unwrap();

@@ -33,7 +33,7 @@ for _var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_prox
     os.environ.pop(_var, None)
 
 REPO = Path(__file__).resolve().parents[2]
-LISTEN_RE = re.compile(r"smkms listening on http://127\.0\.0\.1:(\d+)")
+LISTEN_RE = re.compile(r"smkms listening on (https?)://127\.0\.0\.1:(\d+)")
 
 
 def smkms_bin():
@@ -118,8 +118,11 @@ def record_plaintexts():
 class Server:
     """One running `smkms serve` on 127.0.0.1 and an ephemeral port."""
 
-    def __init__(self, binary, data_dir, config_text=None):
+    def __init__(self, binary, data_dir, config_text=None, serve_args=()):
         self.binary = binary
+        # Extra `serve` flags, such as --tls-cert and --tls-key.
+        self.serve_args = [str(a) for a in serve_args]
+        self.scheme = None
         self.data_dir = Path(data_dir)
         self.config_path = None
         if config_text is not None:
@@ -152,7 +155,8 @@ class Server:
 
     def start(self):
         log = open(self.log_path, "ab")
-        args = [str(self.binary), "serve", *map(str, self.cli_common()), "--listen", "127.0.0.1:0"]
+        args = [str(self.binary), "serve", *map(str, self.cli_common()), "--listen", "127.0.0.1:0",
+                *self.serve_args]
         self.proc = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=log, env=child_env(), text=True
         )
@@ -177,7 +181,8 @@ class Server:
             seen.append(line)
             m = LISTEN_RE.search(line)
             if m:
-                self.port = int(m.group(1))
+                self.scheme = m.group(1)
+                self.port = int(m.group(2))
                 # The SDK's NO_PROXY check is a substring test on "host:port".
                 os.environ["NO_PROXY"] += f",127.0.0.1:{self.port}"
                 os.environ["no_proxy"] = os.environ["NO_PROXY"]

@@ -28,12 +28,15 @@ enum Command {
         #[command(flatten)]
         common: Common,
         /// Address to listen on [default: 127.0.0.1:6300]; port 0 picks a free port.
+        /// Plain HTTP on an address that is not loopback needs --allow-plaintext.
         #[arg(long)]
         listen: Option<SocketAddr>,
         /// Serve /metrics, /healthz and /readyz on this address too [default: off]. It
         /// asks for no credential: use a private address.
         #[arg(long, value_name = "ADDR")]
         admin_listen: Option<SocketAddr>,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// Create, list or delete API credentials (SecretId/SecretKey pairs).
     #[command(subcommand)]
@@ -44,8 +47,9 @@ enum Command {
     /// Decrypt a data key delivered to your public key (EncryptionPublicKey): the
     /// recipient's side, needing only your private key, not a server.
     Unwrap(UnwrapArgs),
-    /// Load a running server: TC3-signed requests over N keep-alive connections for a
-    /// duration or a count, then requests/s, latency percentiles and errors by code.
+    /// Load a running server (http or https): TC3-signed requests over N keep-alive
+    /// connections (or a new one per request) for a duration or a count, then
+    /// requests/s, latency percentiles and errors by code.
     Bench(bench::BenchArgs),
 }
 
@@ -76,6 +80,25 @@ struct UnwrapArgs {
 enum OutputFormat {
     Hex,
     Base64,
+}
+
+#[derive(Args)]
+struct TlsArgs {
+    /// Serve HTTPS with this PEM certificate chain (server certificate first);
+    /// reloaded on SIGHUP. Needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's PEM private key (PKCS#8, SEC1 or PKCS#1); reloaded on SIGHUP.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Mutual TLS: refuse, in the handshake, every client without a certificate issued
+    /// under this PEM CA.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+    /// Serve plain HTTP on an address that is not loopback (behind a TLS-terminating
+    /// proxy).
+    #[arg(long)]
+    allow_plaintext: bool,
 }
 
 #[derive(Args)]
@@ -168,7 +191,8 @@ fn main() -> ExitCode {
                 common,
                 listen,
                 admin_listen,
-            } => serve(common, listen, admin_listen).await,
+                tls,
+            } => serve(common, listen, admin_listen, tls).await,
             Command::Credentials(c) => credentials(c).await,
             Command::Store(c) => store(c).await,
             Command::Unwrap(args) => unwrap(args),
@@ -199,6 +223,7 @@ async fn serve(
     common: Common,
     listen: Option<SocketAddr>,
     admin_listen: Option<SocketAddr>,
+    tls: TlsArgs,
 ) -> Result<(), String> {
     let mut config = load_config(&common)?;
     if let Some(l) = listen {
@@ -207,7 +232,20 @@ async fn serve(
     if admin_listen.is_some() {
         config.admin_listen = admin_listen;
     }
+    if let (Some(cert), Some(key)) = (tls.tls_cert, tls.tls_key) {
+        config.tls.cert_file = Some(cert);
+        config.tls.key_file = Some(key);
+    }
+    if let Some(ca) = tls.tls_client_ca {
+        config.tls.client_ca_file = Some(ca);
+    }
+    config.allow_plaintext |= tls.allow_plaintext;
+    config.validate()?;
+    config.check_plaintext()?;
     init_logging(&config.log);
+    let fd_limit = smkms::http::limits::raise_fd_limit();
+    // Before anything is created: a bad certificate or key stops the start here.
+    let tls = app::tls(&config)?;
     let opened = app::open(&config).await.map_err(|e| e.to_string())?;
     if opened.created {
         let credentials = opened.credentials();
@@ -255,12 +293,22 @@ async fn serve(
         }
         None => None,
     };
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let listener =
+        listen_on(config.listen).map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    // Registered before the listening line, so a SIGHUP after it never ends the process.
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(hup) => {
+            tokio::spawn(reload_on_sighup(hup, tls.clone()));
+        }
+        Err(e) => tracing::warn!(
+            error = %e,
+            "cannot listen for SIGHUP: a TLS certificate will not be reloaded"
+        ),
+    }
     // Only the address: the server can run without a standard output.
-    if let Err(e) = print(&format!("smkms listening on http://{addr}\n")) {
+    if let Err(e) = print(&format!("smkms listening on {scheme}://{addr}\n")) {
         tracing::warn!(error = %e, "the listening address was not printed");
     }
     tracing::info!(
@@ -268,10 +316,49 @@ async fn serve(
         data = %config.data_dir.display(),
         store = %opened.shown,
         public_key_pool = config.limits.public_key_pool,
+        tls = tls.is_some(),
+        mutual_tls = tls.as_ref().is_some_and(|t| t.mutual()),
         "serving"
     );
-    app::run(&opened, &config, listener, admin, shutdown_signal()).await;
+    app::run(
+        &opened,
+        &config,
+        listener,
+        admin,
+        tls,
+        fd_limit,
+        shutdown_signal(),
+    )
+    .await;
     Ok(())
+}
+
+/// A listener with a deep accept backlog (the kernel caps it at somaxconn), so a burst
+/// of new connections waits to be accepted rather than being dropped.
+fn listen_on(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
+}
+
+/// SIGHUP reloads the TLS certificate and key; a failed reload keeps the old ones.
+/// Without TLS it is logged and ignored (rather than ending the process, which is
+/// SIGHUP's default), so one `systemctl reload` fits every deployment.
+async fn reload_on_sighup(
+    mut hup: tokio::signal::unix::Signal,
+    tls: Option<std::sync::Arc<smkms::http::tls::ServerTls>>,
+) {
+    while hup.recv().await.is_some() {
+        match &tls {
+            Some(tls) => tls.reload_logged(),
+            None => tracing::info!("SIGHUP: no TLS certificate to reload"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

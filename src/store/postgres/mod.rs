@@ -39,6 +39,7 @@ use tokio_postgres::NoTls;
 mod rows;
 mod snapshot;
 mod snapshots;
+mod tls;
 
 use rows::{
     backend, count_one_fewer, count_one_more, insert_cmk, insert_credential, insert_data_key,
@@ -78,6 +79,8 @@ pub struct PostgresStore {
     /// The connection holding [`SWEEP_LOCK`], while this replica leads.
     leader: tokio::sync::Mutex<Option<tokio_postgres::Client>>,
     snapshots: std::sync::Arc<snapshots::SnapshotQueue>,
+    /// TLS to the server, when the URL asks for it.
+    tls: Option<tls::MakeRustls>,
 }
 
 impl PostgresStore {
@@ -101,13 +104,14 @@ impl PostgresStore {
             .keepalives(true)
             .keepalives_idle(Duration::from_secs(30))
             .application_name("smkms");
-        let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let tls = tls::connector(url)?;
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match &tls {
+            Some(t) => Manager::from_config(config.clone(), t.clone(), manager_config),
+            None => Manager::from_config(config.clone(), NoTls, manager_config),
+        };
         let pool = Pool::builder(manager)
             .max_size(options.max_connections.max(1))
             .runtime(Runtime::Tokio1)
@@ -124,6 +128,7 @@ impl PostgresStore {
             shown: url.to_string(),
             local_writes: AtomicU64::new(0),
             leader: tokio::sync::Mutex::new(None),
+            tls,
         };
         store.migrate().await?;
         Ok(store)
@@ -561,11 +566,24 @@ impl Store for PostgresStore {
         }
         let client = self
             .bounded(async {
-                let (client, connection) = self.config.connect(NoTls).await.map_err(backend)?;
-                tokio::spawn(async move {
-                    let _ = connection.await;
-                });
-                Ok(client)
+                match &self.tls {
+                    Some(t) => {
+                        let (client, connection) =
+                            self.config.connect(t.clone()).await.map_err(backend)?;
+                        tokio::spawn(async move {
+                            let _ = connection.await;
+                        });
+                        Ok(client)
+                    }
+                    None => {
+                        let (client, connection) =
+                            self.config.connect(NoTls).await.map_err(backend)?;
+                        tokio::spawn(async move {
+                            let _ = connection.await;
+                        });
+                        Ok(client)
+                    }
+                }
             })
             .await?;
         let got: bool = self

@@ -1,17 +1,19 @@
 //! The `smkms bench` command line ([`BenchArgs`]) and the [`Config`] checked out of it:
 //! durations, the endpoints (loopback only unless `--allow-remote`) and credentials.
 
-use super::conn::Signer;
+use super::conn::{Signer, Target};
 use super::mix::{parse_mix, Entry, MIX_HELP};
 use serde_json::Value;
 use std::net::{SocketAddr, ToSocketAddrs as _};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = MIX_HELP)]
 pub struct BenchArgs {
-    /// The server, http://HOST:PORT. Loopback only unless --allow-remote. For replicas of
+    /// The server, http://HOST:PORT or https://HOST:PORT (https needs --ca). Loopback
+    /// only unless --allow-remote. For replicas of
     /// one database with no load balancer, repeat --endpoint or give a comma-separated
     /// list (both add up, in order): connection i goes to endpoint i mod N, so an
     /// endpoint given twice gets twice the share. The setup (CMKs, the Decrypt blob) goes
@@ -42,7 +44,8 @@ pub struct BenchArgs {
     /// X-TC-Region of every request.
     #[arg(long, default_value = "ap-guangzhou")]
     pub region: String,
-    /// Keep-alive connections, each with one request in flight.
+    /// Keep-alive connections, each with one request in flight. The server holds at most
+    /// limits.max_connections_per_source (1024 by default) from one address.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub connections: u32,
     /// Run for this many seconds after the warm-up [default: 10].
@@ -63,6 +66,13 @@ pub struct BenchArgs {
     /// How many SM2 keys the *-fresh entries cycle through.
     #[arg(long, value_name = "N", default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub fresh_keys: u32,
+    /// PEM CA certificate(s) the https endpoints' certificates must chain to.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Open a new connection (TCP, and TLS for https) for every request instead of
+    /// keeping each one alive: what connection setup costs.
+    #[arg(long)]
+    pub new_connections: bool,
     /// Allow an endpoint that is not on loopback.
     #[arg(long)]
     pub allow_remote: bool,
@@ -76,9 +86,9 @@ pub struct BenchArgs {
 
 /// One server the load goes to.
 pub struct Endpoint {
-    /// As the report names it: http://HOST:PORT, normalised.
+    /// As the report names it: http(s)://HOST:PORT, normalised.
     pub url: String,
-    pub addr: SocketAddr,
+    pub target: Target,
     /// The Host header, which the signature covers: each connection must sign with its
     /// own endpoint's, or a replica behind another name refuses every request.
     pub host: String,
@@ -98,6 +108,7 @@ pub struct Config {
     pub fresh_keys: usize,
     pub entries: Vec<Entry>,
     pub json: bool,
+    pub new_connections: bool,
 }
 
 fn seconds(flag: &str, v: f64, allow_zero: bool, max: f64) -> Result<Duration, String> {
@@ -114,24 +125,31 @@ fn seconds(flag: &str, v: f64, allow_zero: bool, max: f64) -> Result<Duration, S
     Ok(Duration::from_secs_f64(v))
 }
 
-/// Host (for the Host header), and the address to connect to. `which` follows the URL in
-/// an error, to say which of several endpoints it is.
-fn resolve_endpoint(
-    endpoint: &str,
-    which: &str,
-    allow_remote: bool,
-) -> Result<(String, SocketAddr), String> {
+/// A resolved endpoint: its Host (for the Host header), the address to connect to,
+/// and whether it is https.
+#[derive(Debug)]
+struct Resolved {
+    host: String,
+    addr: SocketAddr,
+    https: bool,
+    /// The host without brackets or port, for the certificate check.
+    name: String,
+}
+
+/// Reads an endpoint URL. `which` follows the URL in an error, to say which of several
+/// endpoints it is.
+fn resolve_endpoint(endpoint: &str, which: &str, allow_remote: bool) -> Result<Resolved, String> {
     let bad = |why: &str| format!("--endpoint {endpoint:?}{which}: {why}");
     let uri: http::Uri = endpoint
         .parse()
-        .map_err(|_| bad("not a URL; use http://HOST:PORT"))?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => return Err(bad("https is not supported; smkms serves plain HTTP")),
-        _ => return Err(bad("use http://HOST:PORT")),
-    }
+        .map_err(|_| bad("not a URL; use http://HOST:PORT or https://HOST:PORT"))?;
+    let https = match uri.scheme_str() {
+        Some("http") => false,
+        Some("https") => true,
+        _ => return Err(bad("use http://HOST:PORT or https://HOST:PORT")),
+    };
     if !(uri.path() == "/" || uri.path().is_empty()) || uri.query().is_some() {
-        return Err(bad("give only http://HOST:PORT (requests go to /)"));
+        return Err(bad("give only http(s)://HOST:PORT (requests go to /)"));
     }
     let authority = uri.authority().ok_or_else(|| bad("no host"))?;
     if authority.as_str().contains('@') {
@@ -141,7 +159,7 @@ fn resolve_endpoint(
         .host()
         .trim_start_matches('[')
         .trim_end_matches(']');
-    let port = authority.port_u16().unwrap_or(80);
+    let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
         .map_err(|e| bad(&format!("cannot resolve {host}: {e}")))?
@@ -158,12 +176,49 @@ fn resolve_endpoint(
             )));
         }
     }
-    Ok((authority.as_str().to_string(), first))
+    Ok(Resolved {
+        host: authority.as_str().to_string(),
+        addr: first,
+        https,
+        name: host.to_string(),
+    })
+}
+
+/// A TLS client trusting the certificates of `ca` (and nothing else).
+fn tls_client(ca: &std::path::Path) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    let certs = rustls_pki_types::CertificateDer::pem_file_iter(ca)
+        .map_err(|e| format!("--ca {}: cannot read it ({e})", ca.display()))?;
+    for cert in certs {
+        let cert =
+            cert.map_err(|_| format!("--ca {}: not a valid PEM certificate file", ca.display()))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("--ca {}: not a usable CA certificate ({e})", ca.display()))?;
+    }
+    if roots.is_empty() {
+        return Err(format!(
+            "--ca {}: no PEM CERTIFICATE block in it",
+            ca.display()
+        ));
+    }
+    let config = rustls::ClientConfig::builder_with_provider(smkms::http::tls::provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup failed: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
 }
 
 /// Every `--endpoint` value, each split at commas by clap, in the order given. A bad one
 /// is named by its position too, since several may look alike.
-fn resolve_endpoints(given: &[String], allow_remote: bool) -> Result<Vec<Endpoint>, String> {
+fn resolve_endpoints(
+    given: &[String],
+    allow_remote: bool,
+    ca: Option<&std::path::Path>,
+) -> Result<Vec<Endpoint>, String> {
+    let mut tls = None;
     let n = given.len();
     let mut out = Vec::with_capacity(n);
     for (i, url) in given.iter().map(|u| u.trim()).enumerate() {
@@ -177,11 +232,33 @@ fn resolve_endpoints(given: &[String], allow_remote: bool) -> Result<Vec<Endpoin
                 "--endpoint has an empty entry{which}; separate URLs with single commas"
             ));
         }
-        let (host, addr) = resolve_endpoint(url, &which, allow_remote)?;
+        let r = resolve_endpoint(url, &which, allow_remote)?;
+        let target = if r.https {
+            let Some(ca) = ca else {
+                return Err(format!(
+                    "--endpoint {url:?}{which}: give --ca FILE, the CA certificate the \
+                     server's certificate was issued under"
+                ));
+            };
+            if tls.is_none() {
+                tls = Some(tls_client(ca)?);
+            }
+            let name = rustls_pki_types::ServerName::try_from(r.name.clone())
+                .map_err(|_| format!("--endpoint {url:?}{which}: {} is not a host name", r.name))?;
+            Target {
+                addr: r.addr,
+                tls: Some((tls.clone().expect("made above"), name)),
+            }
+        } else {
+            Target {
+                addr: r.addr,
+                tls: None,
+            }
+        };
         out.push(Endpoint {
-            url: format!("http://{host}"),
-            addr,
-            host,
+            url: format!("{}://{}", if r.https { "https" } else { "http" }, r.host),
+            target,
+            host: r.host,
         });
     }
     if out.is_empty() {
@@ -211,7 +288,7 @@ fn read_credentials(path: &std::path::Path) -> Result<(String, String), String> 
 
 impl Config {
     pub fn from_args(a: BenchArgs) -> Result<Config, String> {
-        let endpoints = resolve_endpoints(&a.endpoints, a.allow_remote)?;
+        let endpoints = resolve_endpoints(&a.endpoints, a.allow_remote, a.ca.as_deref())?;
         if endpoints.len() > a.connections as usize {
             return Err(format!(
                 "--connections {} is fewer than the {} endpoints; each endpoint needs at \
@@ -247,6 +324,7 @@ impl Config {
             fresh_keys: a.fresh_keys as usize,
             entries: parse_mix(&a.mix)?,
             json: a.json,
+            new_connections: a.new_connections,
         })
     }
 
@@ -280,17 +358,21 @@ mod tests {
 
     #[test]
     fn endpoints_must_be_loopback_http() {
-        let (host, addr) = resolve_endpoint("http://127.0.0.1:6300", "", false).unwrap();
-        assert_eq!(host, "127.0.0.1:6300");
-        assert_eq!(addr.port(), 6300);
-        let (host, addr) = resolve_endpoint("http://[::1]:7/", "", false).unwrap();
-        assert_eq!(host, "[::1]:7");
-        assert!(addr.ip().is_loopback());
+        let r = resolve_endpoint("http://127.0.0.1:6300", "", false).unwrap();
+        assert_eq!(r.host, "127.0.0.1:6300");
+        assert_eq!(r.addr.port(), 6300);
+        assert!(!r.https);
+        let r = resolve_endpoint("http://[::1]:7/", "", false).unwrap();
+        assert_eq!(r.host, "[::1]:7");
+        assert!(r.addr.ip().is_loopback());
+        let r = resolve_endpoint("https://localhost", "", false).unwrap();
+        assert!(r.https);
+        assert_eq!((r.addr.port(), r.name.as_str()), (443, "localhost"));
         for bad in [
             "http://10.1.2.3:6300",
             "http://0.0.0.0:6300",
             "http://[::ffff:8.8.8.8]:1",
-            "https://127.0.0.1:6300",
+            "ftp://127.0.0.1:6300",
             "127.0.0.1:6300",
             "http://127.0.0.1:6300/path",
             "http://127.0.0.1:6300/?a=b",

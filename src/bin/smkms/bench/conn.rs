@@ -1,5 +1,6 @@
 //! The client side of `smkms bench`: one keep-alive HTTP/1.1 connection on a tokio
-//! `TcpStream`, and the TC3 signer.
+//! `TcpStream`, or on TLS over it (rustls, trusting the `--ca` file), and the TC3
+//! signer.
 //!
 //! Hand-rolled on purpose: the load generator shares the machine with the server it
 //! measures, so every microsecond it spends is one the server does not get. A request
@@ -10,8 +11,44 @@
 use smkms::auth::tc3;
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// Where a connection goes: an address, and for https the TLS client and the name
+/// the server's certificate must carry.
+#[derive(Clone)]
+pub struct Target {
+    pub addr: SocketAddr,
+    pub tls: Option<(
+        Arc<rustls::ClientConfig>,
+        rustls_pki_types::ServerName<'static>,
+    )>,
+}
+
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl Stream {
+    async fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.write_all(bytes).await,
+            Stream::Tls(s) => {
+                s.write_all(bytes).await?;
+                s.flush().await
+            }
+        }
+    }
+
+    async fn read_buf(&mut self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read_buf(buf).await,
+            Stream::Tls(s) => s.read_buf(buf).await,
+        }
+    }
+}
 
 /// The largest response head accepted; the server's are a few hundred bytes.
 const MAX_HEAD: usize = 64 * 1024;
@@ -59,7 +96,7 @@ pub struct Response<'a> {
 }
 
 pub struct Conn {
-    stream: TcpStream,
+    stream: Stream,
     /// The request being sent (head and body), reused across requests.
     out: Vec<u8>,
     /// The response being read, reused across requests.
@@ -69,9 +106,17 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub async fn connect(addr: SocketAddr) -> std::io::Result<Conn> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
+    /// Connects, and with TLS completes the handshake.
+    pub async fn connect(target: &Target) -> std::io::Result<Conn> {
+        let tcp = TcpStream::connect(target.addr).await?;
+        tcp.set_nodelay(true)?;
+        let stream = match &target.tls {
+            None => Stream::Plain(tcp),
+            Some((config, name)) => {
+                let connector = tokio_rustls::TlsConnector::from(config.clone());
+                Stream::Tls(Box::new(connector.connect(name.clone(), tcp).await?))
+            }
+        };
         Ok(Conn {
             stream,
             out: Vec::with_capacity(4096),

@@ -3,14 +3,13 @@
 
 use super::answer::{self, Answer, Skip};
 use super::args::Config;
-use super::conn::{Conn, Signer};
+use super::conn::{Conn, Signer, Target};
 use super::mix::schedule;
 use super::recipients::Recipients;
 use super::report::{ActionStats, EndpointSummary, Summary};
 use super::setup::{setup, Prepared};
 use super::REQUEST_TIMEOUT;
 use std::io::IsTerminal as _;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,7 +19,9 @@ const FLUSH_EVERY: usize = 256;
 
 struct Shared {
     /// By endpoint index.
-    addrs: Vec<SocketAddr>,
+    targets: Vec<Target>,
+    /// A new connection for every request (`--new-connections`).
+    new_connections: bool,
     measure_from: Instant,
     deadline: Option<Instant>,
     limit: Option<u64>,
@@ -55,7 +56,7 @@ fn check_answer(status: u16, body: &[u8]) -> Result<(), String> {
 /// One connection's task: requests to endpoint `endpoint`, signed by `signer` (with
 /// that endpoint's Host), back to back until the run ends.
 async fn drive(shared: Arc<Shared>, endpoint: usize, mut signer: Signer) -> Option<Instant> {
-    let addr = shared.addrs[endpoint];
+    let target = shared.targets[endpoint].clone();
     let mut conn: Option<Conn> = None;
     let mut pending: Vec<(u16, Result<Duration, String>)> = Vec::with_capacity(FLUSH_EVERY);
     let mut last_done = None;
@@ -99,7 +100,7 @@ async fn drive(shared: Arc<Shared>, endpoint: usize, mut signer: Signer) -> Opti
         let started = Instant::now();
         let outcome: Result<(), String> = async {
             if conn.is_none() {
-                match tokio::time::timeout(REQUEST_TIMEOUT, Conn::connect(addr)).await {
+                match tokio::time::timeout(REQUEST_TIMEOUT, Conn::connect(&target)).await {
                     Ok(Ok(c)) => conn = Some(c),
                     _ => {
                         // Do not spin on a server that is not there.
@@ -124,7 +125,7 @@ async fn drive(shared: Arc<Shared>, endpoint: usize, mut signer: Signer) -> Opti
         }
         .await;
         let latency = started.elapsed();
-        if conn.as_ref().is_some_and(|c| c.closed) {
+        if shared.new_connections || conn.as_ref().is_some_and(|c| c.closed) {
             conn = None;
         }
         if measuring {
@@ -188,7 +189,8 @@ pub async fn run_async(cfg: &Config, keys: Recipients) -> Result<Summary, String
     let started = Instant::now();
     let measure_from = started + cfg.warmup;
     let shared = Arc::new(Shared {
-        addrs: cfg.endpoints.iter().map(|e| e.addr).collect(),
+        targets: cfg.endpoints.iter().map(|e| e.target.clone()).collect(),
+        new_connections: cfg.new_connections,
         measure_from,
         deadline: cfg.duration.map(|d| measure_from + d),
         limit: cfg.requests,
@@ -218,8 +220,13 @@ pub async fn run_async(cfg: &Config, keys: Recipients) -> Result<Summary, String
         })
         .collect();
     eprintln!(
-        "bench: {} connections to {} for {}{}",
+        "bench: {} connections{} to {} for {}{}",
         cfg.connections,
+        if cfg.new_connections {
+            " (a new one for each request)"
+        } else {
+            ""
+        },
         match &endpoints[..] {
             [one] => one.url.clone(),
             several => several

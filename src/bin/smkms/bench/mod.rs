@@ -18,6 +18,11 @@
 //! the setup goes through the first and then checks each entry through the others, and
 //! the summary counts requests and errors per endpoint as well as per entry.
 //!
+//! Endpoints are http:// or https:// (TLS through rustls, trusting only the `--ca`
+//! file). `--new-connections` opens a new connection, and for https does a new
+//! handshake, for every request instead of keeping each one alive, so a run measures
+//! connection setup too; rustls' client resumes sessions, as most TLS clients do.
+//!
 //! Load tests target loopback only: a non-loopback endpoint is refused unless
 //! `--allow-remote` is given.
 //!

@@ -9,7 +9,7 @@
 
 use super::answer::{self, Answer};
 use super::args::Config;
-use super::conn::{Conn, Signer};
+use super::conn::{Conn, Signer, Target};
 use super::mix::{Cmk, Entry, Op};
 use super::recipients::Recipients;
 use super::REQUEST_TIMEOUT;
@@ -17,7 +17,6 @@ use serde_json::{json, Map, Value};
 use smkms::auth::tc3;
 use smkms::b64;
 use smkms::crypto::deliver;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 /// A request body and the hex SHA-256 the signature covers.
@@ -82,7 +81,7 @@ impl std::fmt::Display for CallError {
 
 /// The setup's own connection, which reads answers in full.
 struct SetupClient {
-    addr: SocketAddr,
+    target: Target,
     signer: Signer,
     conn: Option<Conn>,
 }
@@ -90,7 +89,7 @@ struct SetupClient {
 impl SetupClient {
     fn new(cfg: &Config, endpoint: usize) -> SetupClient {
         SetupClient {
-            addr: cfg.endpoints[endpoint].addr,
+            target: cfg.endpoints[endpoint].target.clone(),
             signer: cfg.signer(endpoint),
             conn: None,
         }
@@ -102,10 +101,10 @@ impl SetupClient {
             message: m,
         };
         if !matches!(&self.conn, Some(c) if !c.closed) {
-            let c = tokio::time::timeout(REQUEST_TIMEOUT, Conn::connect(self.addr))
+            let c = tokio::time::timeout(REQUEST_TIMEOUT, Conn::connect(&self.target))
                 .await
                 .map_err(|_| transport("connecting timed out".into()))?
-                .map_err(|e| transport(format!("cannot connect to {}: {e}", self.addr)))?;
+                .map_err(|e| transport(format!("cannot connect to {}: {e}", self.target.addr)))?;
             self.conn = Some(c);
         }
         let conn = self.conn.as_mut().expect("connected above");
