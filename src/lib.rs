@@ -42,6 +42,10 @@
 //! - [`crypto`] is pure functions on bytes: CMK ciphers, CiphertextBlob, data-key
 //!   delivery (SM2, RSAES), EncryptionContext, sealing under the root key, key files,
 //!   secrets, randomness. May not do I/O or name any other layer.
+//! - [`audit`] owns the audit trail: one SM3-chained JSON line per [`api::Outcome`],
+//!   durable (group-committed `fdatasync`) before the response leaves, SM2-signed chain
+//!   heads, and `audit verify`. The HTTP layer feeds it; it fails closed. May name
+//!   [`api::Outcome`] and [`crypto`], not the store or the core.
 //! - [`app`] wires a configuration into a running service (data directory, root key
 //!   file, store, core, API, background sweeper) for the binary and the tests;
 //!   [`config`] reads settings; [`json`] and [`b64`] are the strict wire codecs every
@@ -52,6 +56,7 @@
 
 pub mod api;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod b64;
 pub mod config;

@@ -134,6 +134,38 @@ fn authentication_knows_no_core() {
 }
 
 #[test]
+fn the_audit_trail_reads_outcomes_not_the_core() {
+    assert_never_names(
+        "src/audit",
+        &[
+            "crate::store",
+            "crate::kms",
+            "crate::auth",
+            "crate::http",
+            "crate::app",
+            "crate::config",
+            "crate::api::tencent",
+            "crate::api::legacy",
+            "crate::api::huawei",
+            "hyper",
+        ],
+        "the audit trail records api::Outcome values with crypto's hashes and signatures; \
+         the signing key arrives opened (app/audit.rs), the HTTP layer feeds it",
+    );
+}
+
+#[test]
+fn the_core_and_the_dialects_know_no_audit_trail() {
+    for dir in ["src/kms", "src/api", "src/auth", "src/store", "src/crypto"] {
+        assert_never_names(
+            dir,
+            &["crate::audit"],
+            "the audit trail hooks in at the HTTP layer (app wiring), never in the core or a dialect",
+        );
+    }
+}
+
+#[test]
 fn the_records_are_a_leaf() {
     let code = code(&Path::new(REPO).join("src/model.rs"));
     let uses: Vec<&str> = code

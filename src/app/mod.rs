@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
+pub mod audit;
 pub mod root_key;
 
 pub const DB_FILE: &str = "smkms.db";
@@ -307,6 +308,7 @@ pub async fn run(
     opened: &Opened,
     config: &Config,
     listener: TcpListener,
+    audit: Option<Arc<crate::audit::Audit>>,
     shutdown: impl Future<Output = ()>,
 ) {
     if config.auth.max_remembered_signatures.is_some() {
@@ -325,8 +327,12 @@ pub async fn run(
             kms.background_tick().await;
         }
     });
-    server::serve(listener, api, http_limits(config), shutdown).await;
+    server::serve(listener, api, http_limits(config), audit.clone(), shutdown).await;
     sweeper.abort();
+    if let Some(audit) = audit {
+        // Signs the head over the last records and syncs.
+        let _ = tokio::task::spawn_blocking(move || audit.shutdown()).await;
+    }
 }
 
 #[cfg(test)]

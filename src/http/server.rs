@@ -8,10 +8,15 @@
 //! - Bodies: a declared Content-Length over the cap is refused before reading a byte;
 //!   a chunked body is read up to the cap and refused when it passes it. The whole body
 //!   must arrive within `request_timeout`.
+//! - Audit: with an audit trail, a request is refused up front (the dialect's internal
+//!   error) while the trail cannot be written, and every response waits for its
+//!   outcome's record to be durable; a record that fails turns the response into the
+//!   internal error. Nothing is served unaudited.
 //! - Shutdown: on the signal, stop accepting, let in-flight requests finish (up to a
 //!   grace period), then return.
 
 use crate::api::{Api, Refusal, Request, Response};
+use crate::audit::Audit;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -51,6 +56,7 @@ pub async fn serve(
     listener: TcpListener,
     api: Arc<Api>,
     limits: HttpLimits,
+    audit: Option<Arc<Audit>>,
     shutdown: impl Future<Output = ()>,
 ) {
     let limits = Arc::new(limits);
@@ -77,10 +83,15 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let api = api.clone();
         let limits2 = limits.clone();
+        let audit2 = audit.clone();
         let service = service_fn(move |req| {
             let api = api.clone();
             let limits = limits2.clone();
-            async move { Ok::<_, std::convert::Infallible>(handle(&api, &limits, peer, req).await) }
+            let audit = audit2.clone();
+            async move {
+                let audit = audit.as_deref();
+                Ok::<_, std::convert::Infallible>(handle(&api, &limits, audit, peer, req).await)
+            }
         });
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
@@ -108,12 +119,23 @@ pub async fn serve(
 async fn handle(
     api: &Api,
     limits: &HttpLimits,
+    audit: Option<&Audit>,
     peer: SocketAddr,
     req: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
+    if let Some(Err(reason)) = audit.map(Audit::health) {
+        // Known broken: refuse before the action runs (and writes anything).
+        let response = api.refuse(&path, Refusal::Unavailable, Some(peer));
+        tracing::warn!(
+            request_id = %response.outcome.request_id,
+            reason,
+            "refused: the audit trail cannot be written"
+        );
+        return to_hyper(response);
+    }
     let declared = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
@@ -154,6 +176,23 @@ async fn handle(
             ),
             _ => api.refuse(&path, Refusal::BodyUnreadable, Some(peer)),
         }
+    };
+    // The record is durable before the response leaves; if it cannot be, the caller
+    // gets the internal error instead (the action may have taken effect: the log says).
+    let response = match audit {
+        Some(audit) => match audit.record(&response.outcome).await {
+            Ok(()) => response,
+            Err(e) => {
+                tracing::error!(
+                    request_id = %response.outcome.request_id,
+                    action = %response.outcome.action,
+                    code = response.outcome.code.as_deref().unwrap_or("ok"),
+                    "{e}: answering the internal error instead"
+                );
+                api.unavailable(response.outcome)
+            }
+        },
+        None => response,
     };
     // One line per request from the dialect's outcome (never a secret: see
     // `api::Outcome`). The audit trail and metrics read the same outcome.
