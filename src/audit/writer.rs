@@ -178,16 +178,21 @@ impl Writer {
                 Err(RecvTimeoutError::Timeout) => {
                     if self.failed_at.is_some() {
                         self.try_resume();
-                    } else if self.signer.is_some()
-                        && self.unsigned > 0
-                        && self.last_head.elapsed() >= self.settings.sign_interval
-                    {
-                        let _ = self.sign_head();
                     }
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     self.finish();
                     return;
+                }
+            }
+            // Due whether the queue went quiet or not: a steady load gets its heads too.
+            if self.failed_at.is_none()
+                && self.signer.is_some()
+                && self.unsigned > 0
+                && self.last_head.elapsed() >= self.settings.sign_interval
+            {
+                if let Err(e) = self.sign_head() {
+                    self.fail("signing the chain head", &e);
                 }
             }
         }
