@@ -6,6 +6,7 @@
 //! The fault tests need root (chattr +i, mount), as tests/faults.rs does.
 
 mod common;
+use common::postgres;
 use common::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -602,4 +603,107 @@ fn chain_head_signatures_verify_with_openssl_and_gmssl() {
     assert_eq!(said.matches("OK").count(), heads.len(), "{said}");
     assert!(!said.contains("BAD"), "{said}");
     drop(dir);
+
+    // The other direction: what `audit verify` accepts is what OpenSSL signs.
+    let sk = work.path().join("sk.pem");
+    let pk = work.path().join("pk.pem");
+    let run = |args: &[&str]| {
+        let out = Command::new(&openssl).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&["genpkey", "-algorithm", "SM2", "-out", sk.to_str().unwrap()]);
+    run(&[
+        "pkey",
+        "-in",
+        sk.to_str().unwrap(),
+        "-pubout",
+        "-out",
+        pk.to_str().unwrap(),
+    ]);
+    let verifier =
+        smkms::crypto::sm2::sign::PublicKey::from_pem(&std::fs::read_to_string(&pk).unwrap())
+            .unwrap();
+    for i in 0..8 {
+        let msg = work.path().join("m");
+        let sig = work.path().join("s");
+        let text = format!("{i:064x}");
+        std::fs::write(&msg, &text).unwrap();
+        run(&[
+            "pkeyutl",
+            "-sign",
+            "-inkey",
+            sk.to_str().unwrap(),
+            "-rawin",
+            "-in",
+            msg.to_str().unwrap(),
+            "-out",
+            sig.to_str().unwrap(),
+            "-digest",
+            "sm3",
+            "-pkeyopt",
+            "distid:1234567812345678",
+        ]);
+        let der = std::fs::read(&sig).unwrap();
+        assert!(
+            verifier.verify(text.as_bytes(), &der),
+            "OpenSSL signature {i}"
+        );
+        assert!(!verifier.verify(format!("{text}0").as_bytes(), &der));
+    }
+}
+
+/// Replicas on one PostgreSQL database, sharing an audit directory: one signing key
+/// (either replica prints the same public key), one chain each, both verified.
+#[test]
+fn replicas_share_the_signing_key_and_write_their_own_chains() {
+    let url = postgres::shared_url();
+    let a_dir = tempfile::tempdir().unwrap();
+    let b_dir = tempfile::tempdir().unwrap();
+    let cred = create_credential_with(a_dir.path(), &["--store", &url]);
+    std::fs::copy(a_dir.path().join("root.key"), b_dir.path().join("root.key")).unwrap();
+    let shared = tempfile::tempdir().unwrap();
+    let trail = shared.path().join("trail");
+    let config = shared.path().join("smkms.toml");
+    std::fs::write(&config, format!("[audit]\ndir = \"{}\"\n", trail.display())).unwrap();
+    let args = ["--store", &url, "--config", config.to_str().unwrap()];
+    let mut a = Server::start_with(a_dir.path(), &args);
+    let mut b = Server::start_with(b_dir.path(), &args);
+    let key = a.client(&cred).ok("CreateKey", json!({"Alias": "shared"}))["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for s in [&a, &b] {
+        s.client(&cred)
+            .ok("Encrypt", json!({"KeyId": key, "Plaintext": "aGk="}));
+    }
+    assert_eq!(a.stop(), Some(0));
+    assert_eq!(b.stop(), Some(0));
+    let pem = |data: &Path| {
+        let (ok, pem, err) = audit(&[
+            "public-key",
+            "--data",
+            data.to_str().unwrap(),
+            "--store",
+            &url,
+        ]);
+        assert!(ok, "{err}");
+        pem
+    };
+    let pem_a = pem(a_dir.path());
+    assert_eq!(pem_a, pem(b_dir.path()), "one key for every replica");
+    let key_file = shared.path().join("audit.pem");
+    std::fs::write(&key_file, pem_a).unwrap();
+    let replicas: std::collections::BTreeSet<String> = records(&trail)
+        .iter()
+        .map(|r| r["replica"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(replicas.len(), 2, "{replicas:?}");
+    let (ok, out, err) = verify_dir(&trail, Some(&key_file));
+    assert!(ok, "{err}");
+    assert_eq!(out.matches("replica ").count(), 2, "{out}");
+    assert!(out.contains("(1 verified)"), "{out}");
 }
