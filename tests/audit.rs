@@ -29,14 +29,17 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
-/// Every record of the trail in `dir`, in order.
+/// Every record of the trail in `dir`, in order: whole lines, up to the zeros a file
+/// the server did not close ends with (a line a SIGKILL cut is left out).
 fn records(dir: &Path) -> Vec<Value> {
     files(dir)
         .iter()
         .flat_map(|f| {
-            std::fs::read_to_string(f)
-                .unwrap()
-                .lines()
+            let mut bytes = std::fs::read(f).unwrap();
+            bytes.truncate(smkms::audit::records_end(&bytes));
+            String::from_utf8_lossy(&bytes)
+                .split_inclusive('\n')
+                .filter(|l| l.ends_with('\n'))
                 .map(|l| serde_json::from_str(l).unwrap())
                 .collect::<Vec<Value>>()
         })

@@ -83,6 +83,12 @@ pub fn valid_replica_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// Where the records of a file's bytes end: at the first NUL (the open file is
+/// extended with zeros ahead of its records; JSON never holds a NUL byte).
+pub fn records_end(bytes: &[u8]) -> usize {
+    bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len())
+}
+
 /// `(replica, index)` of a trail file's name.
 pub fn parse_file_name(name: &str) -> Option<(String, u64)> {
     let stem = name.strip_prefix("audit-")?.strip_suffix(".jsonl")?;

@@ -5,7 +5,8 @@
 //! `open` record naming its own index; `seq` goes up by one; every `prev` is the SM3
 //! hash of the line before (across files too); every line is whole JSON, except that a
 //! file may end with half a line (a crash) when the next file's first record declares
-//! exactly that many `torn_bytes`. With a public key, every `head` signature must
+//! exactly that many `torn_bytes`; zeros after the records (the preallocated end of a
+//! file the server did not close) are ignored. With a public key, every `head` signature must
 //! verify. What the chain alone cannot show: records cut from the very end of the
 //! newest file along with its heads; the signed heads bound that to the records after
 //! the last head a verifier has seen.
@@ -143,7 +144,13 @@ fn verify_chain(
                 ),
             ));
         }
-        let bytes = std::fs::read(path).map_err(|e| bad(0, format!("cannot read it: {e}")))?;
+        let mut bytes = std::fs::read(path).map_err(|e| bad(0, format!("cannot read it: {e}")))?;
+        let end = super::records_end(&bytes);
+        if bytes[end..].iter().any(|&b| b != 0) {
+            let line = bytes[..end].iter().filter(|&&b| b == b'\n').count() + 1;
+            return Err(bad(line, "holds a NUL byte inside the records".into()));
+        }
+        bytes.truncate(end);
         let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
         let tail = lines.pop().unwrap_or_default();
         if lines.is_empty() {

@@ -7,6 +7,13 @@
 //! durable. Past `max_file_bytes` a file is closed (with a signed head when there is a
 //! key) and the next one is opened; a file only appears under its final name once its
 //! first line is durable, so no file is ever empty.
+//!
+//! Preallocation: appending to a file changes its size, and `fdatasync` must then
+//! commit the filesystem's journal (2.6 ms a sync on this project's test disk, against
+//! 0.15 ms for overwriting blocks already written). So the open file is extended with
+//! zeros a chunk ahead of the records (one slow sync per chunk), records overwrite the
+//! zeros, and a closed file is cut back to its records. A file read after a crash may
+//! end with zeros; JSON never holds a NUL byte, so the records end at the first one.
 
 use super::record::{self, GENESIS};
 use super::{file_name, Health, Settings};
@@ -14,12 +21,15 @@ use crate::crypto::sm2::sign::SigningKey;
 use serde_json::{Map, Value};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
+
+/// How far ahead of the records the open file is extended with zeros.
+const PREALLOCATE: u64 = 1 << 20;
 
 pub(super) enum Msg {
     Record {
@@ -48,6 +58,8 @@ pub(super) struct Writer {
     index: u64,
     /// The length of the current file up to its last durable line.
     len: u64,
+    /// The file's length with its zeros ahead of `len` (0: none yet).
+    allocated: u64,
     seq: u64,
     prev: String,
     /// Records since the last signed head.
@@ -59,7 +71,7 @@ pub(super) struct Writer {
 fn private_file(path: &PathBuf) -> std::io::Result<File> {
     OpenOptions::new()
         .create_new(true)
-        .append(true)
+        .write(true)
         .mode(0o600)
         .open(path)
 }
@@ -91,6 +103,7 @@ impl Writer {
             file,
             index: tail.index + 1,
             len,
+            allocated: len,
             seq,
             prev,
             unsigned: 1,
@@ -204,6 +217,9 @@ impl Writer {
                 tracing::error!(error = %e, "the audit trail's last head could not be signed");
             }
         }
+        if let Err(e) = self.trim() {
+            tracing::warn!(error = %e, "the audit file keeps its preallocated zeros");
+        }
     }
 
     /// Appends `lines` (each kind and fields), syncs, and on success moves the chain on.
@@ -218,8 +234,8 @@ impl Writer {
             buf.push(b'\n');
         }
         let written = self
-            .file
-            .write_all(&buf)
+            .reserve(buf.len() as u64)
+            .and_then(|()| self.file.write_all_at(&buf, self.len))
             .and_then(|()| self.file.sync_data());
         match written {
             Ok(()) => {
@@ -233,9 +249,40 @@ impl Writer {
                 // Cut a partial write back, so that the next line follows a whole one.
                 let _ = self.file.set_len(self.len);
                 let _ = self.file.sync_data();
+                self.allocated = self.len;
                 Err(e)
             }
         }
+    }
+
+    /// Makes sure `n` more bytes after `len` are zeros already in the file, extending
+    /// it by a chunk when not. A disk too full for a chunk is not an error here: the
+    /// records are then appended as they come, and the write itself says if they fit.
+    fn reserve(&mut self, n: u64) -> std::io::Result<()> {
+        if self.len + n <= self.allocated {
+            return Ok(());
+        }
+        let chunk = PREALLOCATE.min(self.settings.max_file_bytes).max(n);
+        let zeros = vec![0u8; chunk as usize];
+        let from = self.allocated.max(self.len);
+        match self.file.write_all_at(&zeros, from) {
+            Ok(()) => self.allocated = from + chunk,
+            Err(_) => {
+                self.file.set_len(self.len)?;
+                self.allocated = self.len;
+            }
+        }
+        Ok(())
+    }
+
+    /// Cuts the zeros ahead of the records off a file about to be closed.
+    fn trim(&mut self) -> std::io::Result<()> {
+        if self.allocated > self.len {
+            self.file.set_len(self.len)?;
+            self.file.sync_data()?;
+            self.allocated = self.len;
+        }
+        Ok(())
     }
 
     fn fail(&mut self, what: &str, e: &std::io::Error) {
@@ -307,6 +354,7 @@ impl Writer {
 
     fn rotate(&mut self) -> std::io::Result<()> {
         self.sign_head()?;
+        self.trim()?;
         let mut fields = Map::new();
         fields.insert("reason".into(), "rotate".into());
         fields.insert("key".into(), self.key.clone());
@@ -315,6 +363,7 @@ impl Writer {
         self.file = file;
         self.index += 1;
         self.len = len;
+        self.allocated = len;
         self.seq = seq;
         self.prev = prev;
         self.unsigned += 1;
@@ -333,7 +382,9 @@ pub(super) fn read_tail(settings: &Settings) -> Result<Tail, String> {
             torn_bytes: 0,
         });
     };
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    bytes.truncate(super::records_end(&bytes));
     let end = bytes.iter().rposition(|&b| b == b'\n').ok_or_else(|| {
         format!(
             "{} holds no whole record; run `smkms audit verify` on it",
