@@ -185,7 +185,12 @@ impl Audit {
         {
             let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
             let tx = tx.as_ref().ok_or(Unavailable)?;
-            tx.send(msg).map_err(|_| Unavailable)?;
+            if tx.send(msg).is_err() {
+                // Only a writer thread that is gone drops its receiver.
+                self.health
+                    .set(Err("the audit writer thread stopped".into()));
+                return Err(Unavailable);
+            }
         }
         match wait.await {
             Ok(true) => Ok(()),
