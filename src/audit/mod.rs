@@ -19,6 +19,7 @@ mod writer;
 use crate::api::Outcome;
 use crate::crypto::sm2::sign::SigningKey;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -33,20 +34,50 @@ pub struct Settings {
     pub sign_interval: Duration,
 }
 
-/// Whether the trail can be written; the writer sets it.
+/// Whether the trail can be written (the writer sets it), and how many admitted
+/// requests have not sent their record yet (the writer waits a little for them).
 #[derive(Debug, Default)]
-pub(crate) struct Health(RwLock<Option<String>>);
+pub(crate) struct Health {
+    state: RwLock<Option<String>>,
+    pending: AtomicUsize,
+}
 
 impl Health {
     fn set(&self, state: Result<(), String>) {
-        *self.0.write().unwrap_or_else(|p| p.into_inner()) = state.err();
+        *self.state.write().unwrap_or_else(|p| p.into_inner()) = state.err();
     }
 
     fn get(&self) -> Result<(), String> {
-        match &*self.0.read().unwrap_or_else(|p| p.into_inner()) {
+        match &*self.state.read().unwrap_or_else(|p| p.into_inner()) {
             None => Ok(()),
             Some(reason) => Err(reason.clone()),
         }
+    }
+
+    fn pending(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+}
+
+/// A request admitted while the trail was healthy, whose record is still to come: the
+/// writer counts these to size its batches. Dropped without a record (a request that
+/// ended some other way), it simply stops counting.
+pub struct Ticket {
+    health: Arc<Health>,
+    live: bool,
+}
+
+impl Ticket {
+    fn release(&mut self) {
+        if std::mem::take(&mut self.live) {
+            self.health.pending.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
@@ -174,8 +205,20 @@ impl Audit {
         Ok(())
     }
 
-    /// Appends the record of `outcome` and returns once it is durable.
-    pub async fn record(&self, outcome: &Outcome) -> Result<(), Unavailable> {
+    /// Admits a request: `Err` (why) while the trail cannot be written, and the
+    /// request must then be refused before it runs.
+    pub fn admit(&self) -> Result<Ticket, String> {
+        self.health()?;
+        self.health.pending.fetch_add(1, Ordering::Relaxed);
+        Ok(Ticket {
+            health: self.health.clone(),
+            live: true,
+        })
+    }
+
+    /// Appends the record of `outcome` (of the request `ticket` admitted) and returns
+    /// once it is durable.
+    pub async fn record(&self, mut ticket: Ticket, outcome: &Outcome) -> Result<(), Unavailable> {
         let (done, wait) = tokio::sync::oneshot::channel();
         let msg = writer::Msg::Record {
             time: record::now(),
@@ -185,6 +228,7 @@ impl Audit {
         {
             let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
             let tx = tx.as_ref().ok_or(Unavailable)?;
+            ticket.release();
             if tx.send(msg).is_err() {
                 // Only a writer thread that is gone drops its receiver.
                 self.health
@@ -255,10 +299,15 @@ mod tests {
         let outcome = Outcome::new(crate::kms::Dialect::Huawei, None);
         let a = Audit::open(settings(&dir), Some(key)).unwrap();
         for _ in 0..30 {
-            a.record(&outcome).await.unwrap();
+            let t = a.admit().unwrap();
+            a.record(t, &outcome).await.unwrap();
         }
+        let abandoned = a.admit().unwrap();
+        assert_eq!(a.health.pending(), 1);
+        drop(abandoned);
+        assert_eq!(a.health.pending(), 0);
         a.shutdown();
-        assert!(a.record(&outcome).await.is_err(), "closed");
+        assert!(a.admit().is_err(), "closed");
         assert!(a.health().is_err());
         let chains = verify::verify_dir(&dir, Some(&public), None).unwrap();
         assert!(chains[0].files >= 3, "{:?}", chains[0]);
@@ -275,7 +324,7 @@ mod tests {
         let bad = verify::verify_dir(&dir, None, None).unwrap_err();
         assert!(bad.what.contains("cut record"), "{bad}");
         let b = Audit::open(settings(&dir), None).unwrap();
-        b.record(&outcome).await.unwrap();
+        b.record(b.admit().unwrap(), &outcome).await.unwrap();
         b.shutdown();
         let chains = verify::verify_dir(&dir, Some(&public), None).unwrap();
         assert_eq!(chains[0].requests, 31);

@@ -28,6 +28,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
+/// The longest a batch waits for records of requests admitted but not yet recorded.
+const COMMIT_DELAY: Duration = Duration::from_micros(250);
+
 /// How far ahead of the records the open file is extended with zeros.
 const PREALLOCATE: u64 = 1 << 20;
 
@@ -169,13 +172,32 @@ impl Writer {
                 Ok(Msg::Record { time, fields, done }) => {
                     let mut batch = vec![(time, fields, done)];
                     let mut shutdown = false;
-                    while let Ok(m) = rx.try_recv() {
-                        match m {
-                            Msg::Record { time, fields, done } => batch.push((time, fields, done)),
-                            Msg::Shutdown => {
+                    // Group commit: take what is queued, and while admitted requests
+                    // are still on their way here, wait for them a little (at most
+                    // COMMIT_DELAY), so that one sync serves many.
+                    let deadline = Instant::now() + COMMIT_DELAY;
+                    loop {
+                        let next = match rx.try_recv() {
+                            Ok(m) => Some(m),
+                            Err(_) if self.health.pending() == 0 => None,
+                            Err(_) => {
+                                let left = deadline.saturating_duration_since(Instant::now());
+                                if left.is_zero() {
+                                    None
+                                } else {
+                                    rx.recv_timeout(left).ok()
+                                }
+                            }
+                        };
+                        match next {
+                            Some(Msg::Record { time, fields, done }) => {
+                                batch.push((time, fields, done))
+                            }
+                            Some(Msg::Shutdown) => {
                                 shutdown = true;
                                 break;
                             }
+                            None => break,
                         }
                     }
                     self.write_batch(batch);
@@ -294,14 +316,14 @@ impl Writer {
         self.health.set(Err(reason));
     }
 
-    fn write_batch(&mut self, batch: Vec<(String, Map<String, Value>, oneshot::Sender<bool>)>) {
+    fn write_batch(&mut self, mut batch: Vec<(String, Map<String, Value>, oneshot::Sender<bool>)>) {
         if self.failed_at.is_some() {
             self.try_resume();
         }
         let ok = self.failed_at.is_none() && {
             let lines = batch
-                .iter()
-                .map(|(t, f, _)| ("request", t.clone(), f.clone()))
+                .iter_mut()
+                .map(|(t, f, _)| ("request", std::mem::take(t), std::mem::take(f)))
                 .collect();
             match self.append(lines) {
                 Ok(()) => true,

@@ -9,7 +9,7 @@
 //!   a chunked body is read up to the cap and refused when it passes it. The whole body
 //!   must arrive within `request_timeout`.
 //! - Audit: with an audit trail, a request is refused up front (the dialect's internal
-//!   error) while the trail cannot be written, and every response waits for its
+//!   error) while the trail cannot be written (`Audit::admit`), and every response waits for its
 //!   outcome's record to be durable; a record that fails turns the response into the
 //!   internal error. Nothing is served unaudited.
 //! - Shutdown: on the signal, stop accepting, let in-flight requests finish (up to a
@@ -126,16 +126,20 @@ async fn handle(
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
-    if let Some(Err(reason)) = audit.map(Audit::health) {
-        // Known broken: refuse before the action runs (and writes anything).
-        let response = api.refuse(&path, Refusal::Unavailable, Some(peer));
-        tracing::warn!(
-            request_id = %response.outcome.request_id,
-            reason,
-            "refused: the audit trail cannot be written"
-        );
-        return to_hyper(response);
-    }
+    let ticket = match audit.map(Audit::admit) {
+        Some(Err(reason)) => {
+            // Known broken: refuse before the action runs (and writes anything).
+            let response = api.refuse(&path, Refusal::Unavailable, Some(peer));
+            tracing::warn!(
+                request_id = %response.outcome.request_id,
+                reason,
+                "refused: the audit trail cannot be written"
+            );
+            return to_hyper(response);
+        }
+        Some(Ok(ticket)) => Some(ticket),
+        None => None,
+    };
     let declared = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
@@ -179,8 +183,8 @@ async fn handle(
     };
     // The record is durable before the response leaves; if it cannot be, the caller
     // gets the internal error instead (the action may have taken effect: the log says).
-    let response = match audit {
-        Some(audit) => match audit.record(&response.outcome).await {
+    let response = match audit.zip(ticket) {
+        Some((audit, ticket)) => match audit.record(ticket, &response.outcome).await {
             Ok(()) => response,
             Err(e) => {
                 tracing::error!(
