@@ -93,6 +93,7 @@ pub struct Audit {
     health: Arc<Health>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     dir: PathBuf,
+    replica: String,
 }
 
 impl std::fmt::Debug for Audit {
@@ -175,6 +176,7 @@ impl Audit {
             ));
         }
         let dir = settings.dir.clone();
+        let replica = settings.replica.clone();
         private_dir(&dir)
             .map_err(|e| format!("cannot use the audit directory {}: {e}", dir.display()))?;
         let tail = writer::read_tail(&settings)?;
@@ -191,6 +193,7 @@ impl Audit {
             health,
             thread: Mutex::new(Some(thread)),
             dir,
+            replica,
         }))
     }
 
@@ -221,8 +224,12 @@ impl Audit {
     pub async fn record(&self, mut ticket: Ticket, outcome: &Outcome) -> Result<(), Unavailable> {
         let (done, wait) = tokio::sync::oneshot::channel();
         let msg = writer::Msg::Record {
-            time: record::now(),
-            fields: record::request_fields(outcome),
+            body: record::body(
+                &record::now(),
+                &self.replica,
+                "request",
+                &record::request_fields(outcome),
+            ),
             done,
         };
         {

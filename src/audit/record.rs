@@ -76,6 +76,38 @@ pub fn request_fields(o: &Outcome) -> Map<String, Value> {
     m
 }
 
+/// The middle of a line, from `time` to the kind's last field, without braces:
+/// serialised where the record is made (on the request's thread), so that the writer
+/// only adds `seq` and `prev` and hashes.
+pub fn body(time: &str, replica: &str, kind: &str, fields: &Map<String, Value>) -> Vec<u8> {
+    let mut m = Map::new();
+    m.insert("time".into(), time.into());
+    m.insert("replica".into(), replica.into());
+    m.insert("kind".into(), kind.into());
+    for (k, v) in fields {
+        m.insert(k.clone(), v.clone());
+    }
+    let mut v = serde_json::to_vec(&Value::Object(m)).expect("a map of JSON values serialises");
+    // `{…}` without its braces: the object is never empty.
+    v.pop();
+    v.remove(0);
+    v
+}
+
+/// `{"seq":N,` body `,"prev":"…"}`: byte for byte what serialising the whole object
+/// in this order gives.
+pub fn assemble(seq: u64, body: &[u8], prev: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + prev.len() + 32);
+    out.extend_from_slice(b"{\"seq\":");
+    out.extend_from_slice(seq.to_string().as_bytes());
+    out.push(b',');
+    out.extend_from_slice(body);
+    out.extend_from_slice(b",\"prev\":\"");
+    out.extend_from_slice(prev.as_bytes());
+    out.extend_from_slice(b"\"}");
+    out
+}
+
 /// One line: `seq`, `time`, `replica`, `kind`, the kind's fields, `prev`.
 pub fn line(
     seq: u64,
@@ -85,16 +117,7 @@ pub fn line(
     fields: &Map<String, Value>,
     prev: &str,
 ) -> Vec<u8> {
-    let mut m = Map::new();
-    m.insert("seq".into(), seq.into());
-    m.insert("time".into(), time.into());
-    m.insert("replica".into(), replica.into());
-    m.insert("kind".into(), kind.into());
-    for (k, v) in fields {
-        m.insert(k.clone(), v.clone());
-    }
-    m.insert("prev".into(), prev.into());
-    serde_json::to_vec(&Value::Object(m)).expect("a map of JSON values serialises")
+    assemble(seq, &body(time, replica, kind, fields), prev)
 }
 
 #[cfg(test)]
@@ -141,6 +164,14 @@ mod tests {
         assert!(text.contains(r#""result":"ok""#), "{text}");
         assert!(text.contains(r#""delivery":"SM2""#), "{text}");
         assert!(!text.contains('\n'));
+        let mut whole = Map::new();
+        whole.insert("seq".into(), 7.into());
+        whole.insert("time".into(), "T".into());
+        whole.insert("replica".into(), "r1".into());
+        whole.insert("kind".into(), "request".into());
+        whole.extend(request_fields(&o));
+        whole.insert("prev".into(), GENESIS.into());
+        assert_eq!(l, serde_json::to_vec(&Value::Object(whole)).unwrap());
         assert_eq!(hash_line(&l).len(), 64);
         assert_eq!(now().len(), "2026-12-07T01:02:03.456Z".len());
     }

@@ -29,15 +29,15 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// The longest a batch waits for records of requests admitted but not yet recorded.
-const COMMIT_DELAY: Duration = Duration::from_micros(250);
+const COMMIT_DELAY: Duration = Duration::from_micros(200);
 
 /// How far ahead of the records the open file is extended with zeros.
 const PREALLOCATE: u64 = 1 << 20;
 
 pub(super) enum Msg {
+    /// A request's record: its [`record::body`], and whom to tell once it is durable.
     Record {
-        time: String,
-        fields: Map<String, Value>,
+        body: Vec<u8>,
         done: oneshot::Sender<bool>,
     },
     Shutdown,
@@ -169,8 +169,8 @@ impl Writer {
                 Duration::from_secs(3600)
             };
             match rx.recv_timeout(wait) {
-                Ok(Msg::Record { time, fields, done }) => {
-                    let mut batch = vec![(time, fields, done)];
+                Ok(Msg::Record { body, done }) => {
+                    let mut batch = vec![(body, done)];
                     let mut shutdown = false;
                     // Group commit: take what is queued, and while admitted requests
                     // are still on their way here, wait for them a little (at most
@@ -190,9 +190,7 @@ impl Writer {
                             }
                         };
                         match next {
-                            Some(Msg::Record { time, fields, done }) => {
-                                batch.push((time, fields, done))
-                            }
+                            Some(Msg::Record { body, done }) => batch.push((body, done)),
                             Some(Msg::Shutdown) => {
                                 shutdown = true;
                                 break;
@@ -244,13 +242,13 @@ impl Writer {
         }
     }
 
-    /// Appends `lines` (each kind and fields), syncs, and on success moves the chain on.
-    fn append(&mut self, lines: Vec<(&str, String, Map<String, Value>)>) -> std::io::Result<()> {
+    /// Appends the records of `bodies`, syncs, and on success moves the chain on.
+    fn append(&mut self, bodies: &[&[u8]]) -> std::io::Result<()> {
         let mut buf = Vec::new();
         let (mut seq, mut prev) = (self.seq, self.prev.clone());
-        for (kind, time, fields) in &lines {
+        for body in bodies {
             seq += 1;
-            let l = record::line(seq, time, &self.settings.replica, kind, fields, &prev);
+            let l = record::assemble(seq, body, &prev);
             prev = record::hash_line(&l);
             buf.extend_from_slice(&l);
             buf.push(b'\n');
@@ -264,7 +262,7 @@ impl Writer {
                 self.len += buf.len() as u64;
                 self.seq = seq;
                 self.prev = prev;
-                self.unsigned += lines.len() as u64;
+                self.unsigned += bodies.len() as u64;
                 Ok(())
             }
             Err(e) => {
@@ -275,6 +273,12 @@ impl Writer {
                 Err(e)
             }
         }
+    }
+
+    /// Appends one record of the writer's own (`head`, `resumed`).
+    fn own(&mut self, kind: &str, fields: Map<String, Value>) -> std::io::Result<()> {
+        let body = record::body(&record::now(), &self.settings.replica, kind, &fields);
+        self.append(&[&body])
     }
 
     /// Makes sure `n` more bytes after `len` are zeros already in the file, extending
@@ -316,16 +320,13 @@ impl Writer {
         self.health.set(Err(reason));
     }
 
-    fn write_batch(&mut self, mut batch: Vec<(String, Map<String, Value>, oneshot::Sender<bool>)>) {
+    fn write_batch(&mut self, batch: Vec<(Vec<u8>, oneshot::Sender<bool>)>) {
         if self.failed_at.is_some() {
             self.try_resume();
         }
         let ok = self.failed_at.is_none() && {
-            let lines = batch
-                .iter_mut()
-                .map(|(t, f, _)| ("request", std::mem::take(t), std::mem::take(f)))
-                .collect();
-            match self.append(lines) {
+            let bodies: Vec<&[u8]> = batch.iter().map(|(b, _)| b.as_slice()).collect();
+            match self.append(&bodies) {
                 Ok(()) => true,
                 Err(e) => {
                     self.fail("writing the audit file", &e);
@@ -333,7 +334,7 @@ impl Writer {
                 }
             }
         };
-        for (_, _, done) in batch {
+        for (_, done) in batch {
             let _ = done.send(ok);
         }
         if ok && self.len >= self.settings.max_file_bytes {
@@ -352,7 +353,7 @@ impl Writer {
         let resumed = self
             .file
             .set_len(self.len)
-            .and_then(|()| self.append(vec![("resumed", record::now(), fields)]));
+            .and_then(|()| self.own("resumed", fields));
         if resumed.is_ok() {
             tracing::warn!("the audit trail is writable again; serving requests");
             self.failed_at = None;
@@ -368,7 +369,7 @@ impl Writer {
         let mut fields = Map::new();
         fields.insert("key".into(), self.key.clone());
         fields.insert("sig".into(), crate::b64::encode(&sig).into());
-        self.append(vec![("head", record::now(), fields)])?;
+        self.own("head", fields)?;
         self.unsigned = 0;
         self.last_head = Instant::now();
         Ok(())
