@@ -36,6 +36,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub background: BackgroundConfig,
     pub postgres: PostgresConfig,
+    pub audit: AuditConfig,
     pub tls: TlsConfig,
     /// Serve plain HTTP on an address that is not loopback (behind a TLS-terminating
     /// proxy); without it, such a start is refused.
@@ -73,6 +74,7 @@ impl std::fmt::Debug for Config {
             .field("postgres", &self.postgres)
             .field("tls", &self.tls)
             .field("allow_plaintext", &self.allow_plaintext)
+            .field("audit", &self.audit)
             .finish()
     }
 }
@@ -94,6 +96,47 @@ impl Default for PostgresConfig {
             max_connections: 16,
             timeout_ms: 5000,
         }
+    }
+}
+
+/// The audit trail (README, "Audit trail").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// On by default. `false` serves without an audit trail: for measuring its cost,
+    /// not for production.
+    pub enabled: bool,
+    /// Where the trail is written; unset: `<data_dir>/audit`.
+    pub dir: Option<PathBuf>,
+    /// A file past this size is closed (with a signed head) and the next one begun.
+    pub max_file_bytes: u64,
+    /// How often the chain head is signed while records arrive (also at every file
+    /// rotation and at shutdown).
+    pub sign_interval_secs: u64,
+    /// This replica's name in file names and records; unset: a random id made once and
+    /// kept in `<data_dir>/replica.id`.
+    pub replica_id: Option<String>,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            enabled: true,
+            dir: None,
+            max_file_bytes: 64 << 20,
+            sign_interval_secs: 60,
+            replica_id: None,
+        }
+    }
+}
+
+impl Config {
+    /// The audit trail's directory: `[audit] dir`, or `<data_dir>/audit`.
+    pub fn audit_dir(&self) -> PathBuf {
+        self.audit
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("audit"))
     }
 }
 
@@ -160,6 +203,7 @@ impl Default for Config {
             postgres: PostgresConfig::default(),
             tls: TlsConfig::default(),
             allow_plaintext: false,
+            audit: AuditConfig::default(),
         }
     }
 }
@@ -404,6 +448,19 @@ impl Config {
         }
         if !(100..=600_000).contains(&self.postgres.timeout_ms) {
             return Err("postgres.timeout_ms must be between 100 and 600000".into());
+        }
+        if self.audit.max_file_bytes < 4096 {
+            return Err("audit.max_file_bytes must be at least 4096".into());
+        }
+        if !(1..=86_400).contains(&self.audit.sign_interval_secs) {
+            return Err("audit.sign_interval_secs must be between 1 and 86400".into());
+        }
+        if let Some(id) = &self.audit.replica_id {
+            if !crate::audit::valid_replica_id(id) {
+                return Err(format!(
+                    "audit.replica_id {id:?} may hold only letters, digits, '_' and '-' (1 to 64)"
+                ));
+            }
         }
         if self.limits.public_key_pool > 512 {
             // tokio's blocking pool has 512 threads; more permits would only queue there.

@@ -51,6 +51,10 @@
 //!   HTTP; the core, auth and the store may not name it.
 //! - [`admin`] is the admin listener: `/metrics`, `/healthz`, `/readyz` (the store and
 //!   registered readiness checks). May not name the core, a dialect or auth.
+//! - [`audit`] owns the audit trail: one SM3-chained JSON line per [`api::Outcome`],
+//!   durable (group-committed `fdatasync`) before the response leaves, SM2-signed chain
+//!   heads, and `audit verify`. The HTTP layer feeds it; it fails closed. May name
+//!   [`api::Outcome`] and [`crypto`], not the store or the core.
 //! - [`app`] wires a configuration into a running service (data directory, root key
 //!   file, store, core, API, background sweeper) for the binary and the tests;
 //!   [`config`] reads settings; [`json`] and [`b64`] are the strict wire codecs every
@@ -62,6 +66,7 @@
 pub mod admin;
 pub mod api;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod b64;
 pub mod config;

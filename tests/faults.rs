@@ -275,7 +275,12 @@ fn a_full_data_directory_fails_writes_keeps_reads_and_recovers() {
     let _mount = Mount::tmpfs(&mnt, "4m");
     let data = mnt.join("data");
     let cred = create_credential(&data, None);
-    let server = Server::start(&data);
+    // The audit trail lives off the filesystem that fills: a full audit disk refuses
+    // every request (tests/audit.rs), and this test is about the store's.
+    let config = dir.path().join("smkms.toml");
+    let trail = dir.path().join("audit");
+    std::fs::write(&config, format!("[audit]\ndir = \"{}\"\n", trail.display())).unwrap();
+    let server = Server::start_with(&data, &["--config", config.to_str().unwrap()]);
     let c = server.client(&cred);
     let key = c.ok("CreateKey", json!({"Alias": "before"}))["KeyId"]
         .as_str()

@@ -176,6 +176,27 @@ fn metrics_are_read_from_outcomes_and_counts_not_from_the_layers() {
 }
 
 #[test]
+fn the_audit_trail_reads_outcomes_not_the_core() {
+    assert_never_names(
+        "src/audit",
+        &[
+            "crate::store",
+            "crate::kms",
+            "crate::auth",
+            "crate::http",
+            "crate::app",
+            "crate::config",
+            "crate::api::tencent",
+            "crate::api::legacy",
+            "crate::api::huawei",
+            "hyper",
+        ],
+        "the audit trail records api::Outcome values with crypto's hashes and signatures; \
+         the signing key arrives opened (app/audit.rs), the HTTP layer feeds it",
+    );
+}
+
+#[test]
 fn the_admin_listener_sees_no_dialect_and_no_core() {
     assert_never_names(
         "src/admin.rs",
@@ -189,6 +210,17 @@ fn the_admin_listener_sees_no_dialect_and_no_core() {
         "the admin listener shows metrics and asks the store and registered checks; it \
          serves no dialect and holds no key",
     );
+}
+
+#[test]
+fn the_core_and_the_dialects_know_no_audit_trail() {
+    for dir in ["src/kms", "src/api", "src/auth", "src/store", "src/crypto"] {
+        assert_never_names(
+            dir,
+            &["crate::audit"],
+            "the audit trail hooks in at the HTTP layer (app wiring), never in the core or a dialect",
+        );
+    }
 }
 
 #[test]

@@ -153,8 +153,13 @@ pub fn metric_action(dialect: Dialect, action: &str) -> &'static str {
 /// Why the HTTP layer refused a request before a dialect saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
-    BodyTooLarge { limit: usize },
+    BodyTooLarge {
+        limit: usize,
+    },
     BodyUnreadable,
+    /// The server cannot serve safely now (the audit trail cannot be written): the
+    /// dialect's internal error.
+    Unavailable,
 }
 
 /// Settings the dialects share.
@@ -223,6 +228,17 @@ impl Api {
             return huawei::refuse(why, Outcome::new(Dialect::Huawei, peer));
         }
         tencent::refuse(why, Outcome::new(Dialect::Tencent, peer))
+    }
+
+    /// The dialect's internal error in place of a response already computed (its
+    /// record could not be made durable): same dialect, request id, caller and action.
+    pub fn unavailable(&self, mut outcome: Outcome) -> Response {
+        outcome.code = None;
+        match outcome.dialect {
+            Dialect::TencentLegacy => legacy::refuse(Refusal::Unavailable, outcome),
+            Dialect::Huawei => huawei::refuse(Refusal::Unavailable, outcome),
+            Dialect::Tencent => tencent::refuse(Refusal::Unavailable, outcome),
+        }
     }
 }
 

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
+pub mod audit;
 pub mod root_key;
 
 pub const DB_FILE: &str = "smkms.db";
@@ -346,6 +347,7 @@ pub async fn run(
     admin: Option<TcpListener>,
     tls: Option<Arc<ServerTls>>,
     fd_limit: u64,
+    audit: Option<Arc<crate::audit::Audit>>,
     shutdown: impl Future<Output = ()>,
 ) {
     if config.auth.max_remembered_signatures.is_some() {
@@ -365,8 +367,9 @@ pub async fn run(
         }
     });
     let readiness = Arc::new(Readiness::new(opened.store.clone()));
-    // Readiness checks beyond the store are registered here, such as
-    // `readiness.add("audit", move || audit.health())`.
+    if let Some(audit) = audit.clone() {
+        readiness.add("audit", move || audit.health());
+    }
     let metrics = opened.metrics.clone();
     if let Some(m) = &metrics {
         watch_caches(m, &api);
@@ -401,10 +404,14 @@ pub async fn run(
         fd_limit,
         "connection limits"
     );
-    server::serve(listener, api, limits, tls, metrics, shutdown).await;
+    server::serve(listener, api, limits, tls, metrics, audit.clone(), shutdown).await;
     sweeper.abort();
     if let Some(admin) = admin {
         admin.abort();
+    }
+    if let Some(audit) = audit {
+        // Signs the head over the last records and syncs.
+        let _ = tokio::task::spawn_blocking(move || audit.shutdown()).await;
     }
 }
 

@@ -39,6 +39,7 @@ use super::secret::SecretBytes;
 use super::DecryptFailed;
 
 pub mod fast;
+pub mod sign;
 
 /// Bytes in a coordinate (x1, y1, x2, y2) and in C3 (an SM3 digest).
 pub const COORD_LEN: usize = 32;

@@ -14,6 +14,10 @@
 //! - Bodies: a declared Content-Length over the cap is refused before reading a byte;
 //!   a chunked body is read up to the cap and refused when it passes it. The whole body
 //!   must arrive within `request_timeout`.
+//! - Audit: with an audit trail, a request is refused up front (the dialect's internal
+//!   error) while the trail cannot be written (`Audit::admit`), and every response waits for its
+//!   outcome's record to be durable; a record that fails turns the response into the
+//!   internal error. Nothing is served unaudited.
 //! - Shutdown: on the signal, stop accepting, let in-flight requests finish (up to a
 //!   grace period), then return.
 //! - Metrics (when the admin listener is on): each connection counts as open from
@@ -22,6 +26,7 @@
 use super::limits::PerSource;
 use super::tls::ServerTls;
 use crate::api::{Api, Refusal, Request, Response};
+use crate::audit::Audit;
 use crate::metrics::Metrics;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -72,12 +77,14 @@ pub async fn serve(
     limits: HttpLimits,
     tls: Option<Arc<ServerTls>>,
     metrics: Option<Arc<Metrics>>,
+    audit: Option<Arc<Audit>>,
     shutdown: impl Future<Output = ()>,
 ) {
     let shared = Arc::new(Shared {
         api,
         limits: limits.clone(),
         metrics: metrics.clone(),
+        audit,
     });
     let limits = Arc::new(limits);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -132,6 +139,17 @@ struct Shared {
     api: Arc<Api>,
     limits: HttpLimits,
     metrics: Option<Arc<Metrics>>,
+    audit: Option<Arc<Audit>>,
+}
+
+/// Awaits an audit write, recording how long it took.
+async fn timed<T>(metrics: Option<&Metrics>, write: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let r = write.await;
+    if let Some(m) = metrics {
+        m.audit_write(started.elapsed().as_secs_f64());
+    }
+    r
 }
 
 /// One connection: its first byte, its TLS handshake, then HTTP/1.1 until it closes.
@@ -192,9 +210,24 @@ async fn handle(
     req: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
     let (api, limits, metrics) = (&*shared.api, &shared.limits, shared.metrics.as_deref());
+    let audit = shared.audit.as_deref();
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
+    let ticket = match audit.map(Audit::admit) {
+        Some(Err(reason)) => {
+            // Known broken: refuse before the action runs (and writes anything).
+            let response = api.refuse(&path, Refusal::Unavailable, Some(peer));
+            tracing::warn!(
+                request_id = %response.outcome.request_id,
+                reason,
+                "refused: the audit trail cannot be written"
+            );
+            return to_hyper(response);
+        }
+        Some(Ok(ticket)) => Some(ticket),
+        None => None,
+    };
     let declared = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
@@ -235,6 +268,25 @@ async fn handle(
             ),
             _ => api.refuse(&path, Refusal::BodyUnreadable, Some(peer)),
         }
+    };
+    // The record is durable before the response leaves; if it cannot be, the caller
+    // gets the internal error instead (the action may have taken effect: the log says).
+    let response = match audit.zip(ticket) {
+        Some((audit, ticket)) => {
+            match timed(metrics, audit.record(ticket, &response.outcome)).await {
+                Ok(()) => response,
+                Err(e) => {
+                    tracing::error!(
+                        request_id = %response.outcome.request_id,
+                        action = %response.outcome.action,
+                        code = response.outcome.code.as_deref().unwrap_or("ok"),
+                        "{e}: answering the internal error instead"
+                    );
+                    api.unavailable(response.outcome)
+                }
+            }
+        }
+        None => response,
     };
     // One line per request from the dialect's outcome (never a secret: see
     // `api::Outcome`). The audit trail and metrics read the same outcome.

@@ -179,6 +179,7 @@ pub fn refuse(why: Refusal, outcome: Outcome) -> Response {
         Refusal::BodyUnreadable => {
             HwError::bad("KMS.0202", "the request body could not be read completely")
         }
+        Refusal::Unavailable => HwError::internal(&outcome.request_id),
     };
     render(Err(err), outcome)
 }

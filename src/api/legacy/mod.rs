@@ -104,6 +104,7 @@ pub fn refuse(why: Refusal, outcome: Outcome) -> Response {
         Refusal::BodyUnreadable => {
             LegacyError::unparsable("the request body could not be read completely")
         }
+        Refusal::Unavailable => LegacyError::internal(&outcome.request_id),
     };
     render(Err(err), outcome)
 }

@@ -45,6 +45,7 @@ pub fn refuse(why: Refusal, outcome: Outcome) -> Response {
         Refusal::BodyUnreadable => {
             TcError::invalid_parameter("the request body could not be read completely")
         }
+        Refusal::Unavailable => TcError::internal(&outcome.request_id),
     };
     render(Err(err), outcome)
 }

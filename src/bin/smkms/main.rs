@@ -47,6 +47,9 @@ enum Command {
     /// Decrypt a data key delivered to your public key (EncryptionPublicKey): the
     /// recipient's side, needing only your private key, not a server.
     Unwrap(UnwrapArgs),
+    /// Verify the audit trail, or print the public key its chain heads are signed with.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Load a running server (http or https): TC3-signed requests over N keep-alive
     /// connections (or a new one per request) for a duration or a count, then
     /// requests/s, latency percentiles and errors by code.
@@ -113,6 +116,36 @@ struct Common {
     /// instead of SQLite in the data directory; also SMKMS_STORE or `store` in the file.
     #[arg(long, value_name = "URL")]
     store: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every replica's chain: exits non-zero naming the first bad record (file
+    /// and line), prints a summary when all is well.
+    Verify {
+        /// TOML configuration file (its `[audit] dir` and `data_dir` are used).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data directory: the trail is read from its audit/ (or `[audit] dir`).
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// The audit directory itself (a copy, say), instead of --data.
+        #[arg(long, value_name = "PATH", conflicts_with = "data")]
+        dir: Option<PathBuf>,
+        /// PEM public key from `smkms audit public-key`: every signed chain head must
+        /// verify with it. Without it, signatures are counted, not checked.
+        #[arg(long, value_name = "FILE")]
+        public_key: Option<PathBuf>,
+        /// Check only this replica's chain.
+        #[arg(long, value_name = "ID")]
+        replica: Option<String>,
+    },
+    /// Print the public key (PEM, SubjectPublicKeyInfo, SM2) of the chain-head signing
+    /// key, which is kept sealed in the store and shared by every replica.
+    PublicKey {
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Subcommand)]
@@ -195,6 +228,7 @@ fn main() -> ExitCode {
             } => serve(common, listen, admin_listen, tls).await,
             Command::Credentials(c) => credentials(c).await,
             Command::Store(c) => store(c).await,
+            Command::Audit(c) => audit(c).await,
             Command::Unwrap(args) => unwrap(args),
             Command::Bench(args) => bench::run(args),
         }
@@ -270,6 +304,7 @@ async fn serve(
                 ));
         }
     }
+    let audit = app::audit::open_audit(&opened, &config).await?;
     // The admin listener first, so that its line comes before the API's: whoever waits
     // for "smkms listening on" has seen both.
     let admin = match config.admin_listen {
@@ -327,6 +362,7 @@ async fn serve(
         admin,
         tls,
         fd_limit,
+        audit,
         shutdown_signal(),
     )
     .await;
@@ -463,6 +499,60 @@ async fn credentials(cmd: CredentialsCommand) -> Result<(), String> {
                 print(&format!("deleted {secret_id}\n"))
             };
             shown.map_err(|e| format!("{e} (the credential {secret_id} was deleted)"))
+        }
+    }
+}
+
+async fn audit(cmd: AuditCommand) -> Result<(), String> {
+    use smkms::audit::verify;
+    use smkms::crypto::sm2::sign::PublicKey;
+    match cmd {
+        AuditCommand::Verify {
+            config,
+            data,
+            dir,
+            public_key,
+            replica,
+        } => {
+            let dir = match dir {
+                Some(d) => d,
+                None => {
+                    let mut c = Config::load(config.as_deref())?;
+                    if let Some(d) = data {
+                        c.data_dir = d;
+                    }
+                    c.audit_dir()
+                }
+            };
+            let key = match &public_key {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                    Some(
+                        PublicKey::from_pem(&text)
+                            .map_err(|e| format!("{} {e}", path.display()))?,
+                    )
+                }
+                None => None,
+            };
+            let chains = verify::verify_dir(&dir, key.as_ref(), replica.as_deref())
+                .map_err(|bad| format!("audit trail in {} is BAD: {bad}", dir.display()))?;
+            let mut out = format!("audit trail in {} is intact\n", dir.display());
+            for c in &chains {
+                out.push_str(&format!("  {c}\n"));
+            }
+            if key.is_none() {
+                out.push_str(
+                    "  (signatures not checked: give --public-key, from `smkms audit public-key`)\n",
+                );
+            }
+            print(&out)
+        }
+        AuditCommand::PublicKey { common } => {
+            let config = load_config(&common)?;
+            let opened = app::open(&config).await.map_err(|e| e.to_string())?;
+            let key = app::audit::signing_key(opened.store.as_ref(), &opened.sealer).await?;
+            print(&key.public_key().to_pem())
         }
     }
 }
