@@ -91,23 +91,9 @@ pub async fn serve(
     let sources = PerSource::new(limits.max_connections_per_source);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
-    loop {
-        let permit = tokio::select! {
-            _ = &mut shutdown => break,
-            p = slots.clone().acquire_owned() => p.expect("semaphore is never closed"),
-        };
-        let (stream, peer) = tokio::select! {
-            _ = &mut shutdown => break,
-            r = listener.accept() => match r {
-                Ok(s) => s,
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
+    while let Some((permit, stream, peer)) =
+        next_connection(&listener, &slots, &mut shutdown, "api").await
+    {
         let Some(source_slot) = sources.admit(peer.ip()) else {
             tracing::debug!(%peer, "closed: too many connections from this address");
             continue;
@@ -130,6 +116,35 @@ pub async fn serve(
         _ = graceful.shutdown() => tracing::info!("all connections closed"),
         _ = tokio::time::sleep(limits.shutdown_grace) => {
             tracing::warn!("grace period over; closing remaining connections")
+        }
+    }
+}
+
+/// The next connection, with a slot held for it, or `None` once `shutdown` resolves.
+/// Waits for a free slot before accepting, so connections past the cap queue in the
+/// kernel's backlog; an accept error (out of file descriptors and the like) backs off
+/// instead of spinning. Shared by the API and admin listeners.
+pub(crate) async fn next_connection<F: Future<Output = ()>>(
+    listener: &TcpListener,
+    slots: &Arc<Semaphore>,
+    shutdown: &mut std::pin::Pin<&mut F>,
+    which: &str,
+) -> Option<(tokio::sync::OwnedSemaphorePermit, TcpStream, SocketAddr)> {
+    loop {
+        let permit = tokio::select! {
+            _ = shutdown.as_mut() => return None,
+            p = slots.clone().acquire_owned() => p.expect("semaphore is never closed"),
+        };
+        tokio::select! {
+            _ = shutdown.as_mut() => return None,
+            r = listener.accept() => match r {
+                Ok((stream, peer)) => return Some((permit, stream, peer)),
+                Err(e) => {
+                    tracing::warn!(error = %e, listener = which, "accept failed");
+                    drop(permit);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
         }
     }
 }
