@@ -3,7 +3,8 @@
 //!
 //! The HTTP layer hands each response's [`crate::api::Outcome`] to [`Audit::record`] and
 //! waits for it; a writer thread ([`writer`]) appends what is queued, `fdatasync`s once
-//! for the batch and releases every waiter (group commit). When the trail cannot be
+//! for the batch and releases every waiter (group commit; what queues during a sync
+//! is the next batch). When the trail cannot be
 //! written (a full disk, a read-only directory) [`Audit::health`] says so, requests are
 //! refused with the dialect's internal error, and the writer retries every second.
 //!
@@ -19,8 +20,6 @@ mod writer;
 use crate::api::Outcome;
 use crate::crypto::sm2::sign::SigningKey;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -34,12 +33,10 @@ pub struct Settings {
     pub sign_interval: Duration,
 }
 
-/// Whether the trail can be written (the writer sets it), and how many admitted
-/// requests have not sent their record yet (the writer waits a little for them).
+/// Whether the trail can be written (the writer sets it).
 #[derive(Debug, Default)]
 pub(crate) struct Health {
     state: RwLock<Option<String>>,
-    pending: AtomicUsize,
 }
 
 impl Health {
@@ -53,32 +50,6 @@ impl Health {
             Some(reason) => Err(reason.clone()),
         }
     }
-
-    fn pending(&self) -> usize {
-        self.pending.load(Ordering::Relaxed)
-    }
-}
-
-/// A request admitted while the trail was healthy, whose record is still to come: the
-/// writer counts these to size its batches. Dropped without a record (a request that
-/// ended some other way), it simply stops counting.
-pub struct Ticket {
-    health: Arc<Health>,
-    live: bool,
-}
-
-impl Ticket {
-    fn release(&mut self) {
-        if std::mem::take(&mut self.live) {
-            self.health.pending.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-}
-
-impl Drop for Ticket {
-    fn drop(&mut self) {
-        self.release();
-    }
 }
 
 /// The record of a request could not be made durable: the request must be answered
@@ -89,7 +60,7 @@ pub struct Unavailable;
 
 /// A running audit trail.
 pub struct Audit {
-    tx: Mutex<Option<Sender<writer::Msg>>>,
+    queue: Arc<writer::Queue>,
     health: Arc<Health>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     dir: PathBuf,
@@ -183,13 +154,14 @@ impl Audit {
         let health = Arc::new(Health::default());
         let w = writer::Writer::start(settings, signer, health.clone(), tail)
             .map_err(|e| format!("cannot write to the audit directory {}: {e}", dir.display()))?;
-        let (tx, rx) = std::sync::mpsc::channel();
+        let queue = Arc::new(writer::Queue::default());
+        let q = queue.clone();
         let thread = std::thread::Builder::new()
             .name("smkms-audit".into())
-            .spawn(move || w.run(rx))
+            .spawn(move || w.run(&q))
             .map_err(|e| format!("cannot start the audit writer: {e}"))?;
         Ok(Arc::new(Audit {
-            tx: Mutex::new(Some(tx)),
+            queue,
             health,
             thread: Mutex::new(Some(thread)),
             dir,
@@ -202,46 +174,29 @@ impl Audit {
     /// while it is an error.
     pub fn health(&self) -> Result<(), String> {
         self.health.get()?;
-        if self.tx.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
+        if self.queue.is_closed() {
             return Err("the audit trail is closed".into());
         }
         Ok(())
     }
 
-    /// Admits a request: `Err` (why) while the trail cannot be written, and the
-    /// request must then be refused before it runs.
-    pub fn admit(&self) -> Result<Ticket, String> {
-        self.health()?;
-        self.health.pending.fetch_add(1, Ordering::Relaxed);
-        Ok(Ticket {
-            health: self.health.clone(),
-            live: true,
-        })
+    /// Whether a request may run: `Err` (why) while the trail cannot be written, and
+    /// the request must then be refused before it runs (and changes anything).
+    pub fn admit(&self) -> Result<(), String> {
+        self.health()
     }
 
-    /// Appends the record of `outcome` (of the request `ticket` admitted) and returns
-    /// once it is durable.
-    pub async fn record(&self, mut ticket: Ticket, outcome: &Outcome) -> Result<(), Unavailable> {
+    /// Appends the record of `outcome` and returns once it is durable.
+    pub async fn record(&self, outcome: &Outcome) -> Result<(), Unavailable> {
         let (done, wait) = tokio::sync::oneshot::channel();
-        let msg = writer::Msg::Record {
-            body: record::body(
-                &record::now(),
-                &self.replica,
-                "request",
-                &record::request_fields(outcome),
-            ),
-            done,
-        };
-        {
-            let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = tx.as_ref().ok_or(Unavailable)?;
-            ticket.release();
-            if tx.send(msg).is_err() {
-                // Only a writer thread that is gone drops its receiver.
-                self.health
-                    .set(Err("the audit writer thread stopped".into()));
-                return Err(Unavailable);
-            }
+        let body = record::body(
+            &record::now(),
+            &self.replica,
+            "request",
+            &record::request_fields(outcome),
+        );
+        if !self.queue.push(body, done) {
+            return Err(Unavailable);
         }
         match wait.await {
             Ok(true) => Ok(()),
@@ -252,10 +207,7 @@ impl Audit {
     /// Signs the head (when there is a key), syncs and stops the writer. Later records
     /// are refused.
     pub fn shutdown(&self) {
-        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(tx) = tx {
-            let _ = tx.send(writer::Msg::Shutdown);
-        }
+        self.queue.close();
         if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = t.join();
         }
@@ -306,15 +258,12 @@ mod tests {
         let outcome = Outcome::new(crate::kms::Dialect::Huawei, None);
         let a = Audit::open(settings(&dir), Some(key)).unwrap();
         for _ in 0..30 {
-            let t = a.admit().unwrap();
-            a.record(t, &outcome).await.unwrap();
+            a.admit().unwrap();
+            a.record(&outcome).await.unwrap();
         }
-        let abandoned = a.admit().unwrap();
-        assert_eq!(a.health.pending(), 1);
-        drop(abandoned);
-        assert_eq!(a.health.pending(), 0);
         a.shutdown();
         assert!(a.admit().is_err(), "closed");
+        assert_eq!(a.record(&outcome).await, Err(Unavailable), "closed");
         assert!(a.health().is_err());
         let chains = verify::verify_dir(&dir, Some(&public), None).unwrap();
         assert!(chains[0].files >= 3, "{:?}", chains[0]);
@@ -331,10 +280,37 @@ mod tests {
         let bad = verify::verify_dir(&dir, None, None).unwrap_err();
         assert!(bad.what.contains("cut record"), "{bad}");
         let b = Audit::open(settings(&dir), None).unwrap();
-        b.record(b.admit().unwrap(), &outcome).await.unwrap();
+        b.record(&outcome).await.unwrap();
         b.shutdown();
         let chains = verify::verify_dir(&dir, Some(&public), None).unwrap();
         assert_eq!(chains[0].requests, 31);
         assert_eq!(chains[0].after_last_head, 2, "no key on the second run");
+    }
+
+    /// Many requests at once: each is answered once its record is durable, none is
+    /// lost or written twice, and the writer needs no timer to batch them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_records_are_all_written_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("audit");
+        let mut s = settings(&dir);
+        s.max_file_bytes = 1 << 20;
+        let a = Audit::open(s, None).unwrap();
+        let tasks: Vec<_> = (0..400)
+            .map(|_| {
+                let a = a.clone();
+                tokio::spawn(async move {
+                    let outcome = Outcome::new(crate::kms::Dialect::Tencent, None);
+                    a.admit().unwrap();
+                    a.record(&outcome).await
+                })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), Ok(()));
+        }
+        a.shutdown();
+        let chains = verify::verify_dir(&dir, None, None).unwrap();
+        assert_eq!(chains[0].requests, 400, "{:?}", chains[0]);
     }
 }

@@ -1,5 +1,12 @@
-//! The writer thread: takes queued records, appends them, `fdatasync`s once for the
-//! whole batch, then releases every waiter (group commit). It alone touches the files.
+//! The writer thread: takes every queued record, appends them, `fdatasync`s once for
+//! the whole batch, then releases every waiter (group commit). It alone touches the
+//! files.
+//!
+//! Batching needs no timer: records that arrive while a batch is being written and
+//! synced wait in the [`Queue`] and are the next batch, so the batch grows with the
+//! load. Requests wake the thread only when it sleeps on an empty queue: under load it
+//! goes from batch to batch without a wake-up, where one per record (and a context
+//! switch each) cost more than the syncs themselves on two CPUs.
 //!
 //! A failed write or sync marks the trail broken: the batch's waiters get an error,
 //! the file is cut back to its last durable length, and every second the thread tries
@@ -23,24 +30,95 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
-
-/// The longest a batch waits for records of requests admitted but not yet recorded.
-const COMMIT_DELAY: Duration = Duration::from_micros(200);
 
 /// How far ahead of the records the open file is extended with zeros.
 const PREALLOCATE: u64 = 1 << 20;
 
-pub(super) enum Msg {
-    /// A request's record: its [`record::body`], and whom to tell once it is durable.
-    Record {
-        body: Vec<u8>,
-        done: oneshot::Sender<bool>,
-    },
-    Shutdown,
+/// A request's record: its [`record::body`], and whom to tell once it is durable.
+type Pending = (Vec<u8>, oneshot::Sender<bool>);
+
+/// Records on their way to the writer thread.
+#[derive(Default)]
+pub(super) struct Queue {
+    state: Mutex<QueueState>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    records: Vec<Pending>,
+    /// The writer sleeps on an empty queue and must be woken for a record.
+    idle: bool,
+    /// No record is taken any more: shut down, or the writer thread is gone.
+    closed: bool,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues a record; `false` when the queue is closed (nothing was queued).
+    pub fn push(&self, body: Vec<u8>, done: oneshot::Sender<bool>) -> bool {
+        let mut q = self.lock();
+        if q.closed {
+            return false;
+        }
+        q.records.push((body, done));
+        if std::mem::take(&mut q.idle) {
+            self.wake.notify_one();
+        }
+        true
+    }
+
+    /// Takes no records after this; the writer writes what is queued and stops.
+    pub fn close(&self) {
+        self.lock().closed = true;
+        self.wake.notify_one();
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// Waits at most `wait` for records; returns them (maybe none: the time is up)
+    /// and whether the queue is closed.
+    fn take(&self, wait: Duration) -> (Vec<Pending>, bool) {
+        let mut q = self.lock();
+        if q.records.is_empty() && !q.closed {
+            q.idle = true;
+            q = self
+                .wake
+                .wait_timeout_while(q, wait, |q| q.records.is_empty() && !q.closed)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+            q.idle = false;
+        }
+        (std::mem::take(&mut q.records), q.closed)
+    }
+}
+
+/// Closes the queue and fails what is in it when the writer thread ends, however it
+/// ends (a panic included), so that no request waits for a thread that is gone.
+struct CloseOnExit<'a>(&'a Queue, Arc<Health>);
+
+impl Drop for CloseOnExit<'_> {
+    fn drop(&mut self) {
+        let left = {
+            let mut q = self.0.lock();
+            q.closed = true;
+            std::mem::take(&mut q.records)
+        };
+        if std::thread::panicking() {
+            self.1.set(Err("the audit writer thread stopped".into()));
+        }
+        for (_, done) in left {
+            let _ = done.send(false);
+        }
+    }
 }
 
 /// Where the chain stands: the last durable line.
@@ -156,7 +234,8 @@ impl Writer {
         Ok((f, bytes.len() as u64, seq + 1, record::hash_line(&line)))
     }
 
-    pub fn run(mut self, rx: Receiver<Msg>) {
+    pub fn run(mut self, queue: &Queue) {
+        let _close = CloseOnExit(queue, self.health.clone());
         loop {
             let wait = if self.failed_at.is_some() {
                 Duration::from_secs(1)
@@ -168,55 +247,20 @@ impl Writer {
             } else {
                 Duration::from_secs(3600)
             };
-            match rx.recv_timeout(wait) {
-                Ok(Msg::Record { body, done }) => {
-                    let mut batch = vec![(body, done)];
-                    let mut shutdown = false;
-                    // Group commit: take what is queued, and while admitted requests
-                    // are still on their way here, wait for them a little (at most
-                    // COMMIT_DELAY), so that one sync serves many.
-                    let deadline = Instant::now() + COMMIT_DELAY;
-                    loop {
-                        let next = match rx.try_recv() {
-                            Ok(m) => Some(m),
-                            Err(_) if self.health.pending() == 0 => None,
-                            Err(_) => {
-                                let left = deadline.saturating_duration_since(Instant::now());
-                                if left.is_zero() {
-                                    None
-                                } else {
-                                    rx.recv_timeout(left).ok()
-                                }
-                            }
-                        };
-                        match next {
-                            Some(Msg::Record { body, done }) => batch.push((body, done)),
-                            Some(Msg::Shutdown) => {
-                                shutdown = true;
-                                break;
-                            }
-                            None => break,
-                        }
-                    }
-                    self.write_batch(batch);
-                    if shutdown {
-                        self.finish();
-                        return;
-                    }
+            let (batch, closed) = queue.take(wait);
+            if !batch.is_empty() {
+                self.write_batch(batch);
+            } else if self.failed_at.is_some() {
+                self.try_resume();
+            }
+            if closed {
+                // Records queued before the close are written above; none come after.
+                let (last, _) = queue.take(Duration::ZERO);
+                if !last.is_empty() {
+                    self.write_batch(last);
                 }
-                Ok(Msg::Shutdown) => {
-                    self.finish();
-                    return;
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    if self.failed_at.is_some() {
-                        self.try_resume();
-                    }
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.finish();
-                    return;
-                }
+                self.finish();
+                return;
             }
             // Due whether the queue went quiet or not: a steady load gets its heads too.
             if self.failed_at.is_none()
@@ -320,7 +364,7 @@ impl Writer {
         self.health.set(Err(reason));
     }
 
-    fn write_batch(&mut self, batch: Vec<(Vec<u8>, oneshot::Sender<bool>)>) {
+    fn write_batch(&mut self, batch: Vec<Pending>) {
         if self.failed_at.is_some() {
             self.try_resume();
         }

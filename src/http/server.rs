@@ -229,20 +229,16 @@ async fn handle(
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
-    let ticket = match audit.map(Audit::admit) {
-        Some(Err(reason)) => {
-            // Known broken: refuse before the action runs (and writes anything).
-            let response = api.refuse(&path, Refusal::Unavailable, Some(peer));
-            tracing::warn!(
-                request_id = %response.outcome.request_id,
-                reason,
-                "refused: the audit trail cannot be written"
-            );
-            return to_hyper(response);
-        }
-        Some(Ok(ticket)) => Some(ticket),
-        None => None,
-    };
+    if let Some(Err(reason)) = audit.map(Audit::admit) {
+        // Known broken: refuse before the action runs (and writes anything).
+        let response = api.refuse(&path, Refusal::Unavailable, Some(peer));
+        tracing::warn!(
+            request_id = %response.outcome.request_id,
+            reason,
+            "refused: the audit trail cannot be written"
+        );
+        return to_hyper(response);
+    }
     let declared = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
@@ -286,21 +282,19 @@ async fn handle(
     };
     // The record is durable before the response leaves; if it cannot be, the caller
     // gets the internal error instead (the action may have taken effect: the log says).
-    let response = match audit.zip(ticket) {
-        Some((audit, ticket)) => {
-            match timed(metrics, audit.record(ticket, &response.outcome)).await {
-                Ok(()) => response,
-                Err(e) => {
-                    tracing::error!(
-                        request_id = %response.outcome.request_id,
-                        action = %response.outcome.action,
-                        code = response.outcome.code.as_deref().unwrap_or("ok"),
-                        "{e}: answering the internal error instead"
-                    );
-                    api.unavailable(response.outcome)
-                }
+    let response = match audit {
+        Some(audit) => match timed(metrics, audit.record(&response.outcome)).await {
+            Ok(()) => response,
+            Err(e) => {
+                tracing::error!(
+                    request_id = %response.outcome.request_id,
+                    action = %response.outcome.action,
+                    code = response.outcome.code.as_deref().unwrap_or("ok"),
+                    "{e}: answering the internal error instead"
+                );
+                api.unavailable(response.outcome)
             }
-        }
+        },
         None => response,
     };
     // One line per request from the dialect's outcome (never a secret: see
