@@ -390,3 +390,22 @@ fn a_first_credential_that_cannot_be_printed_is_not_kept() {
     );
     assert!(secret_ids(&data).is_empty());
 }
+
+/// A SIGTERM the moment the listening line appears (a supervisor, or a test, that stops
+/// a server it just started) drains and stops it cleanly, with status 0 and the audit
+/// trail closed by a signed head: the handler exists before the line is printed.
+#[test]
+fn sigterm_right_after_the_listening_line_stops_cleanly() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let mut server = Server::start(&data);
+        assert_eq!(server.stop(), Some(0), "status after an immediate SIGTERM");
+        let out = run(&["audit", "verify", "--data", data.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

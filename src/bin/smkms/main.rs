@@ -342,6 +342,9 @@ async fn serve(
             "cannot listen for SIGHUP: a TLS certificate will not be reloaded"
         ),
     }
+    // Also before it: a SIGTERM that follows the line at once must drain and stop the
+    // server (audit head signed), not end the process by the signal's default action.
+    let shutdown = shutdown_signal()?;
     // Only the address: the server can run without a standard output.
     if let Err(e) = print(&format!("smkms listening on {scheme}://{addr}\n")) {
         tracing::warn!(error = %e, "the listening address was not printed");
@@ -356,14 +359,7 @@ async fn serve(
         "serving"
     );
     app::run(
-        &opened,
-        &config,
-        listener,
-        admin,
-        tls,
-        fd_limit,
-        audit,
-        shutdown_signal(),
+        &opened, &config, listener, admin, tls, fd_limit, audit, shutdown,
     )
     .await;
     Ok(())
@@ -397,16 +393,19 @@ async fn reload_on_sighup(
     }
 }
 
-async fn shutdown_signal() {
+/// SIGTERM or SIGINT, both registered when this is called (not when first awaited).
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => return std::future::pending().await,
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
+    let mut term =
+        signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
+    let mut int =
+        signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
 }
 
 async fn credentials(cmd: CredentialsCommand) -> Result<(), String> {
