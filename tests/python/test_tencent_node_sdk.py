@@ -42,6 +42,10 @@ HTTP_METHODS = ["POST", "GET"]
 
 @pytest.fixture(scope="module", autouse=True)
 def node_sdk():
+    return check_node_sdk()
+
+
+def check_node_sdk():
     """Fails (never skips) without Node.js, the SDK or sm-crypto; returns the SDK version."""
     try:
         subprocess.run([NODE, "--version"], check=True, capture_output=True, timeout=30)
@@ -59,7 +63,7 @@ def node_sdk():
 
 
 def run_node(smkms, cred, scenario, sign_method="TC3-HMAC-SHA256", req_method="POST",
-             region=None, region2=None):
+             region=None, region2=None, ca_file=None, check=True):
     cfg = {
         "scenario": scenario,
         "endpoint": smkms.endpoint,
@@ -70,15 +74,19 @@ def run_node(smkms, cred, scenario, sign_method="TC3-HMAC-SHA256", req_method="P
         "signMethod": sign_method,
         "reqMethod": req_method,
     }
+    if ca_file:
+        cfg["caFile"] = str(ca_file)
     # No proxy variables: the SDK would send everything to $http_proxy (the script also
     # gives every client its own agent, which bypasses it).
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     env["NODE_PATH"] = str(NODE_MODULES)
     p = subprocess.run([NODE, str(SCRIPT)], input=json.dumps(cfg), capture_output=True, text=True,
                        timeout=120, env=env)
+    if not check:
+        return cfg, p
     assert p.returncode == 0, (
         f"the Node.js SDK ({sign_method}, {req_method}) failed: {p.stderr.strip()}\n"
-        f"server log tail:\n{smkms.server.log_path.read_text(errors='replace')[-3000:]}")
+        f"server log tail:\n{getattr(smkms, 'server', smkms).log_path.read_text(errors='replace')[-3000:]}")
     out = json.loads(p.stdout)
     return cfg, out
 

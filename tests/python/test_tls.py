@@ -22,6 +22,8 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.kms.v20190118 import kms_client, models
 
 from conftest import Server, smkms_bin, remember_plaintext
+from kmstest import unb64
+from test_tencent_node_sdk import check_node_sdk, run_node
 
 TCCLI = Path(sys.executable).parent / "tccli"
 
@@ -93,6 +95,29 @@ def test_the_sdk_over_https(https_server, pki, method):
     req.CiphertextBlob = dk.CiphertextBlob
     out = client.Decrypt(req)
     assert out.Plaintext == dk.Plaintext
+
+
+def test_the_node_sdk_over_https(https_server, pki, tmp_path):
+    """The official Node.js SDK's whole envelope scenario (CreateKey through SM2 and RSA
+    delivery, each key checked in Node by sm-crypto and Node's crypto) over https, with
+    an agent that trusts the test CA alone; and the same SDK trusting another CA is
+    refused in the handshake, before any request."""
+    server, cred = https_server
+    version = check_node_sdk()
+    _, out = run_node(server, cred, "envelope", ca_file=pki / "ca.pem")
+    assert out["sdkVersion"] == version
+    d = out["dataKey"]
+    remember_plaintext(d["plaintext"])
+    assert len(unb64(d["plaintext"])) == 32 and unb64(d["decrypted"]) == unb64(d["plaintext"])
+    assert unb64(out["sm2"]["unwrapped"]) == unb64(out["sm2"]["clear"])
+
+    other = tmp_path / "other-ca.pem"
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-days", "1", "-subj", "/CN=another-ca", "-keyout", tmp_path / "other.key",
+            "-out", other)
+    _, p = run_node(server, cred, "envelope", ca_file=other, check=False)
+    assert p.returncode != 0
+    assert "certificate" in p.stderr.lower(), p.stderr[-2000:]
 
 
 def test_the_sdk_refuses_a_server_it_cannot_verify(https_server, pki, tmp_path):

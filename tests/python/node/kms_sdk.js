@@ -4,7 +4,8 @@
 //
 // Run by tests/python/test_tencent_node_sdk.py with NODE_PATH set to the interop
 // node_modules. Reads one JSON object on stdin:
-//   {scenario, endpoint, secretId, secretKey, region, region2, signMethod, reqMethod}
+//   {scenario, endpoint, secretId, secretKey, region, region2, signMethod, reqMethod,
+//    caFile (optional: speak https, trusting only the CA in that PEM file)}
 // and prints one JSON object with what each step sent and got back; the pytest side
 // asserts it. A step that throws where it should not ends the script with a non-zero
 // status and the step's name on stderr.
@@ -24,7 +25,9 @@
 'use strict';
 
 const crypto = require('crypto');
+const fs = require('fs');
 const http = require('http');
+const https = require('https');
 const tencentcloud = require('tencentcloud-sdk-nodejs');
 const SdkError = require('tencentcloud-sdk-nodejs/tencentcloud/common/exception/tencent_cloud_sdk_exception').default;
 const { sm2 } = require('sm-crypto');
@@ -58,12 +61,15 @@ function client(cfg, region) {
       signMethod: cfg.signMethod,
       httpProfile: {
         endpoint: cfg.endpoint,
-        protocol: 'http://',
+        protocol: cfg.caFile ? 'https://' : 'http://',
         reqMethod: cfg.reqMethod,
         reqTimeout: 30,
         // Its own agent without keep-alive: a new connection per request, and never a
         // proxy from the environment (the SDK uses $http_proxy unless given an agent).
-        agent: new http.Agent({ keepAlive: false }),
+        // Over https the agent trusts the test CA alone, and verifies the server's name.
+        agent: cfg.caFile
+          ? new https.Agent({ keepAlive: false, ca: fs.readFileSync(cfg.caFile) })
+          : new http.Agent({ keepAlive: false }),
       },
     },
   });
