@@ -617,3 +617,33 @@ fn bench_speaks_https() {
     ]);
     assert!(!out.status.success());
 }
+
+/// A standard output that is closed when the report is written (`smkms bench | head -0`)
+/// is an error with a message and a failing status, never a panic.
+#[test]
+fn a_closed_standard_output_is_an_error_not_a_panic() {
+    let (dir, server, cred) = fresh();
+    let creds = creds_file(dir.path(), &cred);
+    let endpoint = format!("http://{}", server.addr);
+    let mut child = Command::new(bin())
+        .args(["bench", "--endpoint", &endpoint, "--credentials-json"])
+        .arg(&creds)
+        .args([
+            "--mix",
+            "GenerateRandom",
+            "--requests",
+            "20",
+            "--warmup",
+            "0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reading end closes before anything is written
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("standard output"), "{stderr}");
+}

@@ -77,11 +77,13 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         .join()
         .map_err(|_| "the bench thread panicked".to_string())?
     })?;
-    if cfg.json {
-        println!("{}", summary.to_json());
+    // A closed standard output is an error to report, not a panic (println! panics).
+    let report = if cfg.json {
+        format!("{}\n", summary.to_json())
     } else {
-        print!("{}", summary.to_text());
-    }
+        summary.to_text()
+    };
+    crate::print(&report)?;
     match summary.failed() {
         0 => Ok(()),
         n => Err(format!("{n} requests failed (see the errors by code)")),
