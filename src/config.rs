@@ -25,8 +25,9 @@ pub struct Config {
     pub default_cipher: CmkCipher,
     /// The root key as 64 hex characters; when unset, `<data_dir>/root.key` is used
     /// (and created on first start). Prefer the SMKMS_ROOT_KEY environment variable
-    /// over writing it into a file that is not mode 0600.
-    pub root_key: Option<String>,
+    /// over writing it into a file that is not mode 0600. Wiped from memory when the
+    /// configuration is dropped.
+    pub root_key: Option<zeroize::Zeroizing<String>>,
     /// Where the records live: unset for SQLite in the data directory, or a
     /// `postgres://user:password@host:port/database` URL shared by several replicas.
     pub store: Option<String>,
@@ -325,8 +326,11 @@ impl Config {
     pub fn load(file: Option<&Path>) -> Result<Config, String> {
         let mut c = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                // The file may hold the root key and a store password: wiped once parsed.
+                let text = zeroize::Zeroizing::new(
+                    std::fs::read_to_string(path)
+                        .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+                );
                 toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?
             }
             None => Config::default(),
@@ -351,7 +355,7 @@ impl Config {
             })?);
         }
         if let Some(v) = get("SMKMS_ROOT_KEY") {
-            self.root_key = Some(v);
+            self.root_key = Some(zeroize::Zeroizing::new(v));
         }
         if let Some(v) = get("SMKMS_STORE") {
             self.store = Some(v);
