@@ -2,7 +2,7 @@
 //! before its response leaves, with periodic SM2-signed chain heads.
 //!
 //! The HTTP layer hands each response's [`crate::api::Outcome`] to [`Audit::record`] and
-//! waits for it; a writer thread ([`writer`]) appends what is queued, `fdatasync`s once
+//! waits for it; a writer thread (module `writer`) appends what is queued, `fdatasync`s once
 //! for the batch and releases every waiter (group commit; what queues during a sync
 //! is the next batch). When the trail cannot be
 //! written (a full disk, a read-only directory) [`Audit::health`] says so, requests are

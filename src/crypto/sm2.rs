@@ -233,12 +233,12 @@ impl KeyTable {
 /// Encrypts `msg` (non-empty) to the public point `p` (validated by the caller: on the
 /// curve, not the identity), steps A1–A8 of GB/T 32918.4 §6.1.
 ///
-/// - A1: k from `rng` ([`draw_k`]).
-/// - A2: C1 = [k]G from the generator's precomputed table.
-/// - A3: S = [h]P is P itself: the SM2 cofactor h is 1, and P was validated as a
+/// - A1: k from `rng` (`draw_k`).
+/// - A2: C1 = \[k\]G from the generator's precomputed table.
+/// - A3: S = \[h\]P is P itself: the SM2 cofactor h is 1, and P was validated as a
 ///   non-identity point of the curve, whose order n is prime. No multiplication by 1.
-/// - A4: [k]P by the crate's constant-time variable-base multiplication (4-bit
-///   windows, every table entry read); C1 and [k]P are brought to affine coordinates
+/// - A4: \[k\]P by the crate's constant-time variable-base multiplication (4-bit
+///   windows, every table entry read); C1 and \[k\]P are brought to affine coordinates
 ///   together, with one field inversion.
 /// - A5–A8 as written. k is redrawn if `[k]P` is the identity or t is all zeros, as the
 ///   standard asks (neither happens for a valid P and k in [1, n−1]).

@@ -7,7 +7,7 @@
 //!   replicas creating the last allowed key at once take turns on that row, and the
 //!   second is refused. Never one key too many.
 //! - **No lost update.** Updates carry the revision they read (`WHERE revision=$n`);
-//!   see [`rows::update_cmk_row`].
+//!   see `rows::update_cmk_row`.
 //! - **Exact caches.** [`Store::generation`] is PostgreSQL's transaction snapshot
 //!   (`pg_current_snapshot()`), which changes whenever any transaction that wrote has
 //!   finished, on any replica; a request asks once, so a key disabled through replica B

@@ -118,7 +118,7 @@ fn private_files(path: &Path) -> StoreResult<()> {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`. The file and SQLite's
-    /// `-wal` and `-shm` files beside it are mode 0600 (see [`private_files`]).
+    /// `-wal` and `-shm` files beside it are mode 0600 (see `private_files`).
     pub fn open(path: &Path) -> StoreResult<Self> {
         private_files(path)?;
         let mut writer = Connection::open(path).map_err(backend)?;
