@@ -12,50 +12,13 @@ that drift in the machine's speed falls on all of them alike. Prints a table of
 requests/s and p50/p99 latency with each figure's ratio to SQLite, and the raw
 summaries as JSON on stdout.
 """
-import argparse, json, os, shutil, signal, subprocess, sys, tempfile, time
+import argparse, json, os, shutil, subprocess, sys, tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "smkms")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import ROOT, bench, credential_file, log, require_binary, start_server, stop
+
 MIXES = ["GenerateDataKey", "GenerateDataKey-SM2", "Decrypt", "CreateKey"]
 CONFIG = "[limits]\ncmks_per_region = 10000000\n"
-
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-
-def start_server(data, store=None):
-    os.makedirs(data, exist_ok=True)
-    cfg = os.path.join(data, "..", os.path.basename(data) + ".toml")
-    with open(cfg, "w") as f:
-        f.write(CONFIG)
-    args = [BIN, "serve", "--listen", "127.0.0.1:0", "--data", data, "--config", cfg]
-    if store:
-        args += ["--store", store]
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                         env=dict(os.environ, SMKMS_LOG="warn"), text=True)
-    for line in p.stdout:
-        if line.startswith("smkms listening on "):
-            return p, line.split()[-1]
-    raise SystemExit(f"server on {data} did not start")
-
-
-def credential(data, store=None):
-    args = [BIN, "credentials", "create", "--json", "--data", data]
-    if store:
-        args += ["--store", store]
-    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
-
-
-def bench(endpoints, cred_file, mix, duration):
-    out = subprocess.run(
-        [BIN, "bench", "--endpoint", ",".join(endpoints), "--credentials-json", cred_file,
-         "--mix", mix, "--connections", "64", "--duration", str(duration), "--warmup", "2",
-         "--json"],
-        capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit(f"bench {mix} failed: {out.stderr[-2000:]}")
-    return json.loads(out.stdout)
 
 
 def run_config(kind, work, pg_url, n, duration):
@@ -67,23 +30,21 @@ def run_config(kind, work, pg_url, n, duration):
         subprocess.run(["psql", pg_url, "-qc", f"CREATE DATABASE {db}"], check=True,
                        capture_output=True)
         store = pg_url.rsplit("/", 1)[0] + "/" + db
+    store_args = ["--store", store] if store else []
     first = os.path.join(d, "r1")
     os.makedirs(first)
-    cred_file = os.path.join(d, "cred.json")
-    with open(cred_file, "w") as f:
-        f.write(credential(first, store))
-    servers = [start_server(first, store)]
+    cred_file = credential_file(first, os.path.join(d, "cred.json"), store_args)
+    servers = [start_server(first, store_args, CONFIG)]
     if kind == "pg2":
         second = os.path.join(d, "r2")
         os.makedirs(second)
         shutil.copy(os.path.join(first, "root.key"), os.path.join(second, "root.key"))
-        servers.append(start_server(second, store))
+        servers.append(start_server(second, store_args, CONFIG))
     try:
         return {m: bench([u for _, u in servers], cred_file, m, duration) for m in MIXES}
     finally:
         for p, _ in servers:
-            p.send_signal(signal.SIGTERM)
-            p.wait()
+            stop(p)
 
 
 def main():
@@ -93,8 +54,7 @@ def main():
     ap.add_argument("--mixes", default=",".join(MIXES))
     a = ap.parse_args()
     MIXES[:] = a.mixes.split(",")
-    if not os.path.exists(BIN):
-        raise SystemExit("build first: cargo build --release --bin smkms")
+    require_binary()
     work = tempfile.mkdtemp(prefix="smkms-stores-")
     os.chmod(work, 0o711)  # PostgreSQL runs as another user when this runs as root
     pg_dir = os.path.join(work, "pg")

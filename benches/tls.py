@@ -19,12 +19,8 @@ stdout.
 """
 import argparse, json, os, shutil, subprocess, sys, tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "smkms")
-
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import bench, cpu_secs, credential_file, log, require_binary, start_server, stop
 
 
 def openssl(*args):
@@ -47,35 +43,6 @@ def make_pki(d):
     os.chmod(f"{d}/server.key", 0o600)
 
 
-def start_server(data, extra):
-    args = [BIN, "serve", "--listen", "127.0.0.1:0", "--data", data, *extra]
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                         env=dict(os.environ, SMKMS_LOG="warn"), text=True)
-    for line in p.stdout:
-        if line.startswith("smkms listening on "):
-            return p, line.split()[-1]
-    raise SystemExit(f"server on {data} did not start")
-
-
-def cpu_secs(pid):
-    """The process's user + system CPU time so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def bench(endpoint, cred_file, ca, mix, duration, new_connections):
-    args = [BIN, "bench", "--endpoint", endpoint, "--credentials-json", cred_file,
-            "--mix", mix, "--connections", "64", "--duration", str(duration),
-            "--warmup", "0", "--json", "--ca", ca]
-    if new_connections:
-        args.append("--new-connections")
-    out = subprocess.run(args, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit(f"bench {mix} on {endpoint} failed: {out.stderr[-2000:]}")
-    return json.loads(out.stdout)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=float, default=5)
@@ -83,6 +50,7 @@ def main():
     ap.add_argument("--mixes", default="GenerateRandom,GenerateDataKey")
     a = ap.parse_args()
     mixes = a.mixes.split(",")
+    require_binary()
     tmp = tempfile.mkdtemp(prefix="smkms-tls-bench-")
     results = []  # (round, scheme, mode, mix, summary)
     try:
@@ -92,18 +60,16 @@ def main():
         for r in range(a.rounds):
             for scheme, extra in [("http", []), ("https", tls_args)]:
                 data = f"{tmp}/{scheme}-{r}"
-                cred = f"{data}.json"
-                with open(cred, "w") as f:
-                    f.write(subprocess.run([BIN, "credentials", "create", "--json", "--data",
-                                            data], check=True, capture_output=True,
-                                           text=True).stdout)
+                cred = credential_file(data, f"{data}.json")
                 server, endpoint = start_server(data, extra)
                 try:
                     for mode in ["keep-alive", "new-connections"]:
                         for mix in mixes:
                             before = cpu_secs(server.pid)
-                            s = bench(endpoint, cred, ca, mix, a.duration,
-                                      mode == "new-connections")
+                            s = bench(endpoint, cred, mix, a.duration, warmup=0,
+                                      extra=["--ca", ca] + (["--new-connections"]
+                                                            if mode == "new-connections"
+                                                            else []))
                             # Server CPU per request (its setup's few requests included).
                             s["server_us_per_req"] = (
                                 (cpu_secs(server.pid) - before) * 1e6 / max(s["requests"], 1))
@@ -114,8 +80,7 @@ def main():
                                 f"server {s['server_us_per_req']:.0f} µs/req  errors {s['errors']}")
                             results.append((r, scheme, mode, mix, s))
                 finally:
-                    server.terminate()
-                    server.wait(timeout=30)
+                    stop(server)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
