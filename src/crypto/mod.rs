@@ -13,6 +13,7 @@ pub mod rsaes;
 pub mod seal;
 pub mod secret;
 pub mod sm2;
+pub mod tls;
 
 /// The one failure every decryption in this crate reports. It deliberately carries no
 /// reason: telling a caller *why* an authenticated decryption failed (tag, length,

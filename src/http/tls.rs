@@ -46,14 +46,7 @@ pub enum TlsError {
     Mismatch { cert: PathBuf, key: PathBuf },
 }
 
-/// rustls' `ring` provider: X25519 and the NIST curves, AES-GCM and ChaCha20-Poly1305.
-/// rustls 0.23.48 marks it deprecated because only its aws-lc provider offers
-/// post-quantum key exchange; aws-lc needs cmake and a C toolchain to build, so smkms
-/// stays on ring for now.
-#[allow(deprecated)]
-pub fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
+pub use crate::crypto::tls::provider;
 
 fn read(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, TlsError> {
     std::fs::read(path)

@@ -46,8 +46,7 @@ pub fn connector(url: &PostgresUrl) -> Result<Option<MakeRustls>, StoreError> {
     if roots.is_empty() {
         return Err(bad("no PEM CERTIFICATE block in it".into()));
     }
-    #[allow(deprecated)] // see http::tls::provider: ring, as the listener uses
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = crate::crypto::tls::provider();
     let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
         .map_err(|e| bad(format!("cannot verify with it ({e})")))?;
