@@ -1,0 +1,297 @@
+//! Asymmetric CMKs: the public key, signatures, and decryption with the private key.
+//!
+//! An asymmetric key is created by [`Kms::create_key`] with an asymmetric usage; its
+//! material (version 1, never rotated) is the private key's PKCS#8 DER, sealed and
+//! cached like a symmetric key's. Every operation here checks, in this order, that the
+//! key exists for the caller (and records it in the request context), that its usage
+//! allows the operation ([`Error::WrongUsage`]), that its state does (the table in
+//! `states.rs`), and that the algorithm fits the key; only then is the private key
+//! opened. The private-key work (and parsing the key) runs where
+//! `limits.public_key_pool` says, like the other public-key steps.
+
+use super::context::RequestContext;
+use super::error::{Error, Field, Internal, Result};
+use super::rules::require;
+use super::states::Op;
+use super::Kms;
+use crate::crypto::asym::{
+    AsymmetricSpec, DecryptAlgorithm, Message, PrivateKey, PublicKey, SignAlgorithm, SignError,
+    DIGEST_LEN, MAX_RAW_LEN,
+};
+use crate::crypto::secret::SecretBytes;
+use crate::model::{Cmk, KeyUsage};
+use std::sync::Arc;
+
+/// The longest ciphertext AsymmetricSm2Decrypt takes (C1C3C2 ASN.1), in bytes: the
+/// limit Tencent documents.
+pub const MAX_SM2_CIPHERTEXT: usize = 256;
+/// The material version that holds an asymmetric key's private key.
+const PRIVATE_KEY_VERSION: u32 = 1;
+
+/// What is signed: the message itself, or a digest the caller computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageType {
+    /// The message; the algorithm hashes it (SM2DSA: SM3(Z_A ‖ M) with the default
+    /// user id).
+    Raw,
+    /// A 32-byte digest, used as the value the algorithm signs (SM2DSA: e, that is
+    /// SM3(Z_A ‖ M) computed by the caller).
+    Digest,
+}
+
+impl MessageType {
+    fn message(self, bytes: &[u8]) -> Message<'_> {
+        match self {
+            MessageType::Raw => Message::Raw(bytes),
+            MessageType::Digest => Message::Digest(bytes),
+        }
+    }
+}
+
+/// A public key as GetPublicKey returns it.
+pub struct PublicKeyInfo {
+    pub key: Arc<Cmk>,
+    /// SubjectPublicKeyInfo DER.
+    pub spki_der: Vec<u8>,
+    /// The same as a PEM `PUBLIC KEY`.
+    pub pem: String,
+}
+
+/// The message rule of both signing and verifying, so that a verification is refused
+/// for the same inputs a signature would be.
+fn check_message(kind: MessageType, message: &[u8]) -> Result<()> {
+    match kind {
+        MessageType::Raw if message.is_empty() || message.len() > MAX_RAW_LEN => {
+            Err(Error::invalid(
+                Field::Other("Message"),
+                format!(
+                    "must be 1 to {MAX_RAW_LEN} bytes after base64 decoding when MessageType \
+                     is RAW, got {}; sign a longer message as its digest (MessageType DIGEST)",
+                    message.len()
+                ),
+            ))
+        }
+        MessageType::Digest if message.len() != DIGEST_LEN => Err(Error::invalid(
+            Field::Other("Message"),
+            format!(
+                "must be exactly {DIGEST_LEN} bytes after base64 decoding when MessageType is \
+                 DIGEST (an SM3 or SHA-256 digest), got {}",
+                message.len()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_sign_algorithm(key: &Cmk, spec: AsymmetricSpec, alg: SignAlgorithm) -> Result<()> {
+    if alg.fits(spec) {
+        return Ok(());
+    }
+    let fitting: Vec<&str> = SignAlgorithm::ALL
+        .iter()
+        .filter(|a| a.fits(spec))
+        .map(|a| a.name())
+        .collect();
+    Err(Error::invalid(
+        Field::Other("Algorithm"),
+        format!(
+            "{} does not fit key {}, an {} key; use {}",
+            alg.name(),
+            key.key_id,
+            spec.name(),
+            fitting.join(" or ")
+        ),
+    ))
+}
+
+fn sign_error(e: SignError) -> Error {
+    let field = match e {
+        SignError::AlgorithmMismatch => Field::Other("Algorithm"),
+        _ => Field::Other("Message"),
+    };
+    Error::invalid(field, e.to_string())
+}
+
+impl Kms {
+    /// The key, if it exists for the caller, is asymmetric with a usage `wanted`
+    /// accepts, and its state allows `op`. Returns its spec with it.
+    async fn asymmetric_key(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        op: Op,
+        wanted: impl Fn(KeyUsage) -> bool,
+    ) -> Result<(Arc<Cmk>, AsymmetricSpec)> {
+        let key = self.get_key_shared(ctx, key_id).await?;
+        let spec = match key.spec.asymmetric() {
+            Some(spec) if wanted(key.usage) => spec,
+            _ => {
+                return Err(Error::WrongUsage {
+                    key_id: key.key_id.clone(),
+                    usage: key.usage,
+                    op,
+                })
+            }
+        };
+        require(&key, op)?;
+        Ok((key, spec))
+    }
+
+    /// Runs `work` with the key's private key, opened from its sealed material, where
+    /// `limits.public_key_pool` says.
+    async fn with_private_key<T: Send + 'static>(
+        &self,
+        key: &Cmk,
+        spec: AsymmetricSpec,
+        work: impl FnOnce(&PrivateKey) -> T + Send + 'static,
+    ) -> Result<T> {
+        let material = self.material(&key.key_id, PRIVATE_KEY_VERSION).await?;
+        let key_id = key.key_id.clone();
+        self.public_key_work(move || {
+            PrivateKey::from_der(spec, material.expose())
+                .map(|k| work(&k))
+                .map_err(|_| Internal::CorruptRecord {
+                    id: key_id,
+                    what: "the key's material is not a private key of its spec",
+                })
+        })
+        .await?
+        .map_err(Error::from)
+    }
+
+    /// GetPublicKey: the key's public key as SubjectPublicKeyInfo DER and PEM.
+    pub async fn get_public_key(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+    ) -> Result<PublicKeyInfo> {
+        let (key, spec) = self
+            .asymmetric_key(ctx, key_id, Op::GetPublicKey, |_| true)
+            .await?;
+        let (spki_der, pem) = self
+            .with_private_key(&key, spec, |k| {
+                let public = k.public_key();
+                (public.spki_der(), public.pem())
+            })
+            .await?;
+        Ok(PublicKeyInfo { key, spki_der, pem })
+    }
+
+    /// SignByAsymmetricKey: a signature (DER for SM2DSA and ECDSA, as OpenSSL and the
+    /// other peers expect) of `message` under a signing key.
+    pub async fn sign(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        alg: SignAlgorithm,
+        kind: MessageType,
+        message: Vec<u8>,
+    ) -> Result<(Vec<u8>, Arc<Cmk>)> {
+        let (key, spec) = self
+            .asymmetric_key(ctx, key_id, Op::Sign, KeyUsage::signs)
+            .await?;
+        check_sign_algorithm(&key, spec, alg)?;
+        check_message(kind, &message)?;
+        let signature = self
+            .with_private_key(&key, spec, move |k| k.sign(alg, kind.message(&message)))
+            .await?
+            .map_err(sign_error)?;
+        Ok((signature, key))
+    }
+
+    /// VerifyByAsymmetricKey: whether `signature` is a valid signature of `message`
+    /// under a signing key. A malformed signature is simply not valid: the answer is
+    /// `false`, never an error that would say why.
+    pub async fn verify(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        alg: SignAlgorithm,
+        kind: MessageType,
+        message: Vec<u8>,
+        signature: Vec<u8>,
+    ) -> Result<(bool, Arc<Cmk>)> {
+        let (key, spec) = self
+            .asymmetric_key(ctx, key_id, Op::Verify, KeyUsage::signs)
+            .await?;
+        check_sign_algorithm(&key, spec, alg)?;
+        check_message(kind, &message)?;
+        let valid = self
+            .with_private_key(&key, spec, move |k| {
+                let public: PublicKey = k.public_key();
+                public.verify(alg, kind.message(&message), &signature)
+            })
+            .await?;
+        Ok((valid, key))
+    }
+
+    /// AsymmetricSm2Decrypt: a C1C3C2 ASN.1 ciphertext (at most
+    /// [`MAX_SM2_CIPHERTEXT`] bytes) decrypted with an SM2 decryption key.
+    pub async fn sm2_decrypt(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        ciphertext: Vec<u8>,
+    ) -> Result<(SecretBytes, Arc<Cmk>)> {
+        let (key, spec) = self
+            .asymmetric_key(ctx, key_id, Op::AsymmetricDecrypt, |u| {
+                u == KeyUsage::AsymmetricDecryptSm2
+            })
+            .await?;
+        if ciphertext.is_empty() || ciphertext.len() > MAX_SM2_CIPHERTEXT {
+            return Err(Error::invalid(
+                Field::Other("Ciphertext"),
+                format!(
+                    "must be 1 to {MAX_SM2_CIPHERTEXT} bytes after base64 decoding (C1C3C2 \
+                     ASN.1), got {}; encrypt longer data under a data key",
+                    ciphertext.len()
+                ),
+            ));
+        }
+        self.asymmetric_decrypt(key, spec, DecryptAlgorithm::Sm2C1C3C2Asn1, ciphertext)
+            .await
+    }
+
+    /// AsymmetricRsaDecrypt: a ciphertext made with `alg` decrypted with an RSA
+    /// decryption key.
+    pub async fn rsa_decrypt(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        alg: DecryptAlgorithm,
+        ciphertext: Vec<u8>,
+    ) -> Result<(SecretBytes, Arc<Cmk>)> {
+        let (key, spec) = self
+            .asymmetric_key(ctx, key_id, Op::AsymmetricDecrypt, |u| {
+                u == KeyUsage::AsymmetricDecryptRsa2048
+            })
+            .await?;
+        if !alg.fits(spec) {
+            return Err(Error::invalid(
+                Field::Other("Algorithm"),
+                format!(
+                    "{} is not an RSA encryption scheme; use RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_1 \
+                     or RSAES_OAEP_SHA_256",
+                    alg.name()
+                ),
+            ));
+        }
+        self.asymmetric_decrypt(key, spec, alg, ciphertext).await
+    }
+
+    /// One opaque failure for every ciphertext that does not decrypt (wrong length,
+    /// encoding, padding, tag): [`Error::InvalidCiphertext`].
+    async fn asymmetric_decrypt(
+        &self,
+        key: Arc<Cmk>,
+        spec: AsymmetricSpec,
+        alg: DecryptAlgorithm,
+        ciphertext: Vec<u8>,
+    ) -> Result<(SecretBytes, Arc<Cmk>)> {
+        let plaintext = self
+            .with_private_key(&key, spec, move |k| k.decrypt(alg, &ciphertext))
+            .await?
+            .map_err(|_| Error::InvalidCiphertext)?;
+        Ok((plaintext, key))
+    }
+}
