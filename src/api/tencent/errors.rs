@@ -111,12 +111,10 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> TcError {
                     "InvalidParameterValue"
                 }
             };
-            // The asymmetric actions document InvalidParameter for their bad values
-            // (a message too long, an algorithm that does not fit the key).
-            let code = if code == "InvalidParameterValue"
-                && ASYMMETRIC_ACTIONS.contains(&action)
-                && !documented(action).contains(&code)
-            {
+            // The asymmetric actions answer InvalidParameter, which each documents,
+            // for every bad value (a message too long, an algorithm that does not
+            // fit the key), like the values the dialect itself refuses.
+            let code = if code == "InvalidParameterValue" && ASYMMETRIC_ACTIONS.contains(&action) {
                 "InvalidParameter"
             } else {
                 code
@@ -275,8 +273,7 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> TcError {
     }
 }
 
-/// The actions of asymmetric keys, whose bad values answer `InvalidParameter` unless
-/// they document `InvalidParameterValue`.
+/// The actions of asymmetric keys, whose bad values answer `InvalidParameter`.
 const ASYMMETRIC_ACTIONS: &[&str] = &[
     "GetPublicKey",
     "SignByAsymmetricKey",

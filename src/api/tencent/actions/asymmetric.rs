@@ -6,6 +6,7 @@ use super::*;
 use crate::b64;
 use crate::crypto::asym::{DecryptAlgorithm, SignAlgorithm};
 use crate::kms::asymmetric::MessageType;
+use crate::kms::delivery::Delivery;
 use serde_json::json;
 
 fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> String {
@@ -43,6 +44,18 @@ fn message_type(p: &mut Params) -> Result<MessageType, TcError> {
              (Message is its 32-byte digest)"
         ))),
     }
+}
+
+/// `EncryptionPublicKey` + `EncryptionAlgorithm` as Decrypt reads them; the refusals
+/// answer InvalidParameter, which these actions document (InvalidParameterValue they
+/// do not).
+async fn delivery(call: &Call<'_>, p: &mut Params) -> Result<Option<Delivery>, Fail> {
+    read_delivery(call, p).await.map_err(|f| match f {
+        Fail::Dialect(e) if e.code == "InvalidParameterValue" => {
+            Fail::Dialect(TcError::invalid_parameter(e.message))
+        }
+        other => other,
+    })
 }
 
 pub(super) async fn get_public_key(call: &Call<'_>, mut p: Params) -> Handled {
@@ -90,7 +103,7 @@ pub(super) async fn verify(call: &Call<'_>, mut p: Params) -> Handled {
 pub(super) async fn sm2_decrypt(call: &Call<'_>, mut p: Params) -> Handled {
     let key_id = p.req_str("KeyId")?;
     let ciphertext = base64_param(&mut p, "Ciphertext")?;
-    let delivery = read_delivery(call, &mut p).await?;
+    let delivery = delivery(call, &mut p).await?;
     p.finish()?;
     let kms = &call.api.kms;
     let (plaintext, key) = kms.sm2_decrypt(&call.ctx, &key_id, ciphertext).await?;
@@ -117,7 +130,7 @@ pub(super) async fn rsa_decrypt(call: &Call<'_>, mut p: Params) -> Handled {
                 names(&rsa, DecryptAlgorithm::name)
             ))
         })?;
-    let delivery = read_delivery(call, &mut p).await?;
+    let delivery = delivery(call, &mut p).await?;
     p.finish()?;
     let kms = &call.api.kms;
     let (plaintext, key) = kms.rsa_decrypt(&call.ctx, &key_id, alg, ciphertext).await?;
