@@ -295,3 +295,246 @@ impl Kms {
         Ok((plaintext, key))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::deliver::{self, Algorithm};
+    use crate::crypto::seal;
+    use crate::kms::crypt::tests::kms;
+    use crate::kms::keys::NewKey;
+    use crate::model::{KeySpec, Origin, Scope};
+
+    fn ctx() -> RequestContext {
+        RequestContext::for_scope(Scope {
+            account: 1,
+            region: "ap-guangzhou".into(),
+        })
+    }
+
+    async fn key(k: &Kms, usage: KeyUsage) -> Cmk {
+        k.create_key(
+            &ctx(),
+            NewKey {
+                alias: format!("{usage:?}"),
+                description: String::new(),
+                usage,
+                origin: Origin::Kms,
+                cipher: None,
+                tags: vec![],
+            },
+        )
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_material_is_the_sealed_pkcs8_private_key() {
+        let k = kms();
+        let cmk = key(&k, KeyUsage::AsymmetricSignVerifyEcc).await;
+        assert_eq!(cmk.spec, KeySpec::Asymmetric(AsymmetricSpec::EccP256));
+        assert_eq!(cmk.current_version, 1);
+        let sealed = k.store.get_material(&cmk.key_id, 1).await.unwrap().unwrap();
+        let der = k
+            .sealer
+            .open(&seal::cmk_identity(&cmk.key_id, 1), &sealed)
+            .unwrap();
+        let private = PrivateKey::from_der(AsymmetricSpec::EccP256, der.expose()).unwrap();
+        let public = k.get_public_key(&ctx(), &cmk.key_id).await.unwrap();
+        assert_eq!(private.public_key().spki_der(), public.spki_der);
+        assert!(PrivateKey::from_der(AsymmetricSpec::Sm2, der.expose()).is_err());
+    }
+
+    /// No symmetric path accepts an asymmetric key, in any state: the private key is
+    /// never used as symmetric material.
+    #[tokio::test]
+    async fn symmetric_paths_refuse_asymmetric_keys() {
+        let k = kms();
+        let s = ctx();
+        let symmetric = key(&k, KeyUsage::EncryptDecrypt).await;
+        let (blob, _) = k.encrypt(&s, &symmetric.key_id, b"x", None).await.unwrap();
+        for usage in [
+            KeyUsage::AsymmetricSignVerifySm2,
+            KeyUsage::AsymmetricDecryptSm2,
+        ] {
+            let cmk = key(&k, usage).await;
+            let id = cmk.key_id.as_str();
+            let usage_error = |e: Error| matches!(e, Error::WrongUsage { .. });
+            assert!(usage_error(
+                k.encrypt(&s, id, b"x", None).await.unwrap_err()
+            ));
+            assert!(usage_error(
+                k.generate_data_key(&s, id, 32, None).await.unwrap_err()
+            ));
+            assert!(usage_error(k.rotate_key(&s, id).await.unwrap_err()));
+            assert!(usage_error(
+                k.enable_key_rotation(&s, id, 30).await.unwrap_err()
+            ));
+            // A blob altered to name the key is refused for the key's usage, not opened.
+            let mut forged = blob.clone();
+            forged[2..18].copy_from_slice(uuid::Uuid::parse_str(id).unwrap().as_bytes());
+            assert!(usage_error(k.decrypt(&s, &forged, None).await.unwrap_err()));
+            // Whatever the state.
+            k.disable_key(&s, id).await.unwrap();
+            assert!(usage_error(
+                k.encrypt(&s, id, b"x", None).await.unwrap_err()
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn sign_verify_and_decrypt_round_trip() {
+        let k = kms();
+        let s = ctx();
+        let signer = key(&k, KeyUsage::AsymmetricSignVerifySm2).await;
+        let sig = k
+            .sign(
+                &s,
+                &signer.key_id,
+                SignAlgorithm::Sm2Dsa,
+                MessageType::Raw,
+                b"m".to_vec(),
+            )
+            .await
+            .unwrap()
+            .0;
+        let verify = |msg: &'static [u8], sig: Vec<u8>| {
+            k.verify(
+                &s,
+                &signer.key_id,
+                SignAlgorithm::Sm2Dsa,
+                MessageType::Raw,
+                msg.to_vec(),
+                sig,
+            )
+        };
+        assert!(verify(b"m", sig.clone()).await.unwrap().0);
+        assert!(!verify(b"n", sig.clone()).await.unwrap().0);
+        assert!(!verify(b"m", vec![0x30, 0x00]).await.unwrap().0);
+        assert!(matches!(
+            k.sign(
+                &s,
+                &signer.key_id,
+                SignAlgorithm::EccP256R1,
+                MessageType::Raw,
+                b"m".to_vec()
+            )
+            .await,
+            Err(Error::Invalid {
+                field: Field::Other("Algorithm"),
+                ..
+            })
+        ));
+        for (kind, len) in [
+            (MessageType::Raw, MAX_RAW_LEN + 1),
+            (MessageType::Raw, 0),
+            (MessageType::Digest, 31),
+        ] {
+            assert!(
+                matches!(
+                    k.sign(
+                        &s,
+                        &signer.key_id,
+                        SignAlgorithm::Sm2Dsa,
+                        kind,
+                        vec![0; len]
+                    )
+                    .await,
+                    Err(Error::Invalid {
+                        field: Field::Other("Message"),
+                        ..
+                    })
+                ),
+                "{kind:?} {len}"
+            );
+        }
+        assert!(matches!(
+            k.sm2_decrypt(&s, &signer.key_id, vec![0; 100]).await,
+            Err(Error::WrongUsage {
+                op: Op::AsymmetricDecrypt,
+                ..
+            })
+        ));
+
+        let decrypter = key(&k, KeyUsage::AsymmetricDecryptSm2).await;
+        let pem = k.get_public_key(&s, &decrypter.key_id).await.unwrap().pem;
+        let recipient = deliver::parse_public_key(&pem).unwrap();
+        let ct = deliver::deliver(&recipient, Algorithm::Sm2C1C3C2Asn1, b"secret").unwrap();
+        let (pt, _) = k
+            .sm2_decrypt(&s, &decrypter.key_id, ct.clone())
+            .await
+            .unwrap();
+        assert_eq!(pt.expose(), b"secret");
+        let mut bad = ct;
+        bad[10] ^= 1;
+        assert_eq!(
+            k.sm2_decrypt(&s, &decrypter.key_id, bad).await.unwrap_err(),
+            Error::InvalidCiphertext
+        );
+        assert!(matches!(
+            k.sm2_decrypt(&s, &decrypter.key_id, vec![0; MAX_SM2_CIPHERTEXT + 1])
+                .await,
+            Err(Error::Invalid {
+                field: Field::Other("Ciphertext"),
+                ..
+            })
+        ));
+        assert!(matches!(
+            k.sign(
+                &s,
+                &decrypter.key_id,
+                SignAlgorithm::Sm2Dsa,
+                MessageType::Raw,
+                b"m".to_vec()
+            )
+            .await,
+            Err(Error::WrongUsage { op: Op::Sign, .. })
+        ));
+        // The state table: Archived decrypts, Disabled does not.
+        k.archive_key(&s, &decrypter.key_id).await.unwrap();
+        let ct = deliver::deliver(&recipient, Algorithm::Sm2C1C3C2Asn1, b"again").unwrap();
+        assert!(k
+            .sm2_decrypt(&s, &decrypter.key_id, ct.clone())
+            .await
+            .is_ok());
+        k.cancel_key_archive(&s, &decrypter.key_id).await.unwrap();
+        k.disable_key(&s, &decrypter.key_id).await.unwrap();
+        assert!(matches!(
+            k.sm2_decrypt(&s, &decrypter.key_id, ct).await,
+            Err(Error::WrongState {
+                op: Op::AsymmetricDecrypt,
+                ..
+            })
+        ));
+    }
+
+    #[tokio::test]
+    async fn p384_and_imported_asymmetric_keys_are_refused() {
+        let k = kms();
+        let mut nk = NewKey {
+            alias: "a".into(),
+            description: String::new(),
+            usage: KeyUsage::AsymmetricSignVerifyEcdsa384,
+            origin: Origin::Kms,
+            cipher: None,
+            tags: vec![],
+        };
+        assert!(matches!(
+            k.create_key(&ctx(), nk.clone()).await,
+            Err(Error::Unsupported(_))
+        ));
+        nk.usage = KeyUsage::AsymmetricDecryptSm2;
+        nk.origin = Origin::External;
+        assert!(matches!(
+            k.create_key(&ctx(), nk.clone()).await,
+            Err(Error::Unsupported(_))
+        ));
+        nk.origin = Origin::Kms;
+        nk.cipher = Some(crate::crypto::cmk::CmkCipher::Sm4Gcm);
+        assert!(matches!(
+            k.create_key(&ctx(), nk).await,
+            Err(Error::Invalid { .. })
+        ));
+        assert_eq!(k.count_keys(&ctx()).await.unwrap(), 0);
+    }
+}

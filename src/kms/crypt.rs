@@ -195,7 +195,7 @@ impl Kms {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::crypto::cmk::CmkCipher;
     use crate::crypto::seal::Sealer;
