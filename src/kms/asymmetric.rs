@@ -387,6 +387,13 @@ mod tests {
         let k = kms();
         let s = ctx();
         let signer = key(&k, KeyUsage::AsymmetricSignVerifySm2).await;
+        let fresh = ctx();
+        k.get_public_key(&fresh, &signer.key_id).await.unwrap();
+        assert_eq!(
+            fresh.touched().key_ids,
+            vec![signer.key_id.clone()],
+            "the audit trail and metrics learn the key from the context"
+        );
         let sig = k
             .sign(
                 &s,
