@@ -198,7 +198,10 @@ fn every_usage_creates_and_describes() {
         "CreateKey",
         json!({"Alias": "p384", "KeyUsage": "ASYMMETRIC_SIGN_VERIFY_ECDSA384"}),
     );
-    assert_eq!(code, "UnsupportedOperation");
+    assert_eq!(
+        code,
+        "UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion"
+    );
     assert!(msg.contains("ECDSA384"), "{msg}");
     let (code, _) = c.err("CreateKey", json!({"Alias": "x", "KeyUsage": "SM2"}));
     assert_eq!(code, "InvalidParameterValue.InvalidKeyUsage");
@@ -213,7 +216,7 @@ fn every_usage_creates_and_describes() {
         "CreateKey",
         json!({"Alias": "x", "KeyUsage": "ASYMMETRIC_DECRYPT_SM2", "Type": 2}),
     );
-    assert_eq!(code, "UnsupportedOperation", "{msg}");
+    assert_eq!(code, "InvalidParameterValue.InvalidType", "{msg}");
     assert_eq!(
         c.ok("ListKeys", json!({"Limit": 100}))["TotalCount"],
         6,

@@ -265,6 +265,12 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> TcError {
             "LimitExceeded.DataKeyLimitExceeded",
             format!("this account already has {limit} hosted data keys, the configured limit"),
         ),
+        // CreateKey's only refusal of this kind is a KeyUsage this server does not
+        // create (ECDSA P-384), for which the action documents its own code.
+        Error::Unsupported(msg) if action == "CreateKey" => TcError::new(
+            "UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion",
+            msg,
+        ),
         Error::Unsupported(msg) => TcError::new("UnsupportedOperation", msg),
         Error::Internal(detail) => {
             tracing::error!(request_id, action, %detail, "internal error");

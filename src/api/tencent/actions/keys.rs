@@ -92,6 +92,18 @@ pub(super) async fn create_key(call: &Call<'_>, mut p: Params) -> Handled {
             )
         })?,
     };
+    // Material import is for ENCRYPT_DECRYPT keys (the core refuses the rest too).
+    if origin == Origin::External && usage != KeyUsage::EncryptDecrypt {
+        return Err(TcError::new(
+            "InvalidParameterValue.InvalidType",
+            format!(
+                "Type 2 (EXTERNAL, material you import) is for ENCRYPT_DECRYPT keys only, not \
+                 KeyUsage {}; create the key with Type 1",
+                usage.as_str()
+            ),
+        )
+        .into());
+    }
     let k = call
         .api
         .kms
