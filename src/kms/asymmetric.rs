@@ -515,6 +515,27 @@ mod tests {
         ));
     }
 
+    /// A record marked for rotation by hand (the API refuses it) does not stop the
+    /// background sweep, and its material is not replaced.
+    #[tokio::test]
+    async fn the_rotation_sweep_skips_asymmetric_keys() {
+        let k = kms();
+        let cmk = key(&k, KeyUsage::AsymmetricDecryptSm2).await;
+        let mut marked = k.get_key(&ctx(), &cmk.key_id).await.unwrap();
+        marked.rotation_enabled = true;
+        marked.rotate_days = 1;
+        marked.next_rotate_time = 1;
+        k.store.update_cmk(&marked).await.unwrap();
+        assert_eq!(k.rotate_due_keys().await.unwrap(), 0);
+        assert_eq!(
+            k.get_key(&ctx(), &cmk.key_id)
+                .await
+                .unwrap()
+                .current_version,
+            1
+        );
+    }
+
     #[tokio::test]
     async fn p384_and_imported_asymmetric_keys_are_refused() {
         let k = kms();
