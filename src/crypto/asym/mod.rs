@@ -42,6 +42,10 @@ pub use super::sm2::sign::DEFAULT_DISTID;
 pub const MAX_RAW_LEN: usize = 4096;
 /// A DIGEST message's length: SM3 or SHA-256.
 pub const DIGEST_LEN: usize = 32;
+/// The longest ciphertext AsymmetricSm2Decrypt takes (Tencent: "no more than 256
+/// bytes" of C1C3C2_ASN1, which holds up to about 150 bytes of plaintext). Enforced
+/// by the caller, with its own message; [`PrivateKey::decrypt`] takes any length.
+pub const MAX_SM2_CIPHERTEXT_LEN: usize = 256;
 
 const OID_P256: der::asn1::ObjectIdentifier =
     der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");

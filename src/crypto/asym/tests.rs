@@ -354,3 +354,34 @@ fn range_and_malleability_per_curve() {
 fn h32(s: &str) -> [u8; 32] {
     hex::decode(s).unwrap().try_into().unwrap()
 }
+
+/// RSA_2048 means 2048 bits: a 3072-bit or 2056-bit PKCS#8 key is refused; a 2048-bit
+/// key made elsewhere (the delivery tests' fixed key) loads and decrypts.
+#[test]
+fn rsa_keys_of_other_sizes_are_refused() {
+    use ::rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+    for pem in [
+        include_str!("../deliver/testdata/rsa3072.pkcs8"),
+        include_str!("../deliver/testdata/rsa2056.pkcs8"),
+    ] {
+        let k = ::rsa::RsaPrivateKey::from_pkcs8_pem(pem).unwrap();
+        let der = k.to_pkcs8_der().unwrap();
+        assert_eq!(
+            PrivateKey::from_der(AsymmetricSpec::Rsa2048, der.as_bytes()).err(),
+            Some(BadKey)
+        );
+    }
+    let k = ::rsa::RsaPrivateKey::from_pkcs8_pem(include_str!("../deliver/testdata/rsa2048.pkcs8"))
+        .unwrap();
+    let der = k.to_pkcs8_der().unwrap();
+    let ours = PrivateKey::from_der(AsymmetricSpec::Rsa2048, der.as_bytes()).unwrap();
+    let ct = ::rsa::RsaPublicKey::from(&k)
+        .encrypt(&mut rand_core::OsRng, ::rsa::Pkcs1v15Encrypt, b"fixed key")
+        .unwrap();
+    assert_eq!(
+        ours.decrypt(DecryptAlgorithm::RsaPkcs1V15, &ct)
+            .unwrap()
+            .expose(),
+        b"fixed key"
+    );
+}
