@@ -42,6 +42,10 @@ pub use super::sm2::sign::DEFAULT_DISTID;
 pub const MAX_RAW_LEN: usize = 4096;
 /// A DIGEST message's length: SM3 or SHA-256.
 pub const DIGEST_LEN: usize = 32;
+/// The longest ciphertext AsymmetricSm2Decrypt takes (Tencent: "no more than 256
+/// bytes" of C1C3C2_ASN1, which holds up to about 150 bytes of plaintext). Enforced
+/// by the caller, with its own message; [`PrivateKey::decrypt`] takes any length.
+pub const MAX_SM2_CIPHERTEXT_LEN: usize = 256;
 
 const OID_P256: der::asn1::ObjectIdentifier =
     der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
@@ -174,11 +178,22 @@ pub enum Message<'a> {
     /// The message itself, at most [`MAX_RAW_LEN`] bytes; we hash it (SM2DSA: SM3 over
     /// Z_A ‖ M; the others: SHA-256).
     Raw(&'a [u8]),
-    /// A 32-byte digest the caller computed, signed as is: for SM2DSA it is e =
-    /// SM3(Z_A ‖ M) with Z_A from [`DEFAULT_DISTID`] and this key's public point (the
-    /// value GB/T 32918.2 step A2 hashes to; Huawei documents the same, Tencent's RAW
-    /// and DIGEST of one message give interchangeable signatures), for ECC_P256_R1 and
-    /// the RSA algorithms SHA-256(M).
+    /// A 32-byte digest the caller computed, signed as is.
+    ///
+    /// For SM2DSA it is e = SM3(Z_A ‖ M), Z_A from [`DEFAULT_DISTID`] and this key's
+    /// public point: the value GB/T 32918.2 §6.1 step A2 computes, used directly as e
+    /// (no further hashing), so that a DIGEST signature verifies with OpenSSL over M
+    /// (`pkeyutl -verify -rawin -digest sm3 -pkeyopt distid:1234567812345678`) and is
+    /// interchangeable with the RAW signature of M. Tencent's API reference
+    /// (SignByAsymmetricKey, VerifyByAsymmetricKey) only says "message digest, exactly
+    /// 32 bytes"; Huawei's (Sign: "SM2 … only digests; per GB/T 32918 the digest is
+    /// not SM3 of the message but of Z(A) ‖ M") and Alibaba's (AsymmetricSign: "for
+    /// SM2DSA, Digest is SM3 over Z(A) ‖ M, not over M") define it as this value, and
+    /// it is the only reading under which RAW and DIGEST agree. A caller who sends
+    /// SM3(M) gets a signature nobody else verifies over M (the test vectors' WrongId
+    /// case "signed over SM3(M), without Z_A").
+    ///
+    /// For ECC_P256_R1 and the RSA algorithms it is SHA-256(M).
     Digest(&'a [u8]),
 }
 
@@ -458,6 +473,13 @@ impl PublicKey {
     /// Whether `sig` is this key's `alg` signature of `msg`. Anything wrong (the
     /// algorithm not fitting, a message too long, a digest not 32 bytes, a signature
     /// that is not strict DER or has r or s outside [1, n−1]) is just `false`.
+    ///
+    /// Malleability: ECDSA accepts (r, s) and (r, n − s) alike, as X9.62 and FIPS
+    /// 186-5 define it and as OpenSSL and pyca/cryptography sign (either half), so
+    /// both verify here; a low-s rule would refuse half of their signatures. SM2DSA
+    /// (GB/T 32918.2) defines no low-s rule and needs none: n − s changes t = r + s,
+    /// so (r, n − s) does not verify, and we do not normalise s when signing either.
+    /// RSA signatures must be exactly 256 bytes.
     pub fn verify(&self, alg: SignAlgorithm, msg: Message<'_>, sig: &[u8]) -> bool {
         if !alg.fits(self.spec()) || msg.check().is_err() {
             return false;

@@ -295,3 +295,93 @@ fn rsa_signatures_match_the_rsa_crate() {
         .verify(::rsa::Pss::new_with_salt::<Sha256>(32), &hash, &pss)
         .unwrap();
 }
+
+/// What the range and malleability rules are, per curve. ECDSA (X9.62, FIPS 186-5)
+/// accepts (r, s) and (r, n − s) alike, and OpenSSL and cryptography sign with either,
+/// so we accept both (a low-s rule would refuse half of their signatures). SM2DSA
+/// defines no low-s rule and needs none: (r, n − s) changes t = r + s, so it does not
+/// verify. Neither accepts r or s of 0 or ≥ n, or anything but strict DER.
+#[test]
+fn range_and_malleability_per_curve() {
+    use ::sm2::elliptic_curve::PrimeField;
+    for (spec, alg) in [
+        (AsymmetricSpec::EccP256, SignAlgorithm::EccP256R1),
+        (AsymmetricSpec::Sm2, SignAlgorithm::Sm2Dsa),
+    ] {
+        let k = PrivateKey::generate(spec);
+        let p = k.public_key();
+        let m = Message::Raw(b"malleable?");
+        let der = k.sign(alg, m).unwrap();
+        let rs = sig::decode(&der).unwrap();
+        let r: [u8; 32] = rs[..32].try_into().unwrap();
+        let s: [u8; 32] = rs[32..].try_into().unwrap();
+        let (n, neg_s): ([u8; 32], [u8; 32]) = match spec {
+            AsymmetricSpec::EccP256 => {
+                let s = Option::<p256::Scalar>::from(p256::Scalar::from_repr(s.into())).unwrap();
+                (
+                    h32("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551"),
+                    (-s).to_repr().into(),
+                )
+            }
+            _ => {
+                let s = Option::<::sm2::Scalar>::from(::sm2::Scalar::from_repr(s.into())).unwrap();
+                (
+                    h32("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123"),
+                    (-s).to_repr().into(),
+                )
+            }
+        };
+        assert!(p.verify(alg, m, &sig::encode(&r, &s)));
+        assert_eq!(
+            p.verify(alg, m, &sig::encode(&r, &neg_s)),
+            spec == AsymmetricSpec::EccP256,
+            "{spec}: (r, n − s)"
+        );
+        let zero = [0u8; 32];
+        for (rr, ss) in [(&zero, &s), (&r, &zero), (&n, &s), (&r, &n)] {
+            assert!(!p.verify(alg, m, &sig::encode(rr, ss)), "{spec}");
+        }
+        let mut long = vec![0x30, 0x81, der[1]];
+        long.extend_from_slice(&der[2..]);
+        assert!(!p.verify(alg, m, &long), "{spec}: long-form length");
+        assert!(
+            !p.verify(alg, m, &[&r[..], &s[..]].concat()),
+            "{spec}: raw r ‖ s"
+        );
+    }
+}
+
+fn h32(s: &str) -> [u8; 32] {
+    hex::decode(s).unwrap().try_into().unwrap()
+}
+
+/// RSA_2048 means 2048 bits: a 3072-bit or 2056-bit PKCS#8 key is refused; a 2048-bit
+/// key made elsewhere (the delivery tests' fixed key) loads and decrypts.
+#[test]
+fn rsa_keys_of_other_sizes_are_refused() {
+    use ::rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+    for pem in [
+        include_str!("../deliver/testdata/rsa3072.pkcs8"),
+        include_str!("../deliver/testdata/rsa2056.pkcs8"),
+    ] {
+        let k = ::rsa::RsaPrivateKey::from_pkcs8_pem(pem).unwrap();
+        let der = k.to_pkcs8_der().unwrap();
+        assert_eq!(
+            PrivateKey::from_der(AsymmetricSpec::Rsa2048, der.as_bytes()).err(),
+            Some(BadKey)
+        );
+    }
+    let k = ::rsa::RsaPrivateKey::from_pkcs8_pem(include_str!("../deliver/testdata/rsa2048.pkcs8"))
+        .unwrap();
+    let der = k.to_pkcs8_der().unwrap();
+    let ours = PrivateKey::from_der(AsymmetricSpec::Rsa2048, der.as_bytes()).unwrap();
+    let ct = ::rsa::RsaPublicKey::from(&k)
+        .encrypt(&mut rand_core::OsRng, ::rsa::Pkcs1v15Encrypt, b"fixed key")
+        .unwrap();
+    assert_eq!(
+        ours.decrypt(DecryptAlgorithm::RsaPkcs1V15, &ct)
+            .unwrap()
+            .expose(),
+        b"fixed key"
+    );
+}
