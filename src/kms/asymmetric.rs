@@ -22,9 +22,6 @@ use crate::crypto::secret::SecretBytes;
 use crate::model::{Cmk, KeyUsage};
 use std::sync::Arc;
 
-/// The longest ciphertext AsymmetricSm2Decrypt takes (C1C3C2 ASN.1), in bytes: the
-/// limit Tencent documents.
-pub const MAX_SM2_CIPHERTEXT: usize = 256;
 /// The material version that holds an asymmetric key's private key.
 const PRIVATE_KEY_VERSION: u32 = 1;
 
@@ -225,8 +222,9 @@ impl Kms {
         Ok((valid, key))
     }
 
-    /// AsymmetricSm2Decrypt: a C1C3C2 ASN.1 ciphertext (at most
-    /// [`MAX_SM2_CIPHERTEXT`] bytes) decrypted with an SM2 decryption key.
+    /// AsymmetricSm2Decrypt: a C1C3C2 ASN.1 ciphertext decrypted with an SM2
+    /// decryption key. Length limits are the dialect's (Tencent's is
+    /// [`crate::crypto::asym::MAX_SM2_CIPHERTEXT_LEN`]).
     pub async fn sm2_decrypt(
         &self,
         ctx: &RequestContext,
@@ -238,16 +236,6 @@ impl Kms {
                 u == KeyUsage::AsymmetricDecryptSm2
             })
             .await?;
-        if ciphertext.is_empty() || ciphertext.len() > MAX_SM2_CIPHERTEXT {
-            return Err(Error::invalid(
-                Field::Other("Ciphertext"),
-                format!(
-                    "must be 1 to {MAX_SM2_CIPHERTEXT} bytes after base64 decoding (C1C3C2 \
-                     ASN.1), got {}; encrypt longer data under a data key",
-                    ciphertext.len()
-                ),
-            ));
-        }
         self.asymmetric_decrypt(key, spec, DecryptAlgorithm::Sm2C1C3C2Asn1, ciphertext)
             .await
     }
@@ -478,14 +466,6 @@ mod tests {
             k.sm2_decrypt(&s, &decrypter.key_id, bad).await.unwrap_err(),
             Error::InvalidCiphertext
         );
-        assert!(matches!(
-            k.sm2_decrypt(&s, &decrypter.key_id, vec![0; MAX_SM2_CIPHERTEXT + 1])
-                .await,
-            Err(Error::Invalid {
-                field: Field::Other("Ciphertext"),
-                ..
-            })
-        ));
         assert!(matches!(
             k.sign(
                 &s,

@@ -4,7 +4,7 @@
 use super::crypto::read_delivery;
 use super::*;
 use crate::b64;
-use crate::crypto::asym::{DecryptAlgorithm, SignAlgorithm};
+use crate::crypto::asym::{DecryptAlgorithm, SignAlgorithm, MAX_SM2_CIPHERTEXT_LEN};
 use crate::kms::asymmetric::MessageType;
 use crate::kms::delivery::Delivery;
 use serde_json::json;
@@ -105,6 +105,14 @@ pub(super) async fn sm2_decrypt(call: &Call<'_>, mut p: Params) -> Handled {
     let ciphertext = base64_param(&mut p, "Ciphertext")?;
     let delivery = delivery(call, &mut p).await?;
     p.finish()?;
+    if ciphertext.is_empty() || ciphertext.len() > MAX_SM2_CIPHERTEXT_LEN {
+        return Err(TcError::invalid_parameter(format!(
+            "Ciphertext must be 1 to {MAX_SM2_CIPHERTEXT_LEN} bytes after base64 decoding \
+             (C1C3C2 ASN.1), got {}; encrypt longer data under a data key",
+            ciphertext.len()
+        ))
+        .into());
+    }
     let kms = &call.api.kms;
     let (plaintext, key) = kms.sm2_decrypt(&call.ctx, &key_id, ciphertext).await?;
     let out = kms.reveal(&call.ctx, delivery.as_ref(), plaintext).await?;
