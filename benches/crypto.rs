@@ -6,7 +6,13 @@
 //! - `public_key`: EncryptionPublicKey parsing, cold (`parse_public_key`) and through
 //!   the server's `KeyCache` (a hit; a miss into a full cache, as a fresh key costs);
 //! - `tc3`: verifying a TC3-HMAC-SHA256 signed POST (parse the header, build the
-//!   canonical request, recompute and compare the signature).
+//!   canonical request, recompute and compare the signature);
+//! - `asym`: asymmetric CMKs (`crypto::asym`): SM2DSA sign and verify of a 32-byte RAW
+//!   message next to the `sm2` crate's own `SigningKey::sign` / `VerifyingKey::verify`
+//!   (the baseline, same key, same run), SM2_C1C3C2_ASN1 decryption of a 32-byte key,
+//!   ECDSA P-256 sign and verify, and RSA-2048: our constant-time blinded CRT
+//!   decryption (OAEP-SHA-256, PKCS#1 v1.5) and PSS signing next to the `rsa` crate's
+//!   variable-time decryption (the baseline), and verification.
 //!
 //! Delivery itself is `benches/delivery.rs`; a whole request is `benches/request.rs`.
 //!
@@ -152,5 +158,156 @@ fn tc3_verify(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, cmk_ciphers, blob_codec, public_keys, tc3_verify);
+fn asym(c: &mut Criterion) {
+    use smkms::crypto::asym::{
+        AsymmetricSpec, DecryptAlgorithm, Message, PrivateKey, SignAlgorithm,
+    };
+    let mut g = c.benchmark_group("asym");
+    let msg = [0x42u8; 32];
+
+    // SM2DSA, ours and the sm2 crate's on the same key.
+    let sm2_key = PrivateKey::generate(AsymmetricSpec::Sm2);
+    let sm2_pub = sm2_key.public_key();
+    let sig = sm2_key
+        .sign(SignAlgorithm::Sm2Dsa, Message::Raw(&msg))
+        .unwrap();
+    let baseline = {
+        use sm2::pkcs8::DecodePrivateKey;
+        let sk = sm2::SecretKey::from_pkcs8_der(sm2_key.to_der().expose()).unwrap();
+        sm2::dsa::SigningKey::new("1234567812345678", &sk).unwrap()
+    };
+    let baseline_sig: sm2::dsa::Signature = {
+        use sm2::dsa::signature::Signer;
+        baseline.sign(&msg)
+    };
+    g.bench_function("sm2dsa/sign/smkms", |b| {
+        b.iter(|| {
+            sm2_key
+                .sign(SignAlgorithm::Sm2Dsa, Message::Raw(black_box(&msg)))
+                .unwrap()
+        })
+    });
+    g.bench_function("sm2dsa/sign/sm2-crate", |b| {
+        use sm2::dsa::signature::Signer;
+        b.iter(|| -> sm2::dsa::Signature { baseline.sign(black_box(&msg)) })
+    });
+    g.bench_function("sm2dsa/verify/smkms", |b| {
+        b.iter(|| {
+            assert!(sm2_pub.verify(SignAlgorithm::Sm2Dsa, Message::Raw(black_box(&msg)), &sig))
+        })
+    });
+    g.bench_function("sm2dsa/verify/sm2-crate", |b| {
+        use sm2::dsa::signature::Verifier;
+        let vk = baseline.verifying_key().clone();
+        b.iter(|| vk.verify(black_box(&msg), &baseline_sig).unwrap())
+    });
+
+    // SM2 decryption of a 32-byte data key.
+    let sm2_ct = {
+        use sm2::pkcs8::DecodePublicKey;
+        let p = sm2::PublicKey::from_public_key_der(&sm2_pub.spki_der()).unwrap();
+        smkms::crypto::sm2::encrypt(&p, &msg, &mut OsRng).to_der()
+    };
+    g.bench_function("sm2/decrypt-32", |b| {
+        b.iter(|| {
+            sm2_key
+                .decrypt(DecryptAlgorithm::Sm2C1C3C2Asn1, black_box(&sm2_ct))
+                .unwrap()
+        })
+    });
+
+    // ECDSA P-256.
+    let ec = PrivateKey::generate(AsymmetricSpec::EccP256);
+    let ec_pub = ec.public_key();
+    let ec_sig = ec
+        .sign(SignAlgorithm::EccP256R1, Message::Raw(&msg))
+        .unwrap();
+    g.bench_function("p256/sign", |b| {
+        b.iter(|| {
+            ec.sign(SignAlgorithm::EccP256R1, Message::Raw(black_box(&msg)))
+                .unwrap()
+        })
+    });
+    g.bench_function("p256/verify", |b| {
+        b.iter(|| {
+            assert!(ec_pub.verify(
+                SignAlgorithm::EccP256R1,
+                Message::Raw(black_box(&msg)),
+                &ec_sig
+            ))
+        })
+    });
+
+    // RSA-2048: ours (constant-time, blinded CRT) against the rsa crate's decryption.
+    let rsa_key = PrivateKey::generate(AsymmetricSpec::Rsa2048);
+    let rsa_pub = rsa_key.public_key();
+    let theirs = {
+        use rsa::pkcs8::DecodePrivateKey;
+        rsa::RsaPrivateKey::from_pkcs8_der(rsa_key.to_der().expose()).unwrap()
+    };
+    let their_pub = rsa::RsaPublicKey::from(&theirs);
+    let oaep_ct = their_pub
+        .encrypt(&mut OsRng, rsa::Oaep::new::<sha2::Sha256>(), &msg)
+        .unwrap();
+    let v15_ct = their_pub
+        .encrypt(&mut OsRng, rsa::Pkcs1v15Encrypt, &msg)
+        .unwrap();
+    g.bench_function("rsa2048/decrypt-oaep-sha256/smkms", |b| {
+        b.iter(|| {
+            rsa_key
+                .decrypt(DecryptAlgorithm::RsaOaepSha256, black_box(&oaep_ct))
+                .unwrap()
+        })
+    });
+    g.bench_function("rsa2048/decrypt-oaep-sha256/rsa-crate", |b| {
+        b.iter(|| {
+            theirs
+                .decrypt(rsa::Oaep::new::<sha2::Sha256>(), black_box(&oaep_ct))
+                .unwrap()
+        })
+    });
+    g.bench_function("rsa2048/decrypt-pkcs1v15/smkms", |b| {
+        b.iter(|| {
+            rsa_key
+                .decrypt(DecryptAlgorithm::RsaPkcs1V15, black_box(&v15_ct))
+                .unwrap()
+        })
+    });
+    g.bench_function("rsa2048/decrypt-pkcs1v15/rsa-crate", |b| {
+        b.iter(|| {
+            theirs
+                .decrypt(rsa::Pkcs1v15Encrypt, black_box(&v15_ct))
+                .unwrap()
+        })
+    });
+    let pss = rsa_key
+        .sign(SignAlgorithm::RsaPssSha256, Message::Raw(&msg))
+        .unwrap();
+    g.bench_function("rsa2048/sign-pss", |b| {
+        b.iter(|| {
+            rsa_key
+                .sign(SignAlgorithm::RsaPssSha256, Message::Raw(black_box(&msg)))
+                .unwrap()
+        })
+    });
+    g.bench_function("rsa2048/verify-pss", |b| {
+        b.iter(|| {
+            assert!(rsa_pub.verify(
+                SignAlgorithm::RsaPssSha256,
+                Message::Raw(black_box(&msg)),
+                &pss
+            ))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    cmk_ciphers,
+    blob_codec,
+    public_keys,
+    tc3_verify,
+    asym
+);
 criterion_main!(benches);

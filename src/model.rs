@@ -1,6 +1,7 @@
 //! The core's records: what a CMK and a credential are, independent of any dialect's
 //! field names and of any storage engine's columns.
 
+use crate::crypto::asym::AsymmetricSpec;
 use crate::crypto::cmk::CmkCipher;
 
 /// An account is what a credential maps to; Tencent calls it the Uin.
@@ -72,9 +73,10 @@ impl Origin {
     }
 }
 
-/// What a key is for, by the names the Tencent API gives them. Only symmetric
-/// encryption can be created today; the asymmetric usages are named so that every
-/// dialect can tell "not supported yet" from "not a usage", and the core refuses them.
+/// What a key is for, by the names the Tencent API gives them. A key's usage is fixed
+/// when it is created and decides its [`KeySpec`] (see [`KeyUsage::asymmetric_spec`]).
+/// `ASYMMETRIC_SIGN_VERIFY_ECDSA384` is named so that every dialect can tell "not
+/// supported" from "not a usage"; the core refuses to create it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyUsage {
     EncryptDecrypt,
@@ -112,6 +114,100 @@ impl KeyUsage {
     pub fn parse(s: &str) -> Option<Self> {
         KeyUsage::ALL.into_iter().find(|u| u.as_str() == s)
     }
+
+    /// The asymmetric key a usage is made with; `None` for `ENCRYPT_DECRYPT` and for
+    /// the one asymmetric usage this server does not create (ECDSA P-384).
+    pub fn asymmetric_spec(self) -> Option<AsymmetricSpec> {
+        match self {
+            KeyUsage::AsymmetricDecryptSm2 | KeyUsage::AsymmetricSignVerifySm2 => {
+                Some(AsymmetricSpec::Sm2)
+            }
+            KeyUsage::AsymmetricDecryptRsa2048 | KeyUsage::AsymmetricSignVerifyRsa2048 => {
+                Some(AsymmetricSpec::Rsa2048)
+            }
+            KeyUsage::AsymmetricSignVerifyEcc => Some(AsymmetricSpec::EccP256),
+            KeyUsage::EncryptDecrypt | KeyUsage::AsymmetricSignVerifyEcdsa384 => None,
+        }
+    }
+
+    /// A signing usage (SignByAsymmetricKey, VerifyByAsymmetricKey).
+    pub fn signs(self) -> bool {
+        matches!(
+            self,
+            KeyUsage::AsymmetricSignVerifySm2
+                | KeyUsage::AsymmetricSignVerifyRsa2048
+                | KeyUsage::AsymmetricSignVerifyEcc
+                | KeyUsage::AsymmetricSignVerifyEcdsa384
+        )
+    }
+
+    /// An asymmetric decryption usage (AsymmetricSm2Decrypt, AsymmetricRsaDecrypt).
+    pub fn decrypts_asymmetric(self) -> bool {
+        matches!(
+            self,
+            KeyUsage::AsymmetricDecryptSm2 | KeyUsage::AsymmetricDecryptRsa2048
+        )
+    }
+}
+
+/// What a CMK's material is: a symmetric cipher's key, or an asymmetric private key
+/// (its PKCS#8 DER is the material, sealed like a symmetric key's).
+///
+/// Both stores keep it in the small-integer `cipher` column ([`KeySpec::code`]):
+/// 1 = SM4, 2 = AES_256 (the values from before asymmetric keys existed, so older
+/// databases read unchanged, and the same numbers as a CiphertextBlob's cipher byte),
+/// 3 = SM2, 4 = RSA_2048, 5 = EC_P256.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeySpec {
+    Symmetric(CmkCipher),
+    Asymmetric(AsymmetricSpec),
+}
+
+impl KeySpec {
+    pub const ALL: [KeySpec; 5] = [
+        KeySpec::Symmetric(CmkCipher::Sm4Gcm),
+        KeySpec::Symmetric(CmkCipher::Aes256Gcm),
+        KeySpec::Asymmetric(AsymmetricSpec::Sm2),
+        KeySpec::Asymmetric(AsymmetricSpec::Rsa2048),
+        KeySpec::Asymmetric(AsymmetricSpec::EccP256),
+    ];
+
+    /// The stored `cipher` column value. Never renumber: databases hold these.
+    pub fn code(self) -> u8 {
+        match self {
+            KeySpec::Symmetric(CmkCipher::Sm4Gcm) => 1,
+            KeySpec::Symmetric(CmkCipher::Aes256Gcm) => 2,
+            KeySpec::Asymmetric(AsymmetricSpec::Sm2) => 3,
+            KeySpec::Asymmetric(AsymmetricSpec::Rsa2048) => 4,
+            KeySpec::Asymmetric(AsymmetricSpec::EccP256) => 5,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<KeySpec> {
+        KeySpec::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// SM4, AES_256, SM2, RSA_2048 or EC_P256 (Huawei's `key_spec` names, too).
+    pub fn name(self) -> &'static str {
+        match self {
+            KeySpec::Symmetric(c) => c.name(),
+            KeySpec::Asymmetric(a) => a.name(),
+        }
+    }
+
+    pub fn symmetric(self) -> Option<CmkCipher> {
+        match self {
+            KeySpec::Symmetric(c) => Some(c),
+            KeySpec::Asymmetric(_) => None,
+        }
+    }
+
+    pub fn asymmetric(self) -> Option<AsymmetricSpec> {
+        match self {
+            KeySpec::Symmetric(_) => None,
+            KeySpec::Asymmetric(a) => Some(a),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +224,8 @@ pub struct Cmk {
     pub alias: String,
     pub description: String,
     pub usage: KeyUsage,
-    pub cipher: CmkCipher,
+    /// Symmetric for `ENCRYPT_DECRYPT`, else the asymmetric key the usage implies.
+    pub spec: KeySpec,
     pub origin: Origin,
     pub state: KeyState,
     /// Unix seconds.
@@ -206,4 +303,43 @@ pub struct DataKey {
     pub blob: Vec<u8>,
     pub context: Vec<u8>,
     pub revision: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_spec_codes_are_fixed() {
+        let codes: Vec<u8> = KeySpec::ALL.iter().map(|s| s.code()).collect();
+        assert_eq!(codes, [1, 2, 3, 4, 5]);
+        for s in KeySpec::ALL {
+            assert_eq!(KeySpec::from_code(s.code()), Some(s));
+        }
+        assert_eq!(KeySpec::from_code(0), None);
+        assert_eq!(KeySpec::from_code(6), None);
+        // The symmetric codes are the CiphertextBlob cipher bytes of before.
+        assert_eq!(
+            KeySpec::Symmetric(CmkCipher::Sm4Gcm).code(),
+            CmkCipher::Sm4Gcm as u8
+        );
+        assert_eq!(
+            KeySpec::Symmetric(CmkCipher::Aes256Gcm).code(),
+            CmkCipher::Aes256Gcm as u8
+        );
+    }
+
+    #[test]
+    fn every_usage_has_its_spec() {
+        for u in KeyUsage::ALL {
+            let spec = u.asymmetric_spec();
+            match u {
+                KeyUsage::EncryptDecrypt | KeyUsage::AsymmetricSignVerifyEcdsa384 => {
+                    assert!(spec.is_none())
+                }
+                _ => assert!(spec.is_some(), "{u:?}"),
+            }
+            assert!(!(u.signs() && u.decrypts_asymmetric()), "{u:?}");
+        }
+    }
 }

@@ -387,9 +387,9 @@ fn envelope_version_action_and_request_ids() {
     let r = c.prepare_at("NoSuchThing", &json!({}), now() - 1);
     assert_eq!(code_of(&c, &r).as_deref(), Some("InvalidAction"));
     for action in [
-        "GetPublicKey",
-        "AsymmetricSm2Decrypt",
-        "AsymmetricRsaDecrypt",
+        "CreateWhiteBoxKey",
+        "PostQuantumCryptoSign",
+        "BindCloudResource",
     ] {
         let r = c.prepare(action, &json!({}));
         assert_eq!(

@@ -29,6 +29,7 @@ const REPO: &str = env!("CARGO_MANIFEST_DIR");
 const DELIVERY_SCHEMA: &str = "smkms delivery vectors v1";
 const BLOB_SCHEMA: &str = "smkms CiphertextBlob vectors v1";
 const SM4_SCHEMA: &str = "smkms SM4 vectors v1";
+const SM2_SIGNATURE_SCHEMA: &str = "smkms SM2 signature vectors v1";
 
 fn vector_files() -> Vec<PathBuf> {
     let dir = Path::new(REPO).join("test-vectors");
@@ -182,6 +183,8 @@ fn every_vector_file_replays() {
                         replay_blob_file(&name, &file)
                     } else if schema.starts_with(SM4_SCHEMA) {
                         replay_sm4_file(&name, &file)
+                    } else if schema.starts_with(SM2_SIGNATURE_SCHEMA) {
+                        replay_sm2_signature_file(&name, &file)
                     } else {
                         panic!(
                             "{name}: no replay for schema {schema:?}; add one to tests/vectors.rs"
@@ -200,6 +203,7 @@ fn every_vector_file_replays() {
     let mut expected: BTreeSet<String> = Algorithm::ALL.iter().map(|a| a.name().into()).collect();
     expected.insert("CiphertextBlob v1".into());
     expected.insert("SM4, SM4-GCM".into());
+    expected.insert("SM2DSA".into());
     assert_eq!(
         algorithms, expected,
         "a vector file for every delivery algorithm, CiphertextBlob v1, and SM4"
@@ -212,7 +216,9 @@ fn sm2_files_cover_the_edge_cases() {
     for path in vector_files() {
         let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let alg = file["algorithm"].as_str().unwrap_or("");
-        if !alg.starts_with("SM2") {
+        let schema = file["schema"].as_str().unwrap_or("");
+        // The SM2 delivery files (the signature file's flags are checked in its replay).
+        if !alg.starts_with("SM2") || !schema.starts_with(DELIVERY_SCHEMA) {
             continue;
         }
         let mut valid = BTreeSet::new();
@@ -623,4 +629,86 @@ fn blob_and_sm4_files_are_confirmed_by_the_implementations_they_name() {
         }
         eprintln!("{name}: confirmed {confirmed_by:?}");
     }
+}
+
+/// SM2DSA signature file: each test is a verification through `crypto::asym` (what
+/// VerifyByAsymmetricKey runs) with the group's public key, read both from its PEM and
+/// from its hex point: RAW over msg, and for valid tests DIGEST over e (which must be
+/// SM3(Z_A ‖ msg)); a valid test must also verify under no other message. The
+/// implementations in `confirmedBy` are run by tests/asym_interop.rs.
+fn replay_sm2_signature_file(name: &str, file: &Value) -> usize {
+    use smkms::crypto::asym::{Message, PublicKey, SignAlgorithm};
+    use smkms::crypto::keyfile::{parse_public_pem, PublicKey as Parsed};
+    let mut count = 0;
+    let mut flags = BTreeSet::new();
+    for g in file["testGroups"].as_array().unwrap() {
+        assert_eq!(g["type"], "Sm2SignatureVerify", "{name}");
+        assert_eq!(g["uid"], "1234567812345678", "{name}");
+        let pem = g["publicKeyPem"].as_str().unwrap();
+        let Ok(Parsed::Sm2(point)) = parse_public_pem(pem) else {
+            panic!("{name}: publicKeyPem is not an SM2 key");
+        };
+        let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        let key = PublicKey::from_spki_der(&der).unwrap();
+        {
+            use sm2::elliptic_curve::sec1::ToEncodedPoint;
+            assert_eq!(
+                hex::encode(point.to_encoded_point(false).as_bytes()),
+                g["publicKeyHex"].as_str().unwrap(),
+                "{name}: publicKeyHex and publicKeyPem differ"
+            );
+        }
+        for t in g["tests"].as_array().unwrap() {
+            let what = format!("{name} tcId {} ({})", t["tcId"], t["comment"]);
+            let msg = hex_field(t, "msg");
+            let sig = hex_field(t, "sig");
+            let valid = match t["result"].as_str().unwrap() {
+                "valid" => true,
+                "invalid" => false,
+                other => panic!("{what}: result {other}"),
+            };
+            let alg = SignAlgorithm::Sm2Dsa;
+            assert_eq!(key.verify(alg, Message::Raw(&msg), &sig), valid, "{what}");
+            if valid {
+                let e = hex_field(t, "e");
+                assert!(
+                    key.verify(alg, Message::Digest(&e), &sig),
+                    "{what}: DIGEST e"
+                );
+                let mut other = msg.clone();
+                other.push(0);
+                assert!(!key.verify(alg, Message::Raw(&other), &sig), "{what}");
+            }
+            for f in t["flags"].as_array().unwrap() {
+                flags.insert(f.as_str().unwrap().to_string());
+            }
+            count += 1;
+        }
+    }
+    for f in [
+        "AnnexA",
+        "WrongId",
+        "RangeR",
+        "RangeS",
+        "MalleatedS",
+        "TrailingBytes",
+        "TruncatedDer",
+        "NonCanonicalDer",
+        "BerLength",
+        "LeadingZeroR",
+        "LeadingZeroS",
+        "TopBitR",
+        "TopBitS",
+    ] {
+        assert!(flags.contains(f), "{name}: no test flagged {f}");
+    }
+    assert_eq!(
+        count,
+        file["numberOfTests"].as_u64().unwrap() as usize,
+        "{name}"
+    );
+    count
 }

@@ -1,5 +1,5 @@
 //! Generates the vectors in `test-vectors/` (schemas: its README): data-key delivery,
-//! CiphertextBlob v1, and SM4 / SM4-GCM.
+//! CiphertextBlob v1, SM4 / SM4-GCM, and SM2DSA signatures.
 //!
 //! ```text
 //! cargo run --release --example gen_test_vectors            # rewrite the files
@@ -24,6 +24,7 @@
 mod ciphertext_blob;
 mod rsa_delivery;
 mod sm2_delivery;
+mod sm2_signature;
 mod sm4_gcm;
 
 use rand_chacha::rand_core::SeedableRng;
@@ -37,6 +38,7 @@ use std::path::PathBuf;
 use ciphertext_blob::blob_file;
 use rsa_delivery::{rsa_file, rsa_keys};
 use sm2_delivery::sm2_file;
+use sm2_signature::sm2_signature_file;
 use sm4_gcm::sm4_file;
 
 // The committed files carry this string, so it still names the generator as it was
@@ -144,6 +146,7 @@ fn main() {
         ),
         ("ciphertext_blob_v1.json", blob_file()),
         ("sm4_gcm.json", sm4_file()),
+        ("sm2_signature_test.json", sm2_signature_file()),
     ];
     let mut stale = Vec::new();
     for (name, value) in files {

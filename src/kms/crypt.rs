@@ -2,7 +2,9 @@
 
 use super::context::RequestContext;
 use super::error::{Error, Field, Internal, Result};
-use super::rules::{canonical_context, check_data_key_len, parse_key_id, require};
+use super::rules::{
+    canonical_context, check_data_key_len, parse_key_id, require, symmetric_cipher,
+};
 use super::states::Op;
 use super::Kms;
 use crate::crypto::blob::{self, Header, MAX_PLAINTEXT};
@@ -59,9 +61,10 @@ impl Kms {
         plaintext: &[u8],
         nonce: [u8; 12],
     ) -> Result<Vec<u8>> {
+        let cipher = symmetric_cipher(key, Op::Encrypt)?;
         let material = self.material(&key.key_id, key.current_version).await?;
         let header = Header {
-            cipher: key.cipher,
+            cipher,
             key_id: uuid::Uuid::parse_str(&key.key_id).map_err(|_| Internal::CorruptRecord {
                 id: key.key_id.clone(),
                 what: "the key id is not a UUID",
@@ -72,9 +75,11 @@ impl Kms {
         Ok(blob::seal(&header, &material, context, plaintext))
     }
 
-    /// A key that may encrypt now.
+    /// A key that may encrypt now: a symmetric key (an asymmetric one answers with its
+    /// usage whatever its state), Enabled.
     async fn key_for_encrypt(&self, ctx: &RequestContext, key_id: &str) -> Result<Arc<Cmk>> {
         let key = self.get_key_shared(ctx, key_id).await?;
+        symmetric_cipher(&key, Op::Encrypt)?;
         require(&key, Op::Encrypt)?;
         Ok(key)
     }
@@ -136,8 +141,9 @@ impl Kms {
         let key = self
             .get_key_shared(ctx, &header.key_id.hyphenated().to_string())
             .await?;
+        let cipher = symmetric_cipher(&key, Op::Decrypt)?;
         require(&key, Op::Decrypt)?;
-        if header.cipher != key.cipher || header.key_version > key.current_version {
+        if header.cipher != cipher || header.key_version > key.current_version {
             return Err(Error::InvalidCiphertext);
         }
         let material = self.material(&key.key_id, header.key_version).await?;
@@ -189,7 +195,7 @@ impl Kms {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::crypto::cmk::CmkCipher;
     use crate::crypto::seal::Sealer;

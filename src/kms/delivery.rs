@@ -103,7 +103,7 @@ impl Kms {
     /// cheap requests (Decrypt, GenerateRandom) mixed in with deliveries are answered
     /// without waiting behind them (a mixed run's GenerateRandom p99 fell from 8.0 to
     /// 0.6 ms with N = 2).
-    async fn public_key_work<T: Send + 'static>(
+    pub(crate) async fn public_key_work<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T> {

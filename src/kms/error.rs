@@ -2,7 +2,7 @@
 //! dialect maps it to its own codes with one exhaustive `match`.
 
 use super::states::{DataKeyOp, Op};
-use crate::model::{DataKeyState, KeyState};
+use crate::model::{DataKeyState, KeyState, KeyUsage};
 use crate::store::StoreError;
 
 /// Which request field an error is about. Dialects use it to choose a specific code
@@ -96,6 +96,15 @@ pub enum Error {
         data_key_id: String,
         state: DataKeyState,
         op: DataKeyOp,
+    },
+    /// The key's usage (fixed when it was created) does not allow the operation: a
+    /// symmetric operation on an asymmetric key, signing with a decryption key,
+    /// decrypting with a signing key or a symmetric one, rotating an asymmetric key.
+    #[error("key {key_id} has KeyUsage {} and cannot be used for {op:?}", usage.as_str())]
+    WrongUsage {
+        key_id: String,
+        usage: KeyUsage,
+        op: Op,
     },
     /// A ciphertext that is malformed, tampered with, or presented with the wrong
     /// EncryptionContext. Deliberately one error for all: no oracle.

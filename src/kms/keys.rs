@@ -9,9 +9,10 @@ use super::rules::{
 use super::states::Op;
 use super::update::read_modify_write;
 use super::Kms;
+use crate::crypto::asym::PrivateKey;
 use crate::crypto::seal;
 use crate::crypto::{cmk::CmkCipher, random};
-use crate::model::{Cmk, KeyState, KeyUsage, Origin, Tag};
+use crate::model::{Cmk, KeySpec, KeyState, KeyUsage, Origin, Tag};
 use crate::store::StoreError;
 use std::sync::Arc;
 
@@ -22,7 +23,8 @@ pub struct NewKey {
     pub description: String,
     pub usage: KeyUsage,
     pub origin: Origin,
-    /// None: the server's default cipher.
+    /// None: the server's default cipher. Only for `ENCRYPT_DECRYPT` keys: an
+    /// asymmetric key's spec follows from its usage.
     pub cipher: Option<CmkCipher>,
     pub tags: Vec<Tag>,
 }
@@ -47,14 +49,7 @@ impl Kms {
         check_alias_charset(&new.alias)?;
         check_description(&new.description)?;
         check_tags(&new.tags)?;
-        if new.usage != KeyUsage::EncryptDecrypt {
-            return Err(Error::Unsupported(format!(
-                "KeyUsage {} needs an asymmetric CMK, which this server does not create yet; \
-                 use ENCRYPT_DECRYPT",
-                new.usage.as_str()
-            )));
-        }
-        let cipher = new.cipher.unwrap_or(self.default_cipher);
+        let spec = key_spec(&new, self.default_cipher)?;
         let key_id = uuid::Uuid::new_v4().hyphenated().to_string();
         let (state, version) = match new.origin {
             Origin::Kms => (KeyState::Enabled, 1),
@@ -66,7 +61,7 @@ impl Kms {
             alias: new.alias,
             description: new.description,
             usage: new.usage,
-            cipher,
+            spec,
             origin: new.origin,
             state,
             created_at: self.now(),
@@ -79,10 +74,20 @@ impl Kms {
             tags: new.tags,
             revision: 0,
         };
-        let sealed = (version > 0).then(|| {
-            let material = random::secret(cipher.key_len());
+        // The material: a symmetric key, or an asymmetric private key as PKCS#8 DER,
+        // sealed and stored the same way (version 1 of the key's material).
+        let material = match (version > 0, spec) {
+            (false, _) => None,
+            (true, KeySpec::Symmetric(cipher)) => Some(random::secret(cipher.key_len())),
+            (true, KeySpec::Asymmetric(a)) => Some(
+                // Key generation is CPU work (an RSA key takes tens to hundreds of ms).
+                self.public_key_work(move || PrivateKey::generate(a).to_der())
+                    .await?,
+            ),
+        };
+        let sealed = material.map(|m| {
             self.sealer
-                .seal(&seal::cmk_identity(&key_id, version), material.expose())
+                .seal(&seal::cmk_identity(&key_id, version), m.expose())
         });
         match self
             .store
@@ -382,6 +387,41 @@ impl Kms {
         }
         Ok(random::bytes(n as usize))
     }
+}
+
+/// The spec of a new key: its usage decides. `ENCRYPT_DECRYPT` keys use the cipher
+/// asked for or the server's default; each asymmetric usage has one key type.
+fn key_spec(new: &NewKey, default_cipher: CmkCipher) -> Result<KeySpec> {
+    if new.usage == KeyUsage::EncryptDecrypt {
+        return Ok(KeySpec::Symmetric(new.cipher.unwrap_or(default_cipher)));
+    }
+    let Some(spec) = new.usage.asymmetric_spec() else {
+        return Err(Error::Unsupported(format!(
+            "KeyUsage {} is not supported by this server; the asymmetric usages it creates are \
+             ASYMMETRIC_SIGN_VERIFY_SM2, ASYMMETRIC_DECRYPT_SM2, ASYMMETRIC_SIGN_VERIFY_RSA_2048, \
+             ASYMMETRIC_DECRYPT_RSA_2048 and ASYMMETRIC_SIGN_VERIFY_ECC",
+            new.usage.as_str()
+        )));
+    };
+    if let Some(c) = new.cipher {
+        return Err(Error::invalid(
+            Field::Other("KeySpec"),
+            format!(
+                "{} is a symmetric cipher, but KeyUsage {} makes an {} key; omit KeySpec",
+                c.name(),
+                new.usage.as_str(),
+                spec.name()
+            ),
+        ));
+    }
+    if new.origin == Origin::External {
+        return Err(Error::Unsupported(format!(
+            "importing key material (an EXTERNAL key) is supported for ENCRYPT_DECRYPT keys only, \
+             not for KeyUsage {}; create the key with KMS-generated material instead",
+            new.usage.as_str()
+        )));
+    }
+    Ok(KeySpec::Asymmetric(spec))
 }
 
 fn check_batch(ids: &[String]) -> Result<Vec<String>> {

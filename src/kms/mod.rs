@@ -1,6 +1,7 @@
 //! The core: accounts' CMKs, their states and limits. It knows no HTTP and no dialect;
 //! dialects call the methods here with typed arguments and map [`Error`] to their codes.
 
+pub mod asymmetric;
 pub mod context;
 pub mod crypt;
 pub mod data_keys;

@@ -3,7 +3,7 @@
 
 use super::context::RequestContext;
 use super::error::{Error, Field, Internal, Resource, Result};
-use super::rules::require;
+use super::rules::{require, symmetric_cipher};
 use super::states::Op;
 use super::update::CONFLICT_RETRIES;
 use super::Kms;
@@ -31,6 +31,7 @@ impl Kms {
         }
         let now = self.now();
         self.modify(ctx, key_id, |k| {
+            symmetric_cipher(k, Op::ConfigureRotation)?;
             if k.origin == Origin::External {
                 return Err(Error::NotForExternal {
                     key_id: k.key_id.clone(),
@@ -75,6 +76,7 @@ impl Kms {
     /// not an error but [`Rotation::Conflict`]: the caller reads again (a request) or
     /// leaves it to the next tick (the sweeper).
     async fn rotate_once(&self, key: &Cmk) -> Result<Rotation> {
+        let cipher = symmetric_cipher(key, Op::Rotate)?;
         if key.origin == Origin::External {
             return Err(Error::NotForExternal {
                 key_id: key.key_id.clone(),
@@ -84,7 +86,7 @@ impl Kms {
         require(key, Op::Rotate)?;
         let now = self.now();
         let version = key.current_version + 1;
-        let material = random::secret(key.cipher.key_len());
+        let material = random::secret(cipher.key_len());
         let sealed = self
             .sealer
             .seal(&seal::cmk_identity(&key.key_id, version), material.expose());
@@ -119,6 +121,11 @@ impl Kms {
                     if let Err(e) = self.store.update_cmk(&later).await {
                         tracing::warn!(key_id = %key.key_id, error = %e, "could not postpone rotation");
                     }
+                }
+                // Cannot happen through the API (rotation of an asymmetric key is
+                // refused when it is turned on); one such record must not stop the sweep.
+                Err(Error::WrongUsage { .. }) => {
+                    tracing::warn!(key_id = %key.key_id, "an asymmetric key is marked for rotation; skipped");
                 }
                 Err(e) => return Err(e),
             }

@@ -5,8 +5,9 @@
 
 use super::error::{Error, Field, Result};
 use super::states::{allowed, Op};
+use crate::crypto::cmk::CmkCipher;
 use crate::crypto::context;
-use crate::model::{Cmk, Tag};
+use crate::model::{Cmk, KeySpec, KeyUsage, Tag};
 use std::ops::RangeInclusive;
 
 /// The longest data key, in bytes.
@@ -136,6 +137,22 @@ pub(crate) fn page<T>(all: Vec<T>, offset: u64, limit: u64) -> Page<T> {
 pub struct Page<T> {
     pub total: u64,
     pub items: Vec<T>,
+}
+
+/// The symmetric cipher of `k`, for `op`. Every operation that uses a key's material
+/// as a symmetric key (Encrypt, Decrypt, ReEncrypt, GenerateDataKey, hosted data keys,
+/// rotation, and the Huawei and legacy paths that reach them) takes its cipher from
+/// here and nowhere else, so an asymmetric key's private key can never be used as
+/// symmetric material: such a key answers [`Error::WrongUsage`].
+pub fn symmetric_cipher(k: &Cmk, op: Op) -> Result<CmkCipher> {
+    match k.spec {
+        KeySpec::Symmetric(c) if k.usage == KeyUsage::EncryptDecrypt => Ok(c),
+        _ => Err(Error::WrongUsage {
+            key_id: k.key_id.clone(),
+            usage: k.usage,
+            op,
+        }),
+    }
 }
 
 pub(crate) fn require(k: &Cmk, op: Op) -> Result<()> {

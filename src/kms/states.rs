@@ -23,10 +23,19 @@ pub enum Op {
     ConfigureRotation,
     /// Adding a new material version now.
     Rotate,
+    /// Signing with an asymmetric key's private key (SignByAsymmetricKey).
+    Sign,
+    /// Verifying a signature under an asymmetric key (VerifyByAsymmetricKey).
+    Verify,
+    /// Decrypting with an asymmetric key's private key (AsymmetricSm2Decrypt,
+    /// AsymmetricRsaDecrypt).
+    AsymmetricDecrypt,
+    /// Reading an asymmetric key's public key (GetPublicKey).
+    GetPublicKey,
 }
 
 impl Op {
-    pub const ALL: [Op; 11] = [
+    pub const ALL: [Op; 15] = [
         Op::Enable,
         Op::Disable,
         Op::ScheduleDeletion,
@@ -38,6 +47,10 @@ impl Op {
         Op::Metadata,
         Op::ConfigureRotation,
         Op::Rotate,
+        Op::Sign,
+        Op::Verify,
+        Op::AsymmetricDecrypt,
+        Op::GetPublicKey,
     ];
 }
 
@@ -47,6 +60,11 @@ impl Op {
 /// archiving an archived key. Deletion needs the key out of use first: an Enabled key
 /// must be disabled before it can be scheduled for deletion. Archived keys still decrypt
 /// (that is what archiving is for: no new ciphertexts, old ones stay readable).
+///
+/// Asymmetric keys follow the same idea: an Archived key makes no new signatures but
+/// still verifies old ones, still decrypts, and still hands out its public key (which
+/// is what verifying elsewhere needs); Disabled, PendingDelete and PendingImport keys
+/// do none of these.
 pub fn allowed(op: Op, state: KeyState) -> bool {
     match op {
         Op::Enable | Op::Disable => matches!(state, Enabled | Disabled),
@@ -59,6 +77,10 @@ pub fn allowed(op: Op, state: KeyState) -> bool {
         Op::Metadata => true,
         Op::ConfigureRotation => matches!(state, Enabled | Disabled),
         Op::Rotate => state == Enabled,
+        Op::Sign => state == Enabled,
+        Op::Verify | Op::AsymmetricDecrypt | Op::GetPublicKey => {
+            matches!(state, Enabled | Archived)
+        }
     }
 }
 
@@ -123,7 +145,7 @@ mod tests {
     #[test]
     fn the_whole_table() {
         // Columns: Enabled, Disabled, PendingDelete, PendingImport, Archived.
-        let grid: [(Op, [bool; 5]); 11] = [
+        let grid: [(Op, [bool; 5]); 15] = [
             (Op::Enable, [true, true, false, false, false]),
             (Op::Disable, [true, true, false, false, false]),
             (Op::ScheduleDeletion, [false, true, false, true, true]),
@@ -135,6 +157,10 @@ mod tests {
             (Op::Metadata, [true, true, true, true, true]),
             (Op::ConfigureRotation, [true, true, false, false, false]),
             (Op::Rotate, [true, false, false, false, false]),
+            (Op::Sign, [true, false, false, false, false]),
+            (Op::Verify, [true, false, false, false, true]),
+            (Op::AsymmetricDecrypt, [true, false, false, false, true]),
+            (Op::GetPublicKey, [true, false, false, false, true]),
         ];
         assert_eq!(grid.len(), Op::ALL.len());
         for (op, row) in grid {

@@ -2,9 +2,10 @@
 //! their own tests; each check uses its own account so they cannot interfere.
 
 use super::{Store, StoreError};
+use crate::crypto::asym::AsymmetricSpec;
 use crate::crypto::cmk::CmkCipher;
 use crate::model::{
-    Cmk, Credential, DataKey, DataKeyState, KeyState, KeyUsage, Origin, Scope, Tag,
+    Cmk, Credential, DataKey, DataKeyState, KeySpec, KeyState, KeyUsage, Origin, Scope, Tag,
 };
 
 pub fn sample_cmk(alias: &str, account: u64) -> Cmk {
@@ -17,7 +18,7 @@ pub fn sample_cmk(alias: &str, account: u64) -> Cmk {
         alias: alias.into(),
         description: "d".into(),
         usage: KeyUsage::EncryptDecrypt,
-        cipher: CmkCipher::Sm4Gcm,
+        spec: KeySpec::Symmetric(CmkCipher::Sm4Gcm),
         origin: Origin::Kms,
         state: KeyState::Enabled,
         created_at: 1_700_000_000,
@@ -38,6 +39,7 @@ pub fn sample_cmk(alias: &str, account: u64) -> Cmk {
 pub async fn run_all(store: &dyn Store) {
     generation_moves_on_every_write(store).await;
     create_get_and_list(store).await;
+    asymmetric_keys(store).await;
     alias_unique_per_scope(store).await;
     limit_is_enforced(store).await;
     optimistic_updates(store).await;
@@ -363,7 +365,7 @@ async fn create_get_and_list(store: &dyn Store) {
     let a = sample_cmk("a", 1001);
     let mut b = sample_cmk("b", 1001);
     b.created_at += 1;
-    b.cipher = CmkCipher::Aes256Gcm;
+    b.spec = KeySpec::Symmetric(CmkCipher::Aes256Gcm);
     b.origin = Origin::External;
     b.state = KeyState::PendingImport;
     b.current_version = 0;
@@ -385,6 +387,50 @@ async fn create_get_and_list(store: &dyn Store) {
         store.create_cmk(&a, Some(b"m1"), 10).await,
         Err(StoreError::AlreadyExists | StoreError::AliasExists)
     ));
+}
+
+/// Every asymmetric usage and spec reads back as written, with its material (the
+/// sealed PKCS#8 private key) stored like a symmetric key's version 1, and lists
+/// beside symmetric keys.
+async fn asymmetric_keys(store: &dyn Store) {
+    let cases = [
+        (KeyUsage::AsymmetricSignVerifySm2, AsymmetricSpec::Sm2),
+        (KeyUsage::AsymmetricDecryptSm2, AsymmetricSpec::Sm2),
+        (KeyUsage::AsymmetricDecryptRsa2048, AsymmetricSpec::Rsa2048),
+        (
+            KeyUsage::AsymmetricSignVerifyRsa2048,
+            AsymmetricSpec::Rsa2048,
+        ),
+        (KeyUsage::AsymmetricSignVerifyEcc, AsymmetricSpec::EccP256),
+    ];
+    let mut written = vec![sample_cmk("sym", 1013)];
+    store.create_cmk(&written[0], Some(b"m"), 10).await.unwrap();
+    for (i, (usage, spec)) in cases.into_iter().enumerate() {
+        let mut k = sample_cmk(&format!("asym{i}"), 1013);
+        k.created_at += 1 + i as i64;
+        k.usage = usage;
+        k.spec = KeySpec::Asymmetric(spec);
+        let material = format!("pkcs8-{i}");
+        store
+            .create_cmk(&k, Some(material.as_bytes()), 10)
+            .await
+            .unwrap();
+        let read = store.get_cmk(&k.key_id).await.unwrap().unwrap();
+        assert_eq!(read, k);
+        assert_eq!(read.spec.asymmetric(), Some(spec));
+        assert_eq!(
+            store.get_material(&k.key_id, 1).await.unwrap().as_deref(),
+            Some(material.as_bytes())
+        );
+        let mut d = read.clone();
+        d.state = KeyState::Disabled;
+        let stored = store.update_cmk(&d).await.unwrap();
+        assert_eq!(stored.spec, k.spec, "an update keeps the spec");
+        assert_eq!(stored.usage, k.usage);
+        written.push(stored);
+    }
+    let listed = store.list_cmks(&written[0].scope).await.unwrap();
+    assert_eq!(listed, written);
 }
 
 async fn alias_unique_per_scope(store: &dyn Store) {

@@ -184,9 +184,18 @@ def test_create_key_description_too_long(ca, description):
     assert "Description" in e.message
 
 
-@pytest.mark.parametrize("usage", ASYMMETRIC_USAGES)
-def test_create_key_asymmetric_usage_is_unsupported(ca, usage):
-    e = expect_error("UnsupportedOperation", ca, "CreateKey", Alias=new_alias(), KeyUsage=usage)
+@pytest.mark.parametrize("usage", ASYMMETRIC_USAGES[:-1])
+def test_create_key_asymmetric_usage(ca, usage):
+    r = create_key(ca, KeyUsage=usage)
+    assert (r.KeyUsage, r.KeyState) == (usage, "Enabled")
+    assert describe(ca, r.KeyId).KeyUsage == usage
+
+
+def test_create_key_ecdsa384_is_unsupported(ca):
+    usage = ASYMMETRIC_USAGES[-1]
+    assert usage == "ASYMMETRIC_SIGN_VERIFY_ECDSA384"
+    e = expect_error("UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion", ca, "CreateKey",
+                     Alias=new_alias(), KeyUsage=usage)
     assert usage in e.message
 
 
@@ -225,8 +234,8 @@ def test_create_key_duplicated_tag_key(ca):
 def test_failed_create_key_creates_nothing(post_a):
     expect_error("InvalidParameterValue.InvalidAlias", post_a, "CreateKey", Alias="-x")
     expect_error("InvalidParameterValue.InvalidType", post_a, "CreateKey", Alias=new_alias(), Type=9)
-    expect_error("UnsupportedOperation", post_a, "CreateKey", Alias=new_alias(),
-                 KeyUsage="ASYMMETRIC_DECRYPT_SM2")
+    expect_error("UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion", post_a, "CreateKey",
+                 Alias=new_alias(), KeyUsage="ASYMMETRIC_SIGN_VERIFY_ECDSA384")
     expect_error("InvalidParameterValue.TagKeysDuplicated", post_a, "CreateKey", Alias=new_alias(),
                  Tags=[{"TagKey": "k", "TagValue": "1"}, {"TagKey": "k", "TagValue": "2"}])
     assert call(post_a, "ListKeys").TotalCount == 0

@@ -26,7 +26,6 @@ from kmstest import (
 @pytest.mark.parametrize(
     "action,fields",
     [
-        ("GetPublicKey", {"KeyId": "00000000-0000-4000-8000-000000000000"}),
         ("CreateWhiteBoxKey", {"Alias": "wb", "Algorithm": "SM4"}),
         ("DescribeWhiteBoxServiceStatus", {}),
     ],

@@ -18,7 +18,8 @@ use super::{Action, Call};
 use crate::b64;
 use crate::crypto::cmk::CmkCipher;
 use crate::kms::keys::{KeyFilter, NewKey};
-use crate::kms::rules::{data_key_len, MAX_DATA_KEY};
+use crate::kms::rules::{self, data_key_len, MAX_DATA_KEY};
+use crate::kms::states::Op;
 use crate::model::{Cmk, KeyState, KeyUsage, Origin};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -251,7 +252,7 @@ pub(super) fn details(k: &Cmk) -> Value {
         "domain_id": k.scope.account.to_string(),
         "key_alias": k.alias,
         "realm": k.scope.region,
-        "key_spec": k.cipher.name(),
+        "key_spec": k.spec.name(),
         "key_usage": k.usage.as_str(),
         "key_description": k.description,
         "creation_date": ms(k.created_at),
@@ -448,9 +449,10 @@ async fn encrypt_datakey(call: &Call<'_>, mut b: Body) -> Handled {
     }
     let kms = &call.api.kms;
     let key = kms.get_key(&call.ctx, &key_id).await?;
+    let cipher = rules::symmetric_cipher(&key, Op::Encrypt)?;
     let (dek, digest) = raw.split_at(n);
-    if !bool::from(dek_digest(key.cipher, dek).ct_eq(digest)) {
-        let which = match key.cipher {
+    if !bool::from(dek_digest(cipher, dek).ct_eq(digest)) {
+        let which = match cipher {
             CmkCipher::Sm4Gcm => "SM3 (the key is an SM4 key)",
             CmkCipher::Aes256Gcm => "SHA-256 (the key is an AES_256 key)",
         };
@@ -598,21 +600,24 @@ async fn list_keys(call: &Call<'_>, mut b: Body) -> Handled {
             return Err(HwError::invalid(format!("key_state {s:?} must be one of 1 to 5")).into())
         }
     };
-    // Absent: every key (all of this server's keys are symmetric, which is what Huawei
-    // lists by default). ALL: every key. A symmetric spec: those keys. Another valid
-    // spec names keys this server does not create, so it matches none.
-    let spec = match b.opt_str("key_spec", "KMS.0308")?.as_deref() {
-        None | Some("ALL") => None,
-        Some(s) => match CmkCipher::from_name(s) {
-            Some(c) => Some(Some(c)),
-            None if ASYMMETRIC_OR_HMAC_SPECS.contains(&s) => Some(None),
-            None => {
-                return Err(HwError::invalid(format!(
-                    "key_spec {s:?} is not a key spec (AES_256, SM4, ..., or ALL)"
-                ))
-                .into())
-            }
-        },
+    // Absent or ALL: every key. A spec: the keys of that spec (SM4, AES_256, SM2,
+    // RSA_2048, EC_P256); another valid spec names keys this server does not create,
+    // so it matches none.
+    let spec = match b.opt_str("key_spec", "KMS.0308")? {
+        None => None,
+        Some(s) if s == "ALL" => None,
+        Some(s)
+            if CmkCipher::from_name(&s).is_some()
+                || ASYMMETRIC_OR_HMAC_SPECS.contains(&s.as_str()) =>
+        {
+            Some(s)
+        }
+        Some(s) => {
+            return Err(HwError::invalid(format!(
+                "key_spec {s:?} is not a key spec (AES_256, SM4, ..., or ALL)"
+            ))
+            .into())
+        }
     };
     b.opt_str("enterprise_project_id", "KMS.0308")?;
     b.sequence()?;
@@ -633,9 +638,9 @@ async fn list_keys(call: &Call<'_>, mut b: Body) -> Handled {
     };
     let keys: Vec<Cmk> = keys
         .into_iter()
-        .filter(|k| match spec {
+        .filter(|k| match &spec {
             None => true,
-            Some(want) => want == Some(k.cipher),
+            Some(want) => want == k.spec.name(),
         })
         .collect();
     let total = keys.len() as u64;

@@ -121,7 +121,16 @@ fn state_code(op: Op, state: KeyState) -> &'static str {
         (_, KeyState::PendingDelete) => "KMS.0210",
         (Op::Enable, _) => "KMS.1201",
         (Op::Disable, _) => "KMS.1301",
-        (Op::Encrypt | Op::Decrypt | Op::Rotate, _) => "KMS.0209",
+        (
+            Op::Encrypt
+            | Op::Decrypt
+            | Op::Rotate
+            | Op::Sign
+            | Op::Verify
+            | Op::AsymmetricDecrypt
+            | Op::GetPublicKey,
+            _,
+        ) => "KMS.0209",
         (
             Op::ScheduleDeletion
             | Op::Archive
@@ -244,6 +253,25 @@ pub fn from_core(action: Action, e: Error, request_id: &str) -> HwError {
                 code,
                 "cipher_text is not a valid ciphertext of this server, was altered, or is \
                  presented with additional_authenticated_data other than the one it was made with",
+            )
+        }
+        Error::WrongUsage { key_id, usage, op } => {
+            // An asymmetric key asked for a symmetric operation (KMS.0325), a symmetric
+            // key for an asymmetric one (KMS.0331), or the other asymmetric usage
+            // (KMS.0335: the key is for signing; KMS.0334: it is for encryption).
+            let code = match op {
+                Op::Encrypt | Op::Decrypt | Op::Rotate | Op::ConfigureRotation => "KMS.0325",
+                _ if usage == crate::model::KeyUsage::EncryptDecrypt => "KMS.0331",
+                _ if usage.signs() => "KMS.0335",
+                _ => "KMS.0334",
+            };
+            HwError::bad(
+                code,
+                format!(
+                    "the key {key_id} has key_usage {} and does not allow {}",
+                    usage.as_str(),
+                    action.path()
+                ),
             )
         }
         Error::NotForExternal { key_id, op } => {

@@ -275,7 +275,13 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> LegacyError {
             );
             match op {
                 // Using a key that is not usable: "disabled" in this API's terms.
-                Op::Encrypt | Op::Decrypt | Op::Rotate => LegacyError::disabled(detail),
+                Op::Encrypt
+                | Op::Decrypt
+                | Op::Rotate
+                | Op::Sign
+                | Op::Verify
+                | Op::AsymmetricDecrypt
+                | Op::GetPublicKey => LegacyError::disabled(detail),
                 Op::Enable
                 | Op::Disable
                 | Op::ScheduleDeletion
@@ -291,6 +297,13 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> LegacyError {
         } => LegacyError::bad_request(format!(
             "the data key {data_key_id} is {} and does not allow {action}",
             state.as_str()
+        )),
+        // The legacy API has symmetric keys only; an asymmetric key made through API 3.0
+        // cannot serve its actions.
+        Error::WrongUsage { key_id, usage, .. } => LegacyError::bad_request(format!(
+            "the key {key_id} has KeyUsage {} and does not allow {action}; use an \
+             ENCRYPT_DECRYPT key",
+            usage.as_str()
         )),
         Error::InvalidCiphertext => LegacyError::bad_request(
             "ciphertextBlob is not a valid ciphertext of this server, was altered, or is \

@@ -6,7 +6,7 @@ use crate::auth::AuthError;
 use crate::kms::error::{Error, Field, Limit, Resource};
 use crate::kms::states::DataKeyOp;
 use crate::kms::states::Op;
-use crate::model::{DataKeyState, KeyState};
+use crate::model::{DataKeyState, KeyState, KeyUsage};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TcError {
@@ -110,6 +110,14 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> TcError {
                 Field::Description | Field::Tags | Field::RotateDays | Field::Other(_) => {
                     "InvalidParameterValue"
                 }
+            };
+            // The asymmetric actions answer InvalidParameter, which each documents,
+            // for every bad value (a message too long, an algorithm that does not
+            // fit the key), like the values the dialect itself refuses.
+            let code = if code == "InvalidParameterValue" && ASYMMETRIC_ACTIONS.contains(&action) {
+                "InvalidParameter"
+            } else {
+                code
             };
             TcError::new(code, format!("{} {reason}", field.name()))
         }
@@ -217,6 +225,16 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> TcError {
                 ),
             )
         }
+        Error::WrongUsage { key_id, usage, op } => wrong_usage(action, &key_id, usage, op),
+        Error::InvalidCiphertext
+            if documented(action).contains(&"FailedOperation.DecryptError") =>
+        {
+            TcError::new(
+                "FailedOperation.DecryptError",
+                "the Ciphertext does not decrypt under this key: it was not made with this key's \
+                 public key and this algorithm, or it was altered",
+            )
+        }
         Error::InvalidCiphertext => TcError::new(
             "InvalidParameterValue.InvalidCiphertext",
             "the CiphertextBlob is not a valid ciphertext of this server, was altered, or is \
@@ -247,12 +265,67 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> TcError {
             "LimitExceeded.DataKeyLimitExceeded",
             format!("this account already has {limit} hosted data keys, the configured limit"),
         ),
+        // CreateKey's only refusal of this kind is a KeyUsage this server does not
+        // create (ECDSA P-384), for which the action documents its own code.
+        Error::Unsupported(msg) if action == "CreateKey" => TcError::new(
+            "UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion",
+            msg,
+        ),
         Error::Unsupported(msg) => TcError::new("UnsupportedOperation", msg),
         Error::Internal(detail) => {
             tracing::error!(request_id, action, %detail, "internal error");
             TcError::internal(request_id)
         }
     }
+}
+
+/// The actions of asymmetric keys, whose bad values answer `InvalidParameter`.
+const ASYMMETRIC_ACTIONS: &[&str] = &[
+    "GetPublicKey",
+    "SignByAsymmetricKey",
+    "VerifyByAsymmetricKey",
+    "AsymmetricSm2Decrypt",
+    "AsymmetricRsaDecrypt",
+];
+
+/// A key used for what its KeyUsage does not allow: `InvalidParameterValue.InvalidKeyUsage`
+/// where the action documents it, else `InvalidParameter`; rotating an asymmetric key
+/// is Tencent's `UnsupportedOperation.RotateNotSupported`.
+fn wrong_usage(action: &str, key_id: &str, usage: KeyUsage, op: Op) -> TcError {
+    let usage_name = usage.as_str();
+    if matches!(op, Op::Rotate | Op::ConfigureRotation) {
+        return TcError::new(
+            "UnsupportedOperation.RotateNotSupported",
+            format!(
+                "the key {key_id} is an asymmetric key (KeyUsage {usage_name}); asymmetric keys \
+                 are not rotated: create a new key to change it"
+            ),
+        );
+    }
+    let hint = match op {
+        Op::Encrypt | Op::Decrypt => "use a key with KeyUsage ENCRYPT_DECRYPT".to_string(),
+        Op::Sign | Op::Verify => "use a key with KeyUsage ASYMMETRIC_SIGN_VERIFY_SM2, \
+             ASYMMETRIC_SIGN_VERIFY_RSA_2048 or ASYMMETRIC_SIGN_VERIFY_ECC"
+            .to_string(),
+        Op::AsymmetricDecrypt if action == "AsymmetricRsaDecrypt" => {
+            "use a key with KeyUsage ASYMMETRIC_DECRYPT_RSA_2048".to_string()
+        }
+        Op::AsymmetricDecrypt => "use a key with KeyUsage ASYMMETRIC_DECRYPT_SM2".to_string(),
+        Op::GetPublicKey => "only asymmetric keys have a public key".to_string(),
+        _ => format!("{usage_name} keys do not support it"),
+    };
+    let documented = documented(action);
+    let code = if documented.contains(&"InvalidParameterValue.InvalidKeyUsage") {
+        "InvalidParameterValue.InvalidKeyUsage"
+    } else {
+        "InvalidParameter"
+    };
+    TcError::new(
+        code,
+        format!(
+            "the key {key_id} has KeyUsage {usage_name}, which does not allow {action}; {hint}"
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -359,6 +432,11 @@ mod tests {
                 op: Op::Rotate,
             },
             Error::invalid(Field::EncryptionContext, "x"),
+            Error::WrongUsage {
+                key_id: "k".into(),
+                usage: KeyUsage::AsymmetricSignVerifySm2,
+                op: Op::Encrypt,
+            },
             Error::invalid(Field::Plaintext, "x"),
             Error::from(crate::store::StoreError::Backend(
                 "disk on fire /var/secret".into(),

@@ -11,8 +11,6 @@ use ::sm2::dsa::signature::{Signer, Verifier};
 use ::sm2::dsa::{Signature, SigningKey as DsaKey, VerifyingKey};
 use ::sm2::pkcs8::EncodePublicKey;
 use ::sm2::{NonZeroScalar, PublicKey as Point};
-use der::asn1::UintRef;
-use der::{Decode, Encode, Sequence};
 use rand_core::OsRng;
 
 use super::super::secret::SecretBytes;
@@ -31,12 +29,6 @@ pub struct PublicKey(VerifyingKey);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid SM2 key")]
 pub struct BadKey;
-
-#[derive(Sequence)]
-struct SigDer<'a> {
-    r: UintRef<'a>,
-    s: UintRef<'a>,
-}
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -71,13 +63,7 @@ impl SigningKey {
     /// The DER signature of `message`.
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
         let sig: Signature = self.0.sign(message);
-        let (r, s) = (sig.r_bytes(), sig.s_bytes());
-        SigDer {
-            r: UintRef::new(&r).expect("32 bytes fit"),
-            s: UintRef::new(&s).expect("32 bytes fit"),
-        }
-        .to_der()
-        .expect("two bounded INTEGERs encode")
+        super::super::asym::sig::encode(&sig.r_bytes().into(), &sig.s_bytes().into())
     }
 
     pub fn public_key(&self) -> PublicKey {
@@ -86,18 +72,12 @@ impl SigningKey {
 }
 
 impl PublicKey {
-    /// Whether `signature` (DER, strictly) is this key's signature of `message`.
+    /// Whether `signature` (DER, strictly: [`crate::crypto::asym::sig`]) is this key's
+    /// signature of `message`.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        let Ok(seq) = SigDer::from_der(signature) else {
+        let Some(raw) = super::super::asym::sig::decode(signature) else {
             return false;
         };
-        let (r, s) = (seq.r.as_bytes(), seq.s.as_bytes());
-        if r.len() > 32 || s.len() > 32 {
-            return false;
-        }
-        let mut raw = [0u8; 64];
-        raw[32 - r.len()..32].copy_from_slice(r);
-        raw[64 - s.len()..].copy_from_slice(s);
         match Signature::from_bytes(&raw) {
             Ok(sig) => self.0.verify(message, &sig).is_ok(),
             Err(_) => false,

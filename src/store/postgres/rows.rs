@@ -3,9 +3,8 @@
 //! differences are PostgreSQL's types, and a `seq` column that gives the creation
 //! order SQLite's rowid gives.
 
-use crate::crypto::cmk::CmkCipher;
 use crate::model::{
-    Cmk, Credential, DataKey, DataKeyState, KeyState, KeyUsage, Origin, Scope, Tag,
+    Cmk, Credential, DataKey, DataKeyState, KeySpec, KeyState, KeyUsage, Origin, Scope, Tag,
 };
 use crate::store::{StoreError, StoreResult};
 use tokio_postgres::Row;
@@ -96,6 +95,7 @@ CREATE TABLE cmks (
     alias TEXT NOT NULL,
     description TEXT NOT NULL,
     usage TEXT NOT NULL,
+    -- model::KeySpec::code: 1 SM4, 2 AES_256, 3 SM2, 4 RSA_2048, 5 EC_P256
     cipher SMALLINT NOT NULL,
     origin TEXT NOT NULL,
     state TEXT NOT NULL,
@@ -249,9 +249,9 @@ pub(super) fn row_to_cmk(row: &Row) -> StoreResult<Cmk> {
         alias: get(row, 3)?,
         description: get(row, 4)?,
         usage: KeyUsage::parse(usage).ok_or_else(|| corrupt("usage"))?,
-        cipher: u8::try_from(cipher)
+        spec: u8::try_from(cipher)
             .ok()
-            .and_then(CmkCipher::from_byte)
+            .and_then(KeySpec::from_code)
             .ok_or_else(|| corrupt("cipher"))?,
         origin: Origin::parse(origin).ok_or_else(|| corrupt("origin"))?,
         state: KeyState::parse(state).ok_or_else(|| corrupt("state"))?,
@@ -310,7 +310,7 @@ pub(super) async fn insert_cmk<C: GenericClient>(c: &C, cmk: &Cmk) -> StoreResul
             &cmk.alias,
             &cmk.description,
             &cmk.usage.as_str(),
-            &(cmk.cipher as u8 as i16),
+            &(cmk.spec.code() as i16),
             &cmk.origin.as_str(),
             &cmk.state.as_str(),
             &cmk.created_at,

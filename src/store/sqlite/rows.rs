@@ -1,8 +1,7 @@
 //! The SQLite schema and the mapping between its rows and the core's records.
 
 use super::backend;
-use crate::crypto::cmk::CmkCipher;
-use crate::model::{Cmk, DataKey, DataKeyState, KeyState, KeyUsage, Origin, Scope, Tag};
+use crate::model::{Cmk, DataKey, DataKeyState, KeySpec, KeyState, KeyUsage, Origin, Scope, Tag};
 use crate::store::{StoreError, StoreResult};
 use rusqlite::{params, OptionalExtension, Row};
 
@@ -54,6 +53,7 @@ CREATE TABLE IF NOT EXISTS cmks (
     alias TEXT NOT NULL,
     description TEXT NOT NULL,
     usage TEXT NOT NULL,
+    -- model::KeySpec::code: 1 SM4, 2 AES_256, 3 SM2, 4 RSA_2048, 5 EC_P256
     cipher INTEGER NOT NULL,
     origin TEXT NOT NULL,
     state TEXT NOT NULL,
@@ -139,7 +139,7 @@ pub(super) fn row_to_cmk(row: &Row<'_>) -> rusqlite::Result<Cmk> {
         alias: row.get(3)?,
         description: row.get(4)?,
         usage: KeyUsage::parse(&usage).ok_or_else(|| corrupt("usage"))?,
-        cipher: CmkCipher::from_byte(cipher).ok_or_else(|| corrupt("cipher"))?,
+        spec: KeySpec::from_code(cipher).ok_or_else(|| corrupt("cipher"))?,
         origin: Origin::parse(&origin).ok_or_else(|| corrupt("origin"))?,
         state: KeyState::parse(&state).ok_or_else(|| corrupt("state"))?,
         created_at: row.get(9)?,
@@ -275,7 +275,7 @@ pub(super) fn insert_cmk(tx: &rusqlite::Transaction<'_>, cmk: &Cmk) -> StoreResu
             cmk.alias,
             cmk.description,
             cmk.usage.as_str(),
-            cmk.cipher as u8,
+            cmk.spec.code(),
             cmk.origin.as_str(),
             cmk.state.as_str(),
             cmk.created_at,

@@ -2,10 +2,11 @@
 //! rotation.
 
 use super::*;
+use crate::crypto::asym::AsymmetricSpec;
 use crate::crypto::cmk::CmkCipher;
 use crate::kms::keys::{KeyFilter, NewKey};
 use crate::kms::rules;
-use crate::model::{Cmk, KeyState, KeyUsage, Origin};
+use crate::model::{Cmk, KeySpec, KeyState, KeyUsage, Origin};
 use serde_json::{json, Map, Value};
 
 /// KeyMetadata as the SDK's model defines it.
@@ -17,7 +18,7 @@ pub(crate) fn key_metadata(k: &Cmk) -> Value {
         "Description": k.description,
         "KeyState": k.state.as_str(),
         "KeyUsage": k.usage.as_str(),
-        "Type": match k.cipher { CmkCipher::Sm4Gcm => 4, CmkCipher::Aes256Gcm => 2 },
+        "Type": key_type(k.spec),
         "CreatorUin": k.scope.account,
         "CreatorUinString": k.scope.account.to_string(),
         "KeyRotationEnabled": k.rotation_enabled,
@@ -38,6 +39,15 @@ pub(crate) fn key_metadata(k: &Cmk) -> Value {
         "SyncEndTime": 0,
         "SourceHsmClusterId": "",
     })
+}
+
+/// KeyMetadata's `Type`: 4 for the national (SM) algorithms, 2 for the FIPS ones.
+fn key_type(spec: KeySpec) -> u8 {
+    match spec {
+        KeySpec::Symmetric(CmkCipher::Sm4Gcm) | KeySpec::Asymmetric(AsymmetricSpec::Sm2) => 4,
+        KeySpec::Symmetric(CmkCipher::Aes256Gcm)
+        | KeySpec::Asymmetric(AsymmetricSpec::Rsa2048 | AsymmetricSpec::EccP256) => 2,
+    }
 }
 
 pub(super) async fn create_key(call: &Call<'_>, mut p: Params) -> Handled {
@@ -68,16 +78,32 @@ pub(super) async fn create_key(call: &Call<'_>, mut p: Params) -> Handled {
     refuse_hsm_cluster(&mut p)?;
     p.finish()?;
     check_tencent_alias(&alias)?;
-    // The asymmetric usages are known names: the core answers them "not supported".
+    // The core decides what each usage makes (and refuses ECDSA P-384).
     let usage = match usage {
         None => KeyUsage::EncryptDecrypt,
         Some(u) => KeyUsage::parse(&u).ok_or_else(|| {
             TcError::new(
                 "InvalidParameterValue.InvalidKeyUsage",
-                format!("KeyUsage {u:?} is not a key usage; ENCRYPT_DECRYPT is the symmetric one"),
+                format!(
+                    "KeyUsage {u:?} is not a key usage; use ENCRYPT_DECRYPT (the default), \
+                     ASYMMETRIC_SIGN_VERIFY_SM2, ASYMMETRIC_DECRYPT_SM2, ASYMMETRIC_SIGN_VERIFY_RSA_2048, \
+                     ASYMMETRIC_DECRYPT_RSA_2048 or ASYMMETRIC_SIGN_VERIFY_ECC"
+                ),
             )
         })?,
     };
+    // Material import is for ENCRYPT_DECRYPT keys (the core refuses the rest too).
+    if origin == Origin::External && usage != KeyUsage::EncryptDecrypt {
+        return Err(TcError::new(
+            "InvalidParameterValue.InvalidType",
+            format!(
+                "Type 2 (EXTERNAL, material you import) is for ENCRYPT_DECRYPT keys only, not \
+                 KeyUsage {}; create the key with Type 1",
+                usage.as_str()
+            ),
+        )
+        .into());
+    }
     let k = call
         .api
         .kms

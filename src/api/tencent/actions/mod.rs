@@ -1,6 +1,7 @@
 //! The actions: read parameters, call the core, shape the answer. One file per action
 //! family; this one dispatches and holds what the families share.
 
+mod asymmetric;
 mod crypto;
 mod data_keys;
 mod keys;
@@ -62,6 +63,11 @@ pub(crate) async fn dispatch(call: &Call<'_>, p: Params) -> Answer {
         "UpdateDataKeyName" => data_keys::update_data_key_name(call, p).await,
         "UpdateDataKeyDescription" => data_keys::update_data_key_description(call, p).await,
         "ImportDataKey" => data_keys::import_data_key(call, p).await,
+        "GetPublicKey" => asymmetric::get_public_key(call, p).await,
+        "SignByAsymmetricKey" => asymmetric::sign(call, p).await,
+        "VerifyByAsymmetricKey" => asymmetric::verify(call, p).await,
+        "AsymmetricSm2Decrypt" => asymmetric::sm2_decrypt(call, p).await,
+        "AsymmetricRsaDecrypt" => asymmetric::rsa_decrypt(call, p).await,
         other if ALL_ACTIONS.contains(&other) => Err(Fail::Dialect(TcError::new(
             "UnsupportedOperation",
             format!("{other} is a KMS action that this server does not implement"),

@@ -2,9 +2,11 @@
 
 use super::*;
 use crate::b64;
+use crate::crypto::asym::AsymmetricSpec;
 use crate::kms::rules;
 use crate::kms::{Error, Field};
-use serde_json::json;
+use crate::model::KeyUsage;
+use serde_json::{json, Value};
 
 pub(super) async fn generate_random(call: &Call<'_>, mut p: Params) -> Handled {
     let n = p
@@ -53,14 +55,31 @@ pub(super) async fn get_service_status(call: &Call<'_>, p: Params) -> Handled {
     })))
 }
 
+/// What CreateKey really makes, listed the way Tencent lists it: the key usage and the
+/// key's algorithm (SM2, RSA_2048, ECC), derived from the model so that the list
+/// cannot drift from what the core creates.
 pub(super) async fn list_algorithms(_call: &Call<'_>, p: Params) -> Handled {
     p.finish()?;
+    let listed = |pick: fn(KeyUsage) -> bool| -> Vec<Value> {
+        KeyUsage::ALL
+            .into_iter()
+            .filter(|u| pick(*u))
+            .filter_map(|u| {
+                let algorithm = match u.asymmetric_spec()? {
+                    AsymmetricSpec::Sm2 => "SM2",
+                    AsymmetricSpec::Rsa2048 => "RSA_2048",
+                    AsymmetricSpec::EccP256 => "ECC",
+                };
+                Some(json!({"KeyUsage": u.as_str(), "Algorithm": algorithm}))
+            })
+            .collect()
+    };
     Ok(obj(json!({
         "SymmetricAlgorithms": [
             {"KeyUsage": "ENCRYPT_DECRYPT", "Algorithm": "SM4"},
             {"KeyUsage": "ENCRYPT_DECRYPT", "Algorithm": "AES_256"},
         ],
-        "AsymmetricAlgorithms": [],
-        "AsymmetricSignVerifyAlgorithms": [],
+        "AsymmetricAlgorithms": listed(KeyUsage::decrypts_asymmetric),
+        "AsymmetricSignVerifyAlgorithms": listed(KeyUsage::signs),
     })))
 }

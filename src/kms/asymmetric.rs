@@ -1,0 +1,548 @@
+//! Asymmetric CMKs: the public key, signatures, and decryption with the private key.
+//!
+//! An asymmetric key is created by [`Kms::create_key`] with an asymmetric usage; its
+//! material (version 1, never rotated) is the private key's PKCS#8 DER, sealed and
+//! cached like a symmetric key's. Every operation here checks, in this order, that the
+//! key exists for the caller (and records it in the request context), that its usage
+//! allows the operation ([`Error::WrongUsage`]), that its state does (the table in
+//! `states.rs`), and that the algorithm fits the key; only then is the private key
+//! opened. The private-key work (and parsing the key) runs where
+//! `limits.public_key_pool` says, like the other public-key steps.
+
+use super::context::RequestContext;
+use super::error::{Error, Field, Internal, Result};
+use super::rules::require;
+use super::states::Op;
+use super::Kms;
+use crate::crypto::asym::{
+    AsymmetricSpec, DecryptAlgorithm, Message, PrivateKey, PublicKey, SignAlgorithm, SignError,
+    DIGEST_LEN, MAX_RAW_LEN,
+};
+use crate::crypto::secret::SecretBytes;
+use crate::model::{Cmk, KeyUsage};
+use std::sync::Arc;
+
+/// The material version that holds an asymmetric key's private key.
+const PRIVATE_KEY_VERSION: u32 = 1;
+
+/// What is signed: the message itself, or a digest the caller computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageType {
+    /// The message; the algorithm hashes it (SM2DSA: SM3(Z_A ‖ M) with the default
+    /// user id).
+    Raw,
+    /// A 32-byte digest, used as the value the algorithm signs (SM2DSA: e, that is
+    /// SM3(Z_A ‖ M) computed by the caller).
+    Digest,
+}
+
+impl MessageType {
+    fn message(self, bytes: &[u8]) -> Message<'_> {
+        match self {
+            MessageType::Raw => Message::Raw(bytes),
+            MessageType::Digest => Message::Digest(bytes),
+        }
+    }
+}
+
+/// A public key as GetPublicKey returns it.
+pub struct PublicKeyInfo {
+    pub key: Arc<Cmk>,
+    /// SubjectPublicKeyInfo DER.
+    pub spki_der: Vec<u8>,
+    /// The same as a PEM `PUBLIC KEY`.
+    pub pem: String,
+}
+
+/// The message rule of both signing and verifying, so that a verification is refused
+/// for the same inputs a signature would be.
+fn check_message(kind: MessageType, message: &[u8]) -> Result<()> {
+    match kind {
+        MessageType::Raw if message.is_empty() || message.len() > MAX_RAW_LEN => {
+            Err(Error::invalid(
+                Field::Other("Message"),
+                format!(
+                    "must be 1 to {MAX_RAW_LEN} bytes after base64 decoding when MessageType \
+                     is RAW, got {}; sign a longer message as its digest (MessageType DIGEST)",
+                    message.len()
+                ),
+            ))
+        }
+        MessageType::Digest if message.len() != DIGEST_LEN => Err(Error::invalid(
+            Field::Other("Message"),
+            format!(
+                "must be exactly {DIGEST_LEN} bytes after base64 decoding when MessageType is \
+                 DIGEST (an SM3 or SHA-256 digest), got {}",
+                message.len()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_sign_algorithm(key: &Cmk, spec: AsymmetricSpec, alg: SignAlgorithm) -> Result<()> {
+    if alg.fits(spec) {
+        return Ok(());
+    }
+    let fitting: Vec<&str> = SignAlgorithm::ALL
+        .iter()
+        .filter(|a| a.fits(spec))
+        .map(|a| a.name())
+        .collect();
+    Err(Error::invalid(
+        Field::Other("Algorithm"),
+        format!(
+            "{} does not fit key {}, an {} key; use {}",
+            alg.name(),
+            key.key_id,
+            spec.name(),
+            fitting.join(" or ")
+        ),
+    ))
+}
+
+fn sign_error(e: SignError) -> Error {
+    let field = match e {
+        SignError::AlgorithmMismatch => Field::Other("Algorithm"),
+        _ => Field::Other("Message"),
+    };
+    Error::invalid(field, e.to_string())
+}
+
+impl Kms {
+    /// The key, if it exists for the caller, is asymmetric with a usage `wanted`
+    /// accepts, and its state allows `op`. Returns its spec with it.
+    async fn asymmetric_key(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        op: Op,
+        wanted: impl Fn(KeyUsage) -> bool,
+    ) -> Result<(Arc<Cmk>, AsymmetricSpec)> {
+        let key = self.get_key_shared(ctx, key_id).await?;
+        let spec = match key.spec.asymmetric() {
+            Some(spec) if wanted(key.usage) => spec,
+            _ => {
+                return Err(Error::WrongUsage {
+                    key_id: key.key_id.clone(),
+                    usage: key.usage,
+                    op,
+                })
+            }
+        };
+        require(&key, op)?;
+        Ok((key, spec))
+    }
+
+    /// Runs `work` with the key's private key, opened from its sealed material, where
+    /// `limits.public_key_pool` says.
+    async fn with_private_key<T: Send + 'static>(
+        &self,
+        key: &Cmk,
+        spec: AsymmetricSpec,
+        work: impl FnOnce(&PrivateKey) -> T + Send + 'static,
+    ) -> Result<T> {
+        let material = self.material(&key.key_id, PRIVATE_KEY_VERSION).await?;
+        let key_id = key.key_id.clone();
+        self.public_key_work(move || {
+            PrivateKey::from_der(spec, material.expose())
+                .map(|k| work(&k))
+                .map_err(|_| Internal::CorruptRecord {
+                    id: key_id,
+                    what: "the key's material is not a private key of its spec",
+                })
+        })
+        .await?
+        .map_err(Error::from)
+    }
+
+    /// GetPublicKey: the key's public key as SubjectPublicKeyInfo DER and PEM.
+    pub async fn get_public_key(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+    ) -> Result<PublicKeyInfo> {
+        let (key, spec) = self
+            .asymmetric_key(ctx, key_id, Op::GetPublicKey, |_| true)
+            .await?;
+        let (spki_der, pem) = self
+            .with_private_key(&key, spec, |k| {
+                let public = k.public_key();
+                (public.spki_der(), public.pem())
+            })
+            .await?;
+        Ok(PublicKeyInfo { key, spki_der, pem })
+    }
+
+    /// SignByAsymmetricKey: a signature (DER for SM2DSA and ECDSA, as OpenSSL and the
+    /// other peers expect) of `message` under a signing key.
+    pub async fn sign(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        alg: SignAlgorithm,
+        kind: MessageType,
+        message: Vec<u8>,
+    ) -> Result<(Vec<u8>, Arc<Cmk>)> {
+        let (key, spec) = self
+            .asymmetric_key(ctx, key_id, Op::Sign, KeyUsage::signs)
+            .await?;
+        check_sign_algorithm(&key, spec, alg)?;
+        check_message(kind, &message)?;
+        let signature = self
+            .with_private_key(&key, spec, move |k| k.sign(alg, kind.message(&message)))
+            .await?
+            .map_err(sign_error)?;
+        Ok((signature, key))
+    }
+
+    /// VerifyByAsymmetricKey: whether `signature` is a valid signature of `message`
+    /// under a signing key. A malformed signature is simply not valid: the answer is
+    /// `false`, never an error that would say why.
+    pub async fn verify(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        alg: SignAlgorithm,
+        kind: MessageType,
+        message: Vec<u8>,
+        signature: Vec<u8>,
+    ) -> Result<(bool, Arc<Cmk>)> {
+        let (key, spec) = self
+            .asymmetric_key(ctx, key_id, Op::Verify, KeyUsage::signs)
+            .await?;
+        check_sign_algorithm(&key, spec, alg)?;
+        check_message(kind, &message)?;
+        let valid = self
+            .with_private_key(&key, spec, move |k| {
+                let public: PublicKey = k.public_key();
+                public.verify(alg, kind.message(&message), &signature)
+            })
+            .await?;
+        Ok((valid, key))
+    }
+
+    /// AsymmetricSm2Decrypt: a C1C3C2 ASN.1 ciphertext decrypted with an SM2
+    /// decryption key. Length limits are the dialect's (Tencent's is
+    /// [`crate::crypto::asym::MAX_SM2_CIPHERTEXT_LEN`]).
+    pub async fn sm2_decrypt(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        ciphertext: Vec<u8>,
+    ) -> Result<(SecretBytes, Arc<Cmk>)> {
+        let (key, spec) = self
+            .asymmetric_key(ctx, key_id, Op::AsymmetricDecrypt, |u| {
+                u == KeyUsage::AsymmetricDecryptSm2
+            })
+            .await?;
+        self.asymmetric_decrypt(key, spec, DecryptAlgorithm::Sm2C1C3C2Asn1, ciphertext)
+            .await
+    }
+
+    /// AsymmetricRsaDecrypt: a ciphertext made with `alg` decrypted with an RSA
+    /// decryption key.
+    pub async fn rsa_decrypt(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        alg: DecryptAlgorithm,
+        ciphertext: Vec<u8>,
+    ) -> Result<(SecretBytes, Arc<Cmk>)> {
+        let (key, spec) = self
+            .asymmetric_key(ctx, key_id, Op::AsymmetricDecrypt, |u| {
+                u == KeyUsage::AsymmetricDecryptRsa2048
+            })
+            .await?;
+        if !alg.fits(spec) {
+            return Err(Error::invalid(
+                Field::Other("Algorithm"),
+                format!(
+                    "{} is not an RSA encryption scheme; use RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_1 \
+                     or RSAES_OAEP_SHA_256",
+                    alg.name()
+                ),
+            ));
+        }
+        self.asymmetric_decrypt(key, spec, alg, ciphertext).await
+    }
+
+    /// One opaque failure for every ciphertext that does not decrypt (wrong length,
+    /// encoding, padding, tag): [`Error::InvalidCiphertext`].
+    async fn asymmetric_decrypt(
+        &self,
+        key: Arc<Cmk>,
+        spec: AsymmetricSpec,
+        alg: DecryptAlgorithm,
+        ciphertext: Vec<u8>,
+    ) -> Result<(SecretBytes, Arc<Cmk>)> {
+        let plaintext = self
+            .with_private_key(&key, spec, move |k| k.decrypt(alg, &ciphertext))
+            .await?
+            .map_err(|_| Error::InvalidCiphertext)?;
+        Ok((plaintext, key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::deliver::{self, Algorithm};
+    use crate::crypto::seal;
+    use crate::kms::crypt::tests::kms;
+    use crate::kms::keys::NewKey;
+    use crate::model::{KeySpec, Origin, Scope};
+
+    fn ctx() -> RequestContext {
+        RequestContext::for_scope(Scope {
+            account: 1,
+            region: "ap-guangzhou".into(),
+        })
+    }
+
+    async fn key(k: &Kms, usage: KeyUsage) -> Cmk {
+        k.create_key(
+            &ctx(),
+            NewKey {
+                alias: format!("{usage:?}"),
+                description: String::new(),
+                usage,
+                origin: Origin::Kms,
+                cipher: None,
+                tags: vec![],
+            },
+        )
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_material_is_the_sealed_pkcs8_private_key() {
+        let k = kms();
+        let cmk = key(&k, KeyUsage::AsymmetricSignVerifyEcc).await;
+        assert_eq!(cmk.spec, KeySpec::Asymmetric(AsymmetricSpec::EccP256));
+        assert_eq!(cmk.current_version, 1);
+        let sealed = k.store.get_material(&cmk.key_id, 1).await.unwrap().unwrap();
+        let der = k
+            .sealer
+            .open(&seal::cmk_identity(&cmk.key_id, 1), &sealed)
+            .unwrap();
+        let private = PrivateKey::from_der(AsymmetricSpec::EccP256, der.expose()).unwrap();
+        let public = k.get_public_key(&ctx(), &cmk.key_id).await.unwrap();
+        assert_eq!(private.public_key().spki_der(), public.spki_der);
+        assert!(PrivateKey::from_der(AsymmetricSpec::Sm2, der.expose()).is_err());
+    }
+
+    /// No symmetric path accepts an asymmetric key, in any state: the private key is
+    /// never used as symmetric material.
+    #[tokio::test]
+    async fn symmetric_paths_refuse_asymmetric_keys() {
+        let k = kms();
+        let s = ctx();
+        let symmetric = key(&k, KeyUsage::EncryptDecrypt).await;
+        let (blob, _) = k.encrypt(&s, &symmetric.key_id, b"x", None).await.unwrap();
+        for usage in [
+            KeyUsage::AsymmetricSignVerifySm2,
+            KeyUsage::AsymmetricDecryptSm2,
+        ] {
+            let cmk = key(&k, usage).await;
+            let id = cmk.key_id.as_str();
+            let usage_error = |e: Error| matches!(e, Error::WrongUsage { .. });
+            assert!(usage_error(
+                k.encrypt(&s, id, b"x", None).await.unwrap_err()
+            ));
+            assert!(usage_error(
+                k.generate_data_key(&s, id, 32, None).await.unwrap_err()
+            ));
+            assert!(usage_error(k.rotate_key(&s, id).await.unwrap_err()));
+            assert!(usage_error(
+                k.enable_key_rotation(&s, id, 30).await.unwrap_err()
+            ));
+            // A blob altered to name the key is refused for the key's usage, not opened.
+            let mut forged = blob.clone();
+            forged[2..18].copy_from_slice(uuid::Uuid::parse_str(id).unwrap().as_bytes());
+            assert!(usage_error(k.decrypt(&s, &forged, None).await.unwrap_err()));
+            // Whatever the state.
+            k.disable_key(&s, id).await.unwrap();
+            assert!(usage_error(
+                k.encrypt(&s, id, b"x", None).await.unwrap_err()
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn sign_verify_and_decrypt_round_trip() {
+        let k = kms();
+        let s = ctx();
+        let signer = key(&k, KeyUsage::AsymmetricSignVerifySm2).await;
+        let fresh = ctx();
+        k.get_public_key(&fresh, &signer.key_id).await.unwrap();
+        assert_eq!(
+            fresh.touched().key_ids,
+            vec![signer.key_id.clone()],
+            "the audit trail and metrics learn the key from the context"
+        );
+        let sig = k
+            .sign(
+                &s,
+                &signer.key_id,
+                SignAlgorithm::Sm2Dsa,
+                MessageType::Raw,
+                b"m".to_vec(),
+            )
+            .await
+            .unwrap()
+            .0;
+        let verify = |msg: &'static [u8], sig: Vec<u8>| {
+            k.verify(
+                &s,
+                &signer.key_id,
+                SignAlgorithm::Sm2Dsa,
+                MessageType::Raw,
+                msg.to_vec(),
+                sig,
+            )
+        };
+        assert!(verify(b"m", sig.clone()).await.unwrap().0);
+        assert!(!verify(b"n", sig.clone()).await.unwrap().0);
+        assert!(!verify(b"m", vec![0x30, 0x00]).await.unwrap().0);
+        assert!(matches!(
+            k.sign(
+                &s,
+                &signer.key_id,
+                SignAlgorithm::EccP256R1,
+                MessageType::Raw,
+                b"m".to_vec()
+            )
+            .await,
+            Err(Error::Invalid {
+                field: Field::Other("Algorithm"),
+                ..
+            })
+        ));
+        for (kind, len) in [
+            (MessageType::Raw, MAX_RAW_LEN + 1),
+            (MessageType::Raw, 0),
+            (MessageType::Digest, 31),
+        ] {
+            assert!(
+                matches!(
+                    k.sign(
+                        &s,
+                        &signer.key_id,
+                        SignAlgorithm::Sm2Dsa,
+                        kind,
+                        vec![0; len]
+                    )
+                    .await,
+                    Err(Error::Invalid {
+                        field: Field::Other("Message"),
+                        ..
+                    })
+                ),
+                "{kind:?} {len}"
+            );
+        }
+        assert!(matches!(
+            k.sm2_decrypt(&s, &signer.key_id, vec![0; 100]).await,
+            Err(Error::WrongUsage {
+                op: Op::AsymmetricDecrypt,
+                ..
+            })
+        ));
+
+        let decrypter = key(&k, KeyUsage::AsymmetricDecryptSm2).await;
+        let pem = k.get_public_key(&s, &decrypter.key_id).await.unwrap().pem;
+        let recipient = deliver::parse_public_key(&pem).unwrap();
+        let ct = deliver::deliver(&recipient, Algorithm::Sm2C1C3C2Asn1, b"secret").unwrap();
+        let (pt, _) = k
+            .sm2_decrypt(&s, &decrypter.key_id, ct.clone())
+            .await
+            .unwrap();
+        assert_eq!(pt.expose(), b"secret");
+        let mut bad = ct;
+        bad[10] ^= 1;
+        assert_eq!(
+            k.sm2_decrypt(&s, &decrypter.key_id, bad).await.unwrap_err(),
+            Error::InvalidCiphertext
+        );
+        assert!(matches!(
+            k.sign(
+                &s,
+                &decrypter.key_id,
+                SignAlgorithm::Sm2Dsa,
+                MessageType::Raw,
+                b"m".to_vec()
+            )
+            .await,
+            Err(Error::WrongUsage { op: Op::Sign, .. })
+        ));
+        // The state table: Archived decrypts, Disabled does not.
+        k.archive_key(&s, &decrypter.key_id).await.unwrap();
+        let ct = deliver::deliver(&recipient, Algorithm::Sm2C1C3C2Asn1, b"again").unwrap();
+        assert!(k
+            .sm2_decrypt(&s, &decrypter.key_id, ct.clone())
+            .await
+            .is_ok());
+        k.cancel_key_archive(&s, &decrypter.key_id).await.unwrap();
+        k.disable_key(&s, &decrypter.key_id).await.unwrap();
+        assert!(matches!(
+            k.sm2_decrypt(&s, &decrypter.key_id, ct).await,
+            Err(Error::WrongState {
+                op: Op::AsymmetricDecrypt,
+                ..
+            })
+        ));
+    }
+
+    /// A record marked for rotation by hand (the API refuses it) does not stop the
+    /// background sweep, and its material is not replaced.
+    #[tokio::test]
+    async fn the_rotation_sweep_skips_asymmetric_keys() {
+        let k = kms();
+        let cmk = key(&k, KeyUsage::AsymmetricDecryptSm2).await;
+        let mut marked = k.get_key(&ctx(), &cmk.key_id).await.unwrap();
+        marked.rotation_enabled = true;
+        marked.rotate_days = 1;
+        marked.next_rotate_time = 1;
+        k.store.update_cmk(&marked).await.unwrap();
+        assert_eq!(k.rotate_due_keys().await.unwrap(), 0);
+        assert_eq!(
+            k.get_key(&ctx(), &cmk.key_id)
+                .await
+                .unwrap()
+                .current_version,
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn p384_and_imported_asymmetric_keys_are_refused() {
+        let k = kms();
+        let mut nk = NewKey {
+            alias: "a".into(),
+            description: String::new(),
+            usage: KeyUsage::AsymmetricSignVerifyEcdsa384,
+            origin: Origin::Kms,
+            cipher: None,
+            tags: vec![],
+        };
+        assert!(matches!(
+            k.create_key(&ctx(), nk.clone()).await,
+            Err(Error::Unsupported(_))
+        ));
+        nk.usage = KeyUsage::AsymmetricDecryptSm2;
+        nk.origin = Origin::External;
+        assert!(matches!(
+            k.create_key(&ctx(), nk.clone()).await,
+            Err(Error::Unsupported(_))
+        ));
+        nk.origin = Origin::Kms;
+        nk.cipher = Some(crate::crypto::cmk::CmkCipher::Sm4Gcm);
+        assert!(matches!(
+            k.create_key(&ctx(), nk).await,
+            Err(Error::Invalid { .. })
+        ));
+        assert_eq!(k.count_keys(&ctx()).await.unwrap(), 0);
+    }
+}
