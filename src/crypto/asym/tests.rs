@@ -385,3 +385,11 @@ fn rsa_keys_of_other_sizes_are_refused() {
         b"fixed key"
     );
 }
+
+/// Keys are shared between request tasks (behind an `Arc` in a cache).
+#[test]
+fn keys_are_send_and_sync() {
+    fn both<T: Send + Sync>() {}
+    both::<PrivateKey>();
+    both::<PublicKey>();
+}
