@@ -17,7 +17,7 @@
 //! Which arithmetic does the work: SM2 decryption is [`crate::crypto::sm2::decrypt`],
 //! SM2DSA the `sm2` crate's (as [`crate::crypto::sm2::sign`] uses it), ECDSA the
 //! `p256` crate's, and the RSA private operation our own constant-time CRT on
-//! `crypto-bigint` ([`rsa`] says why: RUSTSEC-2023-0071). Verification of RSA
+//! `crypto-bigint` (its module, `rsa`, says why: RUSTSEC-2023-0071). Verification of RSA
 //! signatures is the `rsa` crate's (public data only).
 
 use ::sm2::dsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
