@@ -118,4 +118,17 @@ impl Kms {
             .await
             .map_err(|e| Internal::WorkerPool(format!("a task failed: {e}")).into())
     }
+
+    /// Runs work of milliseconds or more (an RSA-2048 key generation takes 50–500 ms,
+    /// an RSA private-key step about 1 ms) on tokio's blocking threads, whatever
+    /// `limits.public_key_pool` says: on an async worker it would hold up every request
+    /// queued behind it, on a machine with two workers.
+    pub(crate) async fn blocking_work<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T> {
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| Internal::WorkerPool(format!("a task failed: {e}")).into())
+    }
 }

@@ -80,8 +80,8 @@ impl Kms {
             (false, _) => None,
             (true, KeySpec::Symmetric(cipher)) => Some(random::secret(cipher.key_len())),
             (true, KeySpec::Asymmetric(a)) => Some(
-                // Key generation is CPU work (an RSA key takes tens to hundreds of ms).
-                self.public_key_work(move || PrivateKey::generate(a).to_der())
+                // An RSA key takes tens to hundreds of milliseconds.
+                self.blocking_work(move || PrivateKey::generate(a).to_der())
                     .await?,
             ),
         };
