@@ -50,7 +50,10 @@ def run(job):
         from gmssl import sm2
         from Cryptodome.Util.asn1 import DerInteger, DerOctetString, DerSequence
 
-        c = sm2.CryptSM2(private_key=job.get("d", ""), public_key=job["xy"], mode=1, asn1=True)
+        # The point is set after construction: the constructor's lstrip("04") would also
+        # eat leading 0 and 4 digits of an x that starts with 04 (one key in 256).
+        c = sm2.CryptSM2(private_key=job.get("d", ""), public_key="", mode=1, asn1=True)
+        c.public_key = job["xy"]
         if op == "sm2_encrypt":
             body = c.encrypt(msg)
             x, y, c3, c2 = body[:32], body[32:64], body[64:96], body[96:]

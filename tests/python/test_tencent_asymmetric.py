@@ -81,10 +81,13 @@ def sm2_point_hex(spki_der):
     return point[1:].hex()
 
 
-def gmssl_for(spki_der):
-    # Give gmssl the point without 04: its constructor's lstrip("04") would also eat
-    # leading 0 and 4 digits of x.
-    return gm_sm2.CryptSM2(private_key="", public_key=sm2_point_hex(spki_der), mode=1, asn1=True)
+def gmssl_for(spki_der, asn1=True):
+    # The point is set after construction: the constructor strips a leading "04" with
+    # lstrip("04"), which also eats leading 0 and 4 digits of x (when x itself starts
+    # with 04, about one key in 256).
+    c = gm_sm2.CryptSM2(private_key="", public_key="", mode=1, asn1=asn1)
+    c.public_key = sm2_point_hex(spki_der)
+    return c
 
 
 def sign(client, key_id, alg, message, message_type=None):
@@ -138,7 +141,7 @@ def cryptography_verifies(spki_der, alg, message, signature):
 
 def gmssl_asn1_ciphertext(spki_der, plaintext):
     """gmssl encrypts (raw C1C3C2, C1 without 04); pycryptodomex makes it GM/T 0009 ASN.1."""
-    raw = gm_sm2.CryptSM2(private_key="", public_key=sm2_point_hex(spki_der), mode=1).encrypt(plaintext)
+    raw = gmssl_for(spki_der, asn1=False).encrypt(plaintext)
     x, y, c3, c2 = raw[:32], raw[32:64], raw[64:96], raw[96:]
     return DerSequence([int.from_bytes(x, "big"), int.from_bytes(y, "big"),
                         DerOctetString(c3).encode(), DerOctetString(c2).encode()]).encode()
