@@ -77,6 +77,8 @@ impl Kms {
             last_rotate_time: 0,
             current_version: version,
             tags: new.tags,
+            valid_to: 0,
+            import_fingerprint: None,
             revision: 0,
         };
         let sealed = (version > 0).then(|| {

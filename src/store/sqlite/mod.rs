@@ -11,7 +11,7 @@
 //! stalls the async workers.
 
 use super::{Store, StoreError, StoreResult};
-use crate::model::{Cmk, Credential, DataKey, Scope};
+use crate::model::{Cmk, Credential, DataKey, ImportToken, Scope};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
@@ -24,8 +24,9 @@ mod rows;
 mod snapshot;
 
 use rows::{
-    insert_cmk, insert_data_key, is_unique_violation, row_to_cmk, row_to_credential,
-    row_to_data_key, tags_to_json, update_row, CMK_COLUMNS, DATA_KEY_COLUMNS,
+    insert_cmk, insert_data_key, insert_import_token, is_unique_violation, row_to_cmk,
+    row_to_credential, row_to_data_key, row_to_import_token, tags_to_json, update_row, CMK_COLUMNS,
+    DATA_KEY_COLUMNS, IMPORT_TOKEN_COLUMNS,
 };
 
 const READERS: usize = 4;
@@ -390,9 +391,93 @@ impl Store for SqliteStore {
             let tx = immediate(conn)?;
             tx.execute("DELETE FROM cmk_material WHERE key_id=?1", [&key_id])
                 .map_err(backend)?;
+            tx.execute("DELETE FROM import_tokens WHERE key_id=?1", [&key_id])
+                .map_err(backend)?;
             tx.execute("DELETE FROM cmks WHERE key_id=?1", [&key_id])
                 .map_err(backend)?;
             tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn replace_material(&self, cmk: &Cmk, sealed: &[u8]) -> StoreResult<Cmk> {
+        let cmk = cmk.clone();
+        let sealed = sealed.to_vec();
+        self.write(move |conn| {
+            let tx = immediate(conn)?;
+            let stored = update_row(&tx, &cmk)?;
+            tx.execute("DELETE FROM cmk_material WHERE key_id=?1", [&cmk.key_id])
+                .map_err(backend)?;
+            tx.execute(
+                "INSERT INTO cmk_material (key_id, version, sealed) VALUES (?1, ?2, ?3)",
+                params![cmk.key_id, cmk.current_version, sealed],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn remove_material(&self, cmk: &Cmk) -> StoreResult<Cmk> {
+        let cmk = cmk.clone();
+        self.write(move |conn| {
+            let tx = immediate(conn)?;
+            let stored = update_row(&tx, &cmk)?;
+            tx.execute("DELETE FROM cmk_material WHERE key_id=?1", [&cmk.key_id])
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn cmks_with_expired_material(&self, now: i64) -> StoreResult<Vec<Cmk>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {CMK_COLUMNS} FROM cmks WHERE valid_to > 0 AND valid_to<=?1 \
+                     AND origin='EXTERNAL' ORDER BY valid_to"
+                ))
+                .map_err(backend)?;
+            let rows = stmt.query_map([now], row_to_cmk).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn put_import_token(&self, token: &ImportToken) -> StoreResult<()> {
+        let token = token.clone();
+        self.write(move |conn| insert_import_token(conn, &token))
+            .await
+    }
+
+    async fn get_import_token(&self, token_id: &str) -> StoreResult<Option<ImportToken>> {
+        let id = token_id.to_string();
+        self.read(move |conn| {
+            conn.query_row(
+                &format!("SELECT {IMPORT_TOKEN_COLUMNS} FROM import_tokens WHERE token_id=?1"),
+                [id],
+                row_to_import_token,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn use_import_token(&self, token_id: &str, key_id: &str, now: i64) -> StoreResult<bool> {
+        let (id, key_id) = (token_id.to_string(), key_id.to_string());
+        // One statement: SQLite runs it under the write lock, so of two processes on
+        // one file only the first finds used_at = 0.
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE import_tokens SET used_at=?3 WHERE token_id=?1 AND key_id=?2 \
+                 AND used_at=0 AND expires_at>?3",
+                params![id, key_id, now.max(1)],
+            )
+            .map(|n| n == 1)
+            .map_err(backend)
         })
         .await
     }
@@ -631,8 +716,16 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
-    async fn housekeeping(&self, _now: i64) -> StoreResult<()> {
-        Ok(())
+    async fn housekeeping(&self, now: i64) -> StoreResult<()> {
+        self.write(move |conn| {
+            conn.execute(
+                "DELETE FROM import_tokens WHERE expires_at<=?1",
+                [now - super::IMPORT_TOKEN_GRACE],
+            )
+            .map(|_| ())
+            .map_err(backend)
+        })
+        .await
     }
 
     async fn export(&self) -> StoreResult<super::Snapshot> {
@@ -699,6 +792,57 @@ mod tests {
             Err(e) => panic!("{e}"),
             Ok(_) => panic!("a newer schema was opened"),
         }
+    }
+
+    /// A database at version 1 (as the releases before import left it) is brought to
+    /// version 2: its keys read with no material expiry and no fingerprint, and import
+    /// tokens can be stored.
+    #[tokio::test]
+    async fn version_1_is_upgraded_for_import() {
+        use super::super::conformance::{sample_cmk, sample_external_cmk, sample_token};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("smkms.db");
+        let kept = sample_cmk("v1-key", 3);
+        {
+            // What a version 1 build wrote: its schema and a key row of its columns.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(rows::SCHEMA_V1).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE smkms_schema (version INTEGER NOT NULL); \
+                 INSERT INTO smkms_schema VALUES (1);",
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO cmks (key_id, account, region, alias, description, usage, \
+                 cipher, origin, state, created_at, deletion_date, rotation_enabled, \
+                 rotate_days, next_rotate_time, last_rotate_time, current_version, tags, \
+                 revision) VALUES (?1, 3, 'ap-guangzhou', 'v1-key', 'd', 'ENCRYPT_DECRYPT', \
+                 1, 'TENCENT_KMS', 'Enabled', 1700000000, 0, 0, 0, 0, 0, 1, \
+                 '[[\"team\",\"pay\"]]', 0)",
+                [&kept.key_id],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let version: i64 = store
+            .inner
+            .writer
+            .lock()
+            .unwrap()
+            .query_row("SELECT version FROM smkms_schema", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
+        assert_eq!(store.get_cmk(&kept.key_id).await.unwrap().unwrap(), kept);
+        let ext = sample_external_cmk("v1-ext", 3);
+        store.create_cmk(&ext, None, 10).await.unwrap();
+        let t = sample_token(&ext, 10_000);
+        store.put_import_token(&t).await.unwrap();
+        drop(store);
+        let again = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            again.get_import_token(&t.token_id).await.unwrap().unwrap(),
+            t
+        );
     }
 
     /// Another process (here: another store object on the same file, as the
