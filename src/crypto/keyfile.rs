@@ -445,35 +445,7 @@ pub fn parse_private_pem(text: &str) -> Result<PrivateKey, String> {
         }
     });
     match block.label {
-        "PRIVATE KEY" => {
-            let info = pkcs8::PrivateKeyInfo::from_der(&der)
-                .map_err(|e| format!("is not a well-formed PKCS#8 private key ({e})"))?;
-            let oid = info.algorithm.oid;
-            if oid == OID_RSA_ENCRYPTION {
-                return rsa::RsaPrivateKey::try_from(info)
-                    .map(|k| PrivateKey::Rsa(Box::new(k)))
-                    .map_err(|e| format!("holds an RSA key that does not parse ({e})"));
-            }
-            let curve = match info.algorithm.parameters {
-                Some(p) if !p.is_null() => Some(
-                    p.decode_as::<Oid>()
-                        .map_err(|_| "does not name its curve with an OID".to_string())?,
-                ),
-                _ => None,
-            };
-            let is_sm2 = (oid == OID_EC_PUBLIC_KEY && curve == Some(OID_SM2))
-                || (oid == OID_SM2 && curve.map_or(true, |c| c == OID_SM2));
-            if !is_sm2 {
-                return Err(match (oid == OID_EC_PUBLIC_KEY, curve) {
-                    (true, Some(c)) => format!(
-                        "is an elliptic-curve key on {}, not sm2p256v1",
-                        describe_oid(&c)
-                    ),
-                    _ => format!("is a key of type {}, not SM2 or RSA", describe_oid(&oid)),
-                });
-            }
-            sec1_sm2(info.private_key)
-        }
+        "PRIVATE KEY" => parse_private_pkcs8_der(&der),
         "EC PRIVATE KEY" | "SM2 PRIVATE KEY" => sec1_sm2(&der),
         _ => {
             use rsa::pkcs1::DecodeRsaPrivateKey;
@@ -482,6 +454,38 @@ pub fn parse_private_pem(text: &str) -> Result<PrivateKey, String> {
                 .map_err(|e| format!("is not a well-formed PKCS#1 RSA private key ({e})"))
         }
     }
+}
+
+/// A PKCS#8 `PrivateKeyInfo` (DER) holding an SM2 key (id-ecPublicKey on sm2p256v1, or
+/// the SM2 OID as the algorithm itself) or an RSA key.
+pub fn parse_private_pkcs8_der(der: &[u8]) -> Result<PrivateKey, String> {
+    let info = pkcs8::PrivateKeyInfo::from_der(der)
+        .map_err(|e| format!("is not a well-formed PKCS#8 private key ({e})"))?;
+    let oid = info.algorithm.oid;
+    if oid == OID_RSA_ENCRYPTION {
+        return rsa::RsaPrivateKey::try_from(info)
+            .map(|k| PrivateKey::Rsa(Box::new(k)))
+            .map_err(|e| format!("holds an RSA key that does not parse ({e})"));
+    }
+    let curve = match info.algorithm.parameters {
+        Some(p) if !p.is_null() => Some(
+            p.decode_as::<Oid>()
+                .map_err(|_| "does not name its curve with an OID".to_string())?,
+        ),
+        _ => None,
+    };
+    let is_sm2 = (oid == OID_EC_PUBLIC_KEY && curve == Some(OID_SM2))
+        || (oid == OID_SM2 && curve.map_or(true, |c| c == OID_SM2));
+    if !is_sm2 {
+        return Err(match (oid == OID_EC_PUBLIC_KEY, curve) {
+            (true, Some(c)) => format!(
+                "is an elliptic-curve key on {}, not sm2p256v1",
+                describe_oid(&c)
+            ),
+            _ => format!("is a key of type {}, not SM2 or RSA", describe_oid(&oid)),
+        });
+    }
+    sec1_sm2(info.private_key)
 }
 
 fn sec1_sm2(der: &[u8]) -> Result<PrivateKey, String> {

@@ -3,6 +3,7 @@
 //! Everything here takes bytes and returns bytes (or an opaque failure), so it can be
 //! tested against published vectors and fuzzed without a running server.
 
+pub mod asym;
 pub mod blob;
 pub mod cmk;
 pub mod context;

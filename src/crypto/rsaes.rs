@@ -159,7 +159,7 @@ impl RsaPublicKey {
 }
 
 /// `out` ^= MGF1(seed, out.len()) with `hash` (RFC 8017 B.2.1).
-fn mgf1_xor<D: Digest + FixedOutputReset>(hash: &mut D, seed: &[u8], out: &mut [u8]) {
+pub(crate) fn mgf1_xor<D: Digest + FixedOutputReset>(hash: &mut D, seed: &[u8], out: &mut [u8]) {
     let h_len = <D as Digest>::output_size();
     for (counter, chunk) in (0u32..).zip(out.chunks_mut(h_len)) {
         Digest::update(hash, seed);
