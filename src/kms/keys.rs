@@ -130,7 +130,7 @@ impl Kms {
             }
         };
         match found {
-            Some(k) if k.scope == ctx.scope => Ok(k),
+            Some(k) if k.scope == ctx.scope => Ok(super::import::as_of(k, self.now())),
             _ => Err(Error::NotFound {
                 what: Resource::Cmk,
                 id,
@@ -154,7 +154,7 @@ impl Kms {
         limit: u64,
     ) -> Result<Page<Cmk>> {
         let all = self.store.list_cmks(&ctx.scope).await?;
-        Ok(page(all, offset, limit))
+        Ok(page(self.as_of_now(all), offset, limit))
     }
 
     pub async fn list_keys_filtered(
@@ -165,9 +165,7 @@ impl Kms {
         limit: u64,
     ) -> Result<Page<Cmk>> {
         let mut all: Vec<Cmk> = self
-            .store
-            .list_cmks(&ctx.scope)
-            .await?
+            .as_of_now(self.store.list_cmks(&ctx.scope).await?)
             .into_iter()
             .filter(|k| filter.state.map_or(true, |s| k.state == s))
             .filter(|k| filter.origin.map_or(true, |o| k.origin == o))
@@ -189,6 +187,14 @@ impl Kms {
             all.reverse();
         }
         Ok(page(all, offset, limit))
+    }
+
+    /// Keys as requests see them now (imported material past its expiry is gone).
+    fn as_of_now(&self, keys: Vec<Cmk>) -> Vec<Cmk> {
+        let now = self.now();
+        keys.into_iter()
+            .map(|k| Arc::unwrap_or_clone(super::import::as_of(Arc::new(k), now)))
+            .collect()
     }
 
     /// Reads the key, lets `change` edit it, and writes it back under the store's

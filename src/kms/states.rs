@@ -23,10 +23,14 @@ pub enum Op {
     ConfigureRotation,
     /// Adding a new material version now.
     Rotate,
+    /// Importing material into an EXTERNAL key (and getting the parameters for it).
+    Import,
+    /// Deleting an EXTERNAL key's imported material.
+    DeleteImportedMaterial,
 }
 
 impl Op {
-    pub const ALL: [Op; 11] = [
+    pub const ALL: [Op; 13] = [
         Op::Enable,
         Op::Disable,
         Op::ScheduleDeletion,
@@ -38,6 +42,8 @@ impl Op {
         Op::Metadata,
         Op::ConfigureRotation,
         Op::Rotate,
+        Op::Import,
+        Op::DeleteImportedMaterial,
     ];
 }
 
@@ -59,6 +65,11 @@ pub fn allowed(op: Op, state: KeyState) -> bool {
         Op::Metadata => true,
         Op::ConfigureRotation => matches!(state, Enabled | Disabled),
         Op::Rotate => state == Enabled,
+        // A first import, or a re-import of the same material (to change its expiry);
+        // a key on its way out or archived takes none.
+        Op::Import => matches!(state, PendingImport | Enabled | Disabled),
+        // Material can always be taken away; a key pending deletion stays so.
+        Op::DeleteImportedMaterial => true,
     }
 }
 
@@ -123,7 +134,7 @@ mod tests {
     #[test]
     fn the_whole_table() {
         // Columns: Enabled, Disabled, PendingDelete, PendingImport, Archived.
-        let grid: [(Op, [bool; 5]); 11] = [
+        let grid: [(Op, [bool; 5]); 13] = [
             (Op::Enable, [true, true, false, false, false]),
             (Op::Disable, [true, true, false, false, false]),
             (Op::ScheduleDeletion, [false, true, false, true, true]),
@@ -135,6 +146,8 @@ mod tests {
             (Op::Metadata, [true, true, true, true, true]),
             (Op::ConfigureRotation, [true, true, false, false, false]),
             (Op::Rotate, [true, false, false, false, false]),
+            (Op::Import, [true, true, false, true, false]),
+            (Op::DeleteImportedMaterial, [true, true, true, true, true]),
         ];
         assert_eq!(grid.len(), Op::ALL.len());
         for (op, row) in grid {

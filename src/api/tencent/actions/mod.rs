@@ -3,6 +3,7 @@
 
 mod crypto;
 mod data_keys;
+mod import;
 mod keys;
 mod service;
 
@@ -62,6 +63,9 @@ pub(crate) async fn dispatch(call: &Call<'_>, p: Params) -> Answer {
         "UpdateDataKeyName" => data_keys::update_data_key_name(call, p).await,
         "UpdateDataKeyDescription" => data_keys::update_data_key_description(call, p).await,
         "ImportDataKey" => data_keys::import_data_key(call, p).await,
+        "GetParametersForImport" => import::get_parameters_for_import(call, p).await,
+        "ImportKeyMaterial" => import::import_key_material(call, p).await,
+        "DeleteImportedKeyMaterial" => import::delete_imported_key_material(call, p).await,
         other if ALL_ACTIONS.contains(&other) => Err(Fail::Dialect(TcError::new(
             "UnsupportedOperation",
             format!("{other} is a KMS action that this server does not implement"),
