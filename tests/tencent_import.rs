@@ -269,6 +269,32 @@ fn tokens_and_blobs_are_checked() {
     assert_eq!(code_, "UnsupportedOperation.ExternalCmkCanNotRotate");
 }
 
+/// An expired token is refused with TokenExpired. The server's clock cannot be moved,
+/// so the token's expiry is moved instead, in the database under the running server
+/// (tokens are read from the store on every use).
+#[test]
+fn an_expired_token_is_refused() {
+    let (dir, server, cred) = fresh();
+    let c = server.client(&cred);
+    let id = external_key(&c, "late", None);
+    let p = params(&c, &id, "RSAES_OAEP_SHA_256", "RSA_2048");
+    let db = rusqlite::Connection::open(dir.path().join("smkms.db")).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    let n = db
+        .execute(
+            "UPDATE import_tokens SET expires_at = ?1 WHERE key_id = ?2",
+            rusqlite::params![now() - 1, id],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    let r = import(&c, &id, &p, &wrap(&p, &[1; 16]), 0);
+    assert_eq!(code(&r), Some("ResourceUnavailable.TokenExpired"), "{r}");
+    assert!(r["Error"]["Message"].as_str().unwrap().contains("expired"));
+    // A fresh token still works.
+    let p = params(&c, &id, "RSAES_OAEP_SHA_256", "RSA_2048");
+    assert!(code(&import(&c, &id, &p, &wrap(&p, &[1; 16]), 0)).is_none());
+}
+
 #[test]
 fn re_import_same_and_different_material_and_delete() {
     let (_dir, server, cred) = fresh();
