@@ -25,6 +25,7 @@ use super::states::Op;
 use super::update::CONFLICT_RETRIES;
 use super::Kms;
 use crate::crypto::asym::{AsymmetricSpec, PrivateKey};
+use crate::crypto::cmk::CmkCipher;
 use crate::crypto::import::{self as wrap, WrappingAlgorithm};
 use crate::crypto::seal;
 use crate::model::{Cmk, ImportToken, KeyState, KeyUsage, Origin};
@@ -74,10 +75,12 @@ fn without_material(k: &mut Cmk) {
     k.current_version = 0;
 }
 
-/// The material length the key takes, in bytes: its cipher's key length (SM4 128 bits,
-/// AES-256 256 bits).
-fn material_len(key: &Cmk) -> usize {
-    key.cipher.key_len()
+/// The symmetric cipher of a key that can take imported material; `None` for any
+/// other key. (The one place that reads the key's kind: with asymmetric CMKs this is
+/// `key.spec.symmetric()`.) Its material is the cipher's key length: SM4 128 bits,
+/// AES-256 256 bits.
+fn import_cipher(key: &Cmk) -> Option<CmkCipher> {
+    (key.usage == KeyUsage::EncryptDecrypt).then_some(key.cipher)
 }
 
 impl Kms {
@@ -86,7 +89,7 @@ impl Kms {
         let key = self.get_key_shared(ctx, key_id).await?;
         let problem = if key.origin != Origin::External {
             Some(ImportError::NotExternal)
-        } else if key.usage != KeyUsage::EncryptDecrypt {
+        } else if import_cipher(&key).is_none() {
             Some(ImportError::NotSymmetric)
         } else {
             None
@@ -243,7 +246,9 @@ impl Kms {
             .await
             .map_err(|e| Internal::WorkerPool(format!("unwrapping failed: {e}")))?
             .map_err(|_| problem(ImportError::UnwrapFailed))?;
-        let want = material_len(&key);
+        let want = import_cipher(&key)
+            .ok_or_else(|| problem(ImportError::NotSymmetric))?
+            .key_len();
         if material.len() != want {
             return Err(problem(ImportError::WrongLength {
                 got: material.len() * 8,

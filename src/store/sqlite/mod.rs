@@ -831,7 +831,7 @@ mod tests {
             .unwrap()
             .query_row("SELECT version FROM smkms_schema", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 2);
+        assert_eq!(version, rows::MIGRATIONS.len() as i64);
         assert_eq!(store.get_cmk(&kept.key_id).await.unwrap().unwrap(), kept);
         let ext = sample_external_cmk("v1-ext", 3);
         store.create_cmk(&ext, None, 10).await.unwrap();

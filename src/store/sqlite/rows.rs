@@ -11,7 +11,7 @@ use rusqlite::{params, OptionalExtension, Row};
 /// The schema's versions, oldest first (see `store::schema`). Version 1 is the schema
 /// of the releases before versions were recorded, written with `IF NOT EXISTS`, so a
 /// database they made is adopted as version 1 unchanged.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, IMPORT_V2];
+pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, IMPORT_V2];
 
 /// Version 2: bring your own key. A CMK's imported material has an expiry (`valid_to`,
 /// 0 = never) and a keyed fingerprint that outlives the material; import tokens are
