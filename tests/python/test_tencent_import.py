@@ -102,7 +102,11 @@ def wrap_gmssl(public_key_b64, material):
     spki = unb64(public_key_b64)
     point = spki[-65:]
     assert point[0] == 4, "an uncompressed SM2 point ends the SubjectPublicKeyInfo"
-    crypt = gm_sm2.CryptSM2(public_key=point[1:].hex(), private_key=None, mode=1)
+    crypt = gm_sm2.CryptSM2(public_key="", private_key=None, mode=1)
+    # Set after construction: the constructor strips a "04" prefix with
+    # str.lstrip("04"), which also eats the leading 0 and 4 digits of an x coordinate
+    # that starts with them (1 key in about 100), and then encrypts to another point.
+    crypt.public_key = point[1:].hex()
     raw = crypt.encrypt(material)
     x1, y1, c3, c2 = raw[:32], raw[32:64], raw[64:96], raw[96:]
     body = (der_integer(int.from_bytes(x1, "big")) + der_integer(int.from_bytes(y1, "big"))
