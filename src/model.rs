@@ -239,9 +239,47 @@ pub struct Cmk {
     /// The newest material version; 0 while an EXTERNAL key has no material yet.
     pub current_version: u32,
     pub tags: Vec<Tag>,
+    /// EXTERNAL keys: when the imported material expires (unix seconds; 0 = never, and
+    /// always 0 for keys without imported material). Past it the key reads as
+    /// PendingImport and the background task removes the material.
+    pub valid_to: i64,
+    /// EXTERNAL keys: a keyed fingerprint of the first material ever imported
+    /// (`Sealer::import_fingerprint`), kept when the material is deleted or expires, so
+    /// that a re-import can be held to the same material. Never the material itself.
+    pub import_fingerprint: Option<Vec<u8>>,
     /// Bumped by the store on every update; an update that names a stale revision is
     /// refused, so concurrent writers (or replicas) never lose each other's changes.
     pub revision: u64,
+}
+
+impl Cmk {
+    /// Whether imported material has passed its `valid_to` at `now`.
+    pub fn material_expired(&self, now: i64) -> bool {
+        self.origin == Origin::External && self.valid_to > 0 && now >= self.valid_to
+    }
+}
+
+/// What GetParametersForImport issued: a wrapping key pair for one key, good for one
+/// ImportKeyMaterial before `expires_at`. The private key is sealed like key material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportToken {
+    /// The stored id: a hash of the token the caller holds, so that the token itself is
+    /// never stored.
+    pub token_id: String,
+    /// The key (and its scope) the token is bound to.
+    pub key_id: String,
+    pub scope: Scope,
+    /// The wrapping algorithm and key spec by their API names (`RSAES_OAEP_SHA_256`,
+    /// `RSA_2048`, ...).
+    pub wrapping_algorithm: String,
+    pub wrapping_spec: String,
+    /// The wrapping private key (PKCS#8 DER), sealed under `seal::import_token_identity`.
+    pub sealed_private_key: Vec<u8>,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub expires_at: i64,
+    /// When it was consumed (unix seconds); 0 while unused.
+    pub used_at: i64,
 }
 
 /// A SecretId/SecretKey pair. The secret is sealed before it reaches the store.

@@ -230,7 +230,10 @@ fn the_records_are_a_leaf() {
         .lines()
         .filter(|l| l.contains("crate::"))
         .filter(|l| !l.contains("crate::crypto::cmk::"))
-        .filter(|l| !l.trim().starts_with("use crate::crypto::asym::AsymmetricSpec;"))
+        .filter(|l| {
+            !l.trim()
+                .starts_with("use crate::crypto::asym::AsymmetricSpec;")
+        })
         .collect();
     assert!(
         uses.is_empty(),

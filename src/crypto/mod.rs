@@ -8,6 +8,7 @@ pub mod blob;
 pub mod cmk;
 pub mod context;
 pub mod deliver;
+pub mod import;
 pub mod keyfile;
 pub mod random;
 pub mod rsaes;

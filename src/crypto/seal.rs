@@ -9,6 +9,14 @@
 //! fails to open instead of serving the wrong material.
 //!
 //! Sealed layout: `0x01 ‖ nonce (12) ‖ ciphertext ‖ tag (16)`.
+//!
+//! Imported key material also gets a *fingerprint* (see [`Sealer::import_fingerprint`]),
+//! so that a re-import after the material was deleted can be checked against it
+//! without keeping the material: HMAC-SM3 under a second key derived from the root key
+//! (label `smkms/import-fingerprint/hmac-sm3/v1`), over the key id and the material.
+//! Keyed, so that a stolen database cannot be used to test guesses of the material
+//! offline (a plain hash of a 128-bit key is a guess-checker); bound to the key id, so
+//! that the same material imported into two keys gives two unrelated fingerprints.
 
 use crate::crypto::cmk::{self, CmkCipher, NONCE_LEN, TAG_LEN};
 use crate::crypto::{random, secret::SecretBytes, DecryptFailed};
@@ -18,9 +26,20 @@ const SEAL_VERSION: u8 = 1;
 /// The root key's length in bytes (256 bits).
 pub const ROOT_KEY_LEN: usize = 32;
 const SEAL_LABEL: &[u8] = b"smkms/seal/sm4-gcm/v1";
+const FINGERPRINT_LABEL: &[u8] = b"smkms/import-fingerprint/hmac-sm3/v1";
+/// The length of an import fingerprint in bytes (an SM3 output).
+pub const FINGERPRINT_LEN: usize = 32;
 
 pub struct Sealer {
     key: SecretBytes,
+    fingerprint_key: SecretBytes,
+}
+
+fn derive(root_key: &SecretBytes, label: &[u8]) -> SecretBytes {
+    let mut mac = <Hmac<sm3::Sm3> as Mac>::new_from_slice(root_key.expose())
+        .expect("HMAC takes any key length");
+    mac.update(label);
+    SecretBytes::from_slice(&mac.finalize().into_bytes())
 }
 
 impl std::fmt::Debug for Sealer {
@@ -34,13 +53,24 @@ impl Sealer {
         if root_key.len() != ROOT_KEY_LEN {
             return Err(RootKeyError::WrongLength(root_key.len()));
         }
-        let mut mac = <Hmac<sm3::Sm3> as Mac>::new_from_slice(root_key.expose())
-            .expect("HMAC takes any key length");
-        mac.update(SEAL_LABEL);
-        let derived = mac.finalize().into_bytes();
+        let derived = derive(root_key, SEAL_LABEL);
         Ok(Sealer {
-            key: SecretBytes::from_slice(&derived[..16]),
+            key: SecretBytes::from_slice(&derived.expose()[..16]),
+            fingerprint_key: derive(root_key, FINGERPRINT_LABEL),
         })
+    }
+
+    /// The fingerprint of `material` imported into the key `key_id`:
+    /// HMAC-SM3(fingerprint key, "cmk/" ‖ key_id ‖ 0x00 ‖ material). Compare two with
+    /// [`fingerprints_match`].
+    pub fn import_fingerprint(&self, key_id: &str, material: &[u8]) -> [u8; FINGERPRINT_LEN] {
+        let mut mac = <Hmac<sm3::Sm3> as Mac>::new_from_slice(self.fingerprint_key.expose())
+            .expect("HMAC takes any key length");
+        mac.update(b"cmk/");
+        mac.update(key_id.as_bytes());
+        mac.update(&[0]);
+        mac.update(material);
+        mac.finalize().into_bytes().into()
     }
 
     pub fn seal(&self, identity: &str, plaintext: &[u8]) -> Vec<u8> {
@@ -77,6 +107,17 @@ impl Sealer {
 /// The identity a CMK material version is sealed under.
 pub fn cmk_identity(key_id: &str, version: u32) -> String {
     format!("cmk/{key_id}/{version}")
+}
+
+/// The identity an import token's wrapping private key is sealed under.
+pub fn import_token_identity(key_id: &str, token_id: &str) -> String {
+    format!("import-token/{key_id}/{token_id}")
+}
+
+/// Whether two fingerprints are equal, in constant time.
+pub fn fingerprints_match(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
 /// The identity a credential's secret is sealed under.
@@ -132,6 +173,29 @@ mod tests {
             assert!(s.open("cmk/a/1", &bad).is_err(), "byte {i}");
         }
         assert!(s.open("cmk/a/1", &sealed[..sealed.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn import_fingerprints_are_keyed_and_bound_to_the_key() {
+        let s = sealer();
+        let f = s.import_fingerprint("k1", &[7; 16]);
+        assert_eq!(f, s.import_fingerprint("k1", &[7; 16]));
+        assert_ne!(f, s.import_fingerprint("k1", &[8; 16]));
+        assert_ne!(
+            f,
+            s.import_fingerprint("k2", &[7; 16]),
+            "bound to the key id"
+        );
+        let other = Sealer::new(&SecretBytes::new(vec![43u8; 32])).unwrap();
+        assert_ne!(
+            f,
+            other.import_fingerprint("k1", &[7; 16]),
+            "keyed by the root"
+        );
+        use sm3::Digest;
+        assert_ne!(&f[..], &sm3::Sm3::digest([7u8; 16])[..], "not a plain hash");
+        assert!(fingerprints_match(&f, &f));
+        assert!(!fingerprints_match(&f, &f[..31]));
     }
 
     #[test]

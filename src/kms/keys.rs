@@ -72,6 +72,8 @@ impl Kms {
             last_rotate_time: 0,
             current_version: version,
             tags: new.tags,
+            valid_to: 0,
+            import_fingerprint: None,
             revision: 0,
         };
         // The material: a symmetric key, or an asymmetric private key as PKCS#8 DER,
@@ -133,7 +135,7 @@ impl Kms {
             }
         };
         match found {
-            Some(k) if k.scope == ctx.scope => Ok(k),
+            Some(k) if k.scope == ctx.scope => Ok(super::import::as_of(k, self.now())),
             _ => Err(Error::NotFound {
                 what: Resource::Cmk,
                 id,
@@ -157,7 +159,7 @@ impl Kms {
         limit: u64,
     ) -> Result<Page<Cmk>> {
         let all = self.store.list_cmks(&ctx.scope).await?;
-        Ok(page(all, offset, limit))
+        Ok(page(self.as_of_now(all), offset, limit))
     }
 
     pub async fn list_keys_filtered(
@@ -168,9 +170,7 @@ impl Kms {
         limit: u64,
     ) -> Result<Page<Cmk>> {
         let mut all: Vec<Cmk> = self
-            .store
-            .list_cmks(&ctx.scope)
-            .await?
+            .as_of_now(self.store.list_cmks(&ctx.scope).await?)
             .into_iter()
             .filter(|k| filter.state.map_or(true, |s| k.state == s))
             .filter(|k| filter.origin.map_or(true, |o| k.origin == o))
@@ -192,6 +192,14 @@ impl Kms {
             all.reverse();
         }
         Ok(page(all, offset, limit))
+    }
+
+    /// Keys as requests see them now (imported material past its expiry is gone).
+    fn as_of_now(&self, keys: Vec<Cmk>) -> Vec<Cmk> {
+        let now = self.now();
+        keys.into_iter()
+            .map(|k| Arc::unwrap_or_clone(super::import::as_of(Arc::new(k), now)))
+            .collect()
     }
 
     /// Reads the key, lets `change` edit it, and writes it back under the store's

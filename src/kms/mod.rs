@@ -7,6 +7,7 @@ pub mod crypt;
 pub mod data_keys;
 pub mod delivery;
 pub mod error;
+pub mod import;
 pub mod keys;
 pub mod material;
 pub mod rotation;
@@ -124,7 +125,7 @@ impl Kms {
     }
 
     /// The periodic work: destroy keys past their deletion date, rotate keys whose
-    /// rotation is due. Errors are logged and retried on the next tick.
+    /// rotation is due, remove imported material past its expiry. Errors are logged and retried on the next tick.
     /// One round of the background work: on one replica at a time when several share
     /// the store (the store elects it), so a due rotation is applied once.
     pub async fn background_tick(&self) {
@@ -147,6 +148,9 @@ impl Kms {
         }
         if let Err(e) = self.rotate_due_keys().await {
             tracing::error!(error = %e, "automatic rotation failed");
+        }
+        if let Err(e) = self.expire_imported_material().await {
+            tracing::error!(error = %e, "removing expired imported key material failed");
         }
     }
 

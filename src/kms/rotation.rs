@@ -61,7 +61,7 @@ impl Kms {
         for _ in 0..CONFLICT_RETRIES {
             let key = self.get_key(ctx, key_id).await?;
             match self.rotate_once(&key).await? {
-                Rotation::Done(stored) => return Ok(stored),
+                Rotation::Done(stored) => return Ok(*stored),
                 Rotation::Conflict => continue,
             }
         }
@@ -98,7 +98,7 @@ impl Kms {
         match self.store.add_material(&next, version, &sealed).await {
             Ok(stored) => {
                 tracing::info!(key_id = %key.key_id, version, "rotated key");
-                Ok(Rotation::Done(stored))
+                Ok(Rotation::Done(Box::new(stored)))
             }
             Err(StoreError::Conflict) => Ok(Rotation::Conflict),
             Err(e) => Err(e.into()),
@@ -136,7 +136,7 @@ impl Kms {
 
 /// How one rotation attempt ended, when nothing failed.
 enum Rotation {
-    Done(Cmk),
+    Done(Box<Cmk>),
     /// The key changed since it was read; nothing was written.
     Conflict,
 }

@@ -32,10 +32,14 @@ pub enum Op {
     AsymmetricDecrypt,
     /// Reading an asymmetric key's public key (GetPublicKey).
     GetPublicKey,
+    /// Importing material into an EXTERNAL key (and getting the parameters for it).
+    Import,
+    /// Deleting an EXTERNAL key's imported material.
+    DeleteImportedMaterial,
 }
 
 impl Op {
-    pub const ALL: [Op; 15] = [
+    pub const ALL: [Op; 17] = [
         Op::Enable,
         Op::Disable,
         Op::ScheduleDeletion,
@@ -51,6 +55,8 @@ impl Op {
         Op::Verify,
         Op::AsymmetricDecrypt,
         Op::GetPublicKey,
+        Op::Import,
+        Op::DeleteImportedMaterial,
     ];
 }
 
@@ -81,6 +87,11 @@ pub fn allowed(op: Op, state: KeyState) -> bool {
         Op::Verify | Op::AsymmetricDecrypt | Op::GetPublicKey => {
             matches!(state, Enabled | Archived)
         }
+        // A first import, or a re-import of the same material (to change its expiry);
+        // a key on its way out or archived takes none.
+        Op::Import => matches!(state, PendingImport | Enabled | Disabled),
+        // Material can always be taken away; a key pending deletion stays so.
+        Op::DeleteImportedMaterial => true,
     }
 }
 
@@ -145,7 +156,7 @@ mod tests {
     #[test]
     fn the_whole_table() {
         // Columns: Enabled, Disabled, PendingDelete, PendingImport, Archived.
-        let grid: [(Op, [bool; 5]); 15] = [
+        let grid: [(Op, [bool; 5]); 17] = [
             (Op::Enable, [true, true, false, false, false]),
             (Op::Disable, [true, true, false, false, false]),
             (Op::ScheduleDeletion, [false, true, false, true, true]),
@@ -161,6 +172,8 @@ mod tests {
             (Op::Verify, [true, false, false, false, true]),
             (Op::AsymmetricDecrypt, [true, false, false, false, true]),
             (Op::GetPublicKey, [true, false, false, false, true]),
+            (Op::Import, [true, true, false, true, false]),
+            (Op::DeleteImportedMaterial, [true, true, true, true, true]),
         ];
         assert_eq!(grid.len(), Op::ALL.len());
         for (op, row) in grid {

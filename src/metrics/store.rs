@@ -2,7 +2,7 @@
 //! decorator, so that the engines (and `src/store`) know nothing of metrics.
 
 use super::Metrics;
-use crate::model::{Cmk, Credential, DataKey, Scope};
+use crate::model::{Cmk, Credential, DataKey, ImportToken, Scope};
 use crate::store::{Generation, Snapshot, Store, StoreError, StoreResult};
 use async_trait::async_trait;
 use std::future::Future;
@@ -121,6 +121,42 @@ impl<S: Store + ?Sized> Store for Measured<S> {
     async fn destroy_cmk(&self, key_id: &str) -> StoreResult<()> {
         self.timed("destroy_cmk", self.inner.destroy_cmk(key_id))
             .await
+    }
+
+    async fn replace_material(&self, cmk: &Cmk, sealed: &[u8]) -> StoreResult<Cmk> {
+        self.timed("replace_material", self.inner.replace_material(cmk, sealed))
+            .await
+    }
+
+    async fn remove_material(&self, cmk: &Cmk) -> StoreResult<Cmk> {
+        self.timed("remove_material", self.inner.remove_material(cmk))
+            .await
+    }
+
+    async fn cmks_with_expired_material(&self, now: i64) -> StoreResult<Vec<Cmk>> {
+        self.timed(
+            "cmks_with_expired_material",
+            self.inner.cmks_with_expired_material(now),
+        )
+        .await
+    }
+
+    async fn put_import_token(&self, token: &ImportToken) -> StoreResult<()> {
+        self.timed("put_import_token", self.inner.put_import_token(token))
+            .await
+    }
+
+    async fn get_import_token(&self, token_id: &str) -> StoreResult<Option<ImportToken>> {
+        self.timed("get_import_token", self.inner.get_import_token(token_id))
+            .await
+    }
+
+    async fn use_import_token(&self, token_id: &str, key_id: &str, now: i64) -> StoreResult<bool> {
+        self.timed(
+            "use_import_token",
+            self.inner.use_import_token(token_id, key_id, now),
+        )
+        .await
     }
 
     async fn create_data_key(&self, key: &DataKey, limit: u32) -> StoreResult<()> {

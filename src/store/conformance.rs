@@ -5,7 +5,8 @@ use super::{Store, StoreError};
 use crate::crypto::asym::AsymmetricSpec;
 use crate::crypto::cmk::CmkCipher;
 use crate::model::{
-    Cmk, Credential, DataKey, DataKeyState, KeySpec, KeyState, KeyUsage, Origin, Scope, Tag,
+    Cmk, Credential, DataKey, DataKeyState, ImportToken, KeySpec, KeyState, KeyUsage, Origin,
+    Scope, Tag,
 };
 
 pub fn sample_cmk(alias: &str, account: u64) -> Cmk {
@@ -32,7 +33,33 @@ pub fn sample_cmk(alias: &str, account: u64) -> Cmk {
             key: "team".into(),
             value: "pay".into(),
         }],
+        valid_to: 0,
+        import_fingerprint: None,
         revision: 0,
+    }
+}
+
+/// An EXTERNAL key awaiting its material.
+pub fn sample_external_cmk(alias: &str, account: u64) -> Cmk {
+    Cmk {
+        origin: Origin::External,
+        state: KeyState::PendingImport,
+        current_version: 0,
+        ..sample_cmk(alias, account)
+    }
+}
+
+pub fn sample_token(key: &Cmk, expires_at: i64) -> ImportToken {
+    ImportToken {
+        token_id: uuid::Uuid::new_v4().simple().to_string(),
+        key_id: key.key_id.clone(),
+        scope: key.scope.clone(),
+        wrapping_algorithm: "RSAES_OAEP_SHA_256".into(),
+        wrapping_spec: "RSA_2048".into(),
+        sealed_private_key: vec![0xA5; 40],
+        created_at: expires_at - 86_400,
+        expires_at,
+        used_at: 0,
     }
 }
 
@@ -50,6 +77,156 @@ pub async fn run_all(store: &dyn Store) {
     meta(store).await;
     data_keys(store).await;
     nonces(store).await;
+    imported_material(store).await;
+    import_tokens(store).await;
+}
+
+/// Imported material replaces whatever versions the key had, goes with
+/// `remove_material`, and the fingerprint and expiry travel with the key record.
+async fn imported_material(store: &dyn Store) {
+    let k = sample_external_cmk("ext", 1020);
+    store.create_cmk(&k, None, 10).await.unwrap();
+    assert_eq!(store.get_cmk(&k.key_id).await.unwrap().unwrap(), k);
+    let mut with = k.clone();
+    with.state = KeyState::Enabled;
+    with.current_version = 1;
+    with.valid_to = 2_000_000_000;
+    with.import_fingerprint = Some(vec![9; 32]);
+    let stored = store.replace_material(&with, b"sealed-1").await.unwrap();
+    assert_eq!(stored.revision, k.revision + 1);
+    assert_eq!(store.get_cmk(&k.key_id).await.unwrap().unwrap(), stored);
+    assert_eq!(
+        store.get_material(&k.key_id, 1).await.unwrap().unwrap(),
+        b"sealed-1"
+    );
+    // A stale revision writes nothing, material included.
+    assert!(matches!(
+        store.replace_material(&with, b"sealed-x").await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        store.get_material(&k.key_id, 1).await.unwrap().unwrap(),
+        b"sealed-1"
+    );
+    // Expired material is found by the sweep query, and only from valid_to on.
+    let due = |v: Vec<Cmk>| v.into_iter().any(|c| c.key_id == k.key_id);
+    assert!(!due(store
+        .cmks_with_expired_material(1_999_999_999)
+        .await
+        .unwrap()));
+    assert!(due(store
+        .cmks_with_expired_material(2_000_000_000)
+        .await
+        .unwrap()));
+    let mut without = stored.clone();
+    without.state = KeyState::PendingImport;
+    without.current_version = 0;
+    without.valid_to = 0;
+    let gone = store.remove_material(&without).await.unwrap();
+    assert!(store.get_material(&k.key_id, 1).await.unwrap().is_none());
+    assert_eq!(
+        gone.import_fingerprint,
+        Some(vec![9; 32]),
+        "the fingerprint outlives the material"
+    );
+    assert!(!due(store
+        .cmks_with_expired_material(i64::MAX)
+        .await
+        .unwrap()));
+    assert!(matches!(
+        store.remove_material(&without).await,
+        Err(StoreError::Conflict)
+    ));
+    // Re-imported: version 1 again; leftovers of any version are replaced.
+    let mut again = gone.clone();
+    again.state = KeyState::Enabled;
+    again.current_version = 1;
+    let again = store.replace_material(&again, b"sealed-2").await.unwrap();
+    assert_eq!(
+        store.get_material(&k.key_id, 1).await.unwrap().unwrap(),
+        b"sealed-2"
+    );
+    let again = store.replace_material(&again, b"sealed-3").await.unwrap();
+    assert_eq!(again.current_version, 1);
+    assert_eq!(
+        store.get_material(&k.key_id, 1).await.unwrap().unwrap(),
+        b"sealed-3"
+    );
+}
+
+/// Tokens are stored whole, used at most once, only for their key and before they
+/// expire; housekeeping forgets them a grace period after expiry; destroying the key
+/// takes its tokens.
+async fn import_tokens(store: &dyn Store) {
+    let k = sample_external_cmk("tok", 1021);
+    store.create_cmk(&k, None, 10).await.unwrap();
+    let t = sample_token(&k, 5_000);
+    store.put_import_token(&t).await.unwrap();
+    assert!(matches!(
+        store.put_import_token(&t).await,
+        Err(StoreError::AlreadyExists)
+    ));
+    assert_eq!(
+        store.get_import_token(&t.token_id).await.unwrap().unwrap(),
+        t
+    );
+    assert!(store
+        .get_import_token("no-such-token")
+        .await
+        .unwrap()
+        .is_none());
+    let other = sample_external_cmk("tok-other", 1021);
+    assert!(
+        !store
+            .use_import_token(&t.token_id, &other.key_id, 100)
+            .await
+            .unwrap(),
+        "bound to its key"
+    );
+    assert!(
+        !store
+            .use_import_token(&t.token_id, &k.key_id, 5_000)
+            .await
+            .unwrap(),
+        "not at or after expiry"
+    );
+    assert!(store
+        .use_import_token(&t.token_id, &k.key_id, 4_999)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .use_import_token(&t.token_id, &k.key_id, 4_999)
+            .await
+            .unwrap(),
+        "once"
+    );
+    let used = store.get_import_token(&t.token_id).await.unwrap().unwrap();
+    assert_eq!(used.used_at, 4_999);
+    assert!(!store
+        .use_import_token("no-such-token", &k.key_id, 1)
+        .await
+        .unwrap());
+    // Housekeeping keeps an expired token for the grace period, then forgets it.
+    store
+        .housekeeping(5_000 + super::IMPORT_TOKEN_GRACE - 1)
+        .await
+        .unwrap();
+    assert!(store.get_import_token(&t.token_id).await.unwrap().is_some());
+    store
+        .housekeeping(5_000 + super::IMPORT_TOKEN_GRACE)
+        .await
+        .unwrap();
+    assert!(store.get_import_token(&t.token_id).await.unwrap().is_none());
+    // Destroying the key takes its tokens with it.
+    let live = sample_token(&k, i64::MAX / 2);
+    store.put_import_token(&live).await.unwrap();
+    store.destroy_cmk(&k.key_id).await.unwrap();
+    assert!(store
+        .get_import_token(&live.token_id)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 /// Engines that share Nonces (`Some`) must refuse a live one, and let an expired one
@@ -112,6 +289,24 @@ pub async fn fill(store: &dyn Store) {
         .put_meta_if_absent("copy-check", b"sealed")
         .await
         .unwrap();
+    let mut ext = sample_external_cmk("copy-ext", 1200);
+    store.create_cmk(&ext, None, 10).await.unwrap();
+    ext.state = KeyState::Enabled;
+    ext.current_version = 1;
+    ext.valid_to = 2_100_000_000;
+    ext.import_fingerprint = Some(vec![3; 32]);
+    store.replace_material(&ext, b"x1").await.unwrap();
+    let mut used = sample_token(&ext, 2_000_000_000);
+    store.put_import_token(&used).await.unwrap();
+    assert!(store
+        .use_import_token(&used.token_id, &ext.key_id, 1_900_000_000)
+        .await
+        .unwrap());
+    used.used_at = 1_900_000_000;
+    store
+        .put_import_token(&sample_token(&ext, 2_000_000_001))
+        .await
+        .unwrap();
 }
 
 /// `export` then `import` into an empty store of any engine gives the same records;
@@ -119,7 +314,14 @@ pub async fn fill(store: &dyn Store) {
 pub async fn copy_between(from: &dyn Store, to: &dyn Store) {
     fill(from).await;
     let snapshot = from.export().await.unwrap();
-    assert!(snapshot.cmks.len() >= 2 && snapshot.materials.len() >= 3);
+    assert!(snapshot.cmks.len() >= 3 && snapshot.materials.len() >= 4);
+    assert_eq!(snapshot.import_tokens.len(), 2);
+    assert!(snapshot.import_tokens[0].used_at > 0);
+    assert!(snapshot
+        .cmks
+        .iter()
+        .any(|k| k.valid_to == 2_100_000_000
+            && k.import_fingerprint.as_deref() == Some(&[3; 32][..])));
     to.import(&snapshot).await.unwrap();
     assert_eq!(to.export().await.unwrap(), snapshot);
     let scope = &snapshot.cmks[0].scope;
@@ -200,6 +402,42 @@ pub async fn replicas(a: std::sync::Arc<dyn Store>, b: std::sync::Arc<dyn Store>
     assert!(ra.is_ok() != rb.is_ok(), "{ra:?} {rb:?}");
     let stored = a.get_cmk(&r.key_id).await.unwrap().unwrap();
     assert_eq!((stored.current_version, stored.revision), (2, 1));
+    // An import token is used once: 16 attempts through both replicas, one wins; the
+    // token stays used for both.
+    let ext = sample_external_cmk("import-race", 1307);
+    a.create_cmk(&ext, None, 10).await.unwrap();
+    let token = sample_token(&ext, 10_000);
+    a.put_import_token(&token).await.unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let (id, key) = (token.token_id.clone(), ext.key_id.clone());
+        tasks.spawn(async move { s.use_import_token(&id, &key, 5_000).await });
+    }
+    let mut won = 0;
+    while let Some(r) = tasks.join_next().await {
+        won += r.unwrap().unwrap() as u32;
+    }
+    assert_eq!(won, 1, "exactly one consumer of an import token");
+    assert_eq!(
+        b.get_import_token(&token.token_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .used_at,
+        5_000
+    );
+    // Imported material set through both replicas from one revision: one wins.
+    let mut x = ext.clone();
+    x.state = KeyState::Enabled;
+    x.current_version = 1;
+    let (ra, rb) = tokio::join!(a.replace_material(&x, b"ma"), b.replace_material(&x, b"mb"));
+    assert!(ra.is_ok() != rb.is_ok(), "{ra:?} {rb:?}");
+    let won = if ra.is_ok() { b"ma" } else { b"mb" };
+    assert_eq!(
+        a.get_material(&ext.key_id, 1).await.unwrap().unwrap(),
+        won.to_vec()
+    );
     // Shared Nonces: one replica's Nonce is a replay on the other.
     if a.remember_nonce(1305, &[9; 16], 100, 1).await.unwrap() == Some(true) {
         assert_eq!(

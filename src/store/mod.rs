@@ -18,7 +18,7 @@ pub mod sqlite;
 #[cfg(test)]
 pub(crate) mod conformance;
 
-use crate::model::{Cmk, Credential, DataKey, Scope};
+use crate::model::{Cmk, Credential, DataKey, ImportToken, Scope};
 use async_trait::async_trait;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,6 +52,10 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How long an expired import token is kept (seconds), so that presenting it is
+/// answered "expired" rather than "unknown" for a while.
+pub const IMPORT_TOKEN_GRACE: i64 = 7 * 86_400;
 
 /// Identifies the state of the store: it differs after any committed write, by this
 /// process or another. Two values compare equal only if nothing was written between.
@@ -104,6 +108,8 @@ pub struct Snapshot {
     pub credentials: Vec<Credential>,
     /// (name, value): the root-key check and any other value the server keeps.
     pub meta: Vec<(String, Vec<u8>)>,
+    /// Import tokens issued and not yet forgotten, in creation order.
+    pub import_tokens: Vec<ImportToken>,
 }
 
 impl Snapshot {
@@ -118,6 +124,7 @@ impl Snapshot {
             n(self.data_keys.len(), "data key", "data keys"),
             n(self.credentials.len(), "credential", "credentials"),
             n(self.meta.len(), "server value", "server values"),
+            n(self.import_tokens.len(), "import token", "import tokens"),
         ]
         .join(", ")
     }
@@ -128,6 +135,7 @@ impl Snapshot {
             && self.data_keys.is_empty()
             && self.credentials.is_empty()
             && self.meta.is_empty()
+            && self.import_tokens.is_empty()
     }
 }
 
@@ -159,8 +167,28 @@ pub trait Store: Send + Sync + 'static {
     async fn cmks_due_for_deletion(&self, now: i64) -> StoreResult<Vec<Cmk>>;
     /// Keys with automatic rotation on whose next rotation time is at or before `now`.
     async fn cmks_due_for_rotation(&self, now: i64) -> StoreResult<Vec<Cmk>>;
-    /// Removes a CMK and every material version for good.
+    /// Removes a CMK, every material version and its import tokens for good.
     async fn destroy_cmk(&self, key_id: &str) -> StoreResult<()>;
+
+    /// Imported material: writes `cmk` under the revision rule of `update_cmk` (the core
+    /// has set its state, `valid_to`, fingerprint and `current_version`), removes every
+    /// material version the key had, and stores `sealed` as version
+    /// `cmk.current_version`, all in one transaction.
+    async fn replace_material(&self, cmk: &Cmk, sealed: &[u8]) -> StoreResult<Cmk>;
+    /// Writes `cmk` under the revision rule and removes every material version of the
+    /// key, in one transaction (imported material deleted or expired).
+    async fn remove_material(&self, cmk: &Cmk) -> StoreResult<Cmk>;
+    /// EXTERNAL keys whose `valid_to` is set and at or before `now`.
+    async fn cmks_with_expired_material(&self, now: i64) -> StoreResult<Vec<Cmk>>;
+
+    /// Stores a new import token (refusing a token id already stored).
+    async fn put_import_token(&self, token: &ImportToken) -> StoreResult<()>;
+    async fn get_import_token(&self, token_id: &str) -> StoreResult<Option<ImportToken>>;
+    /// Consumes the token: marks it used at `now` if it is unused, bound to `key_id`,
+    /// and not expired at `now`, and says whether this call did so. Atomic: of any
+    /// number of calls racing on one token, through any number of replicas, exactly
+    /// one gets `true`.
+    async fn use_import_token(&self, token_id: &str, key_id: &str, now: i64) -> StoreResult<bool>;
 
     /// Inserts a hosted data key, refusing a name taken in its scope or an account
     /// that already holds `limit` data keys (in all scopes).
@@ -203,7 +231,10 @@ pub trait Store: Send + Sync + 'static {
     /// at a time among those sharing the store. Engines used by one process say yes.
     async fn lead_background(&self) -> StoreResult<bool>;
 
-    /// Forgets what has expired by `now` (shared Nonces). Run by the background leader.
+    /// Forgets what has expired by `now`: shared Nonces, and import tokens that
+    /// expired more than [`IMPORT_TOKEN_GRACE`] seconds before `now` (until then an
+    /// expired or used token is still recognised as such). Run by the background
+    /// leader.
     async fn housekeeping(&self, now: i64) -> StoreResult<()>;
 
     /// Every record, for `store copy`.

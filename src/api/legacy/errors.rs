@@ -235,6 +235,11 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> LegacyError {
                 | Field::DataKeyIds
                 | Field::DataKeyName
                 | Field::ImportKeyMaterial
+                | Field::ValidTo
+                | Field::WrappingAlgorithm
+                | Field::WrappingKeySpec
+                | Field::EncryptedKeyMaterial
+                | Field::ImportToken
                 | Field::Other(_) => LegacyError::out_of_range(detail),
             }
         }
@@ -289,7 +294,9 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> LegacyError {
                 | Op::Archive
                 | Op::CancelArchive
                 | Op::Metadata
-                | Op::ConfigureRotation => LegacyError::bad_request(detail),
+                | Op::ConfigureRotation
+                | Op::Import
+                | Op::DeleteImportedMaterial => LegacyError::bad_request(detail),
             }
         }
         Error::DataKeyWrongState {
@@ -312,6 +319,10 @@ pub fn from_core(action: &str, e: Error, request_id: &str) -> LegacyError {
         Error::NotForExternal { key_id, .. } => LegacyError::bad_request(format!(
             "the key {key_id} holds imported (EXTERNAL) material, which does not allow {action}"
         )),
+        // The legacy API has no import actions; a problem reaching it is described as is.
+        Error::Import { key_id, problem } => {
+            LegacyError::bad_request(format!("the key {key_id}: {problem}"))
+        }
         Error::LimitExceeded {
             what: Limit::CmksPerScope,
             ..

@@ -28,7 +28,7 @@
 
 use super::location::PostgresUrl;
 use super::{Generation, Snapshot, Store, StoreError, StoreResult};
-use crate::model::{Cmk, Credential, DataKey, Scope};
+use crate::model::{Cmk, Credential, DataKey, ImportToken, Scope};
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use std::future::Future;
@@ -43,8 +43,9 @@ mod tls;
 
 use rows::{
     backend, count_one_fewer, count_one_more, insert_cmk, insert_credential, insert_data_key,
-    insert_material, row_to_cmk, row_to_credential, row_to_data_key, update_cmk_row,
-    update_data_key_row, CMK_COLUMNS, CREDENTIAL_COLUMNS, DATA_KEY_COLUMNS,
+    insert_import_token, insert_material, row_to_cmk, row_to_credential, row_to_data_key,
+    row_to_import_token, update_cmk_row, update_data_key_row, CMK_COLUMNS, CREDENTIAL_COLUMNS,
+    DATA_KEY_COLUMNS, IMPORT_TOKEN_COLUMNS,
 };
 
 /// Advisory-lock ids in smkms's own namespace (the high 32 bits): who runs the sweep,
@@ -363,6 +364,9 @@ impl Store for PostgresStore {
             tx.execute("DELETE FROM cmk_material WHERE key_id=$1", &[&key_id])
                 .await
                 .map_err(backend)?;
+            tx.execute("DELETE FROM import_tokens WHERE key_id=$1", &[&key_id])
+                .await
+                .map_err(backend)?;
             let gone = tx
                 .query_opt(
                     "DELETE FROM cmks WHERE key_id=$1 RETURNING account, region",
@@ -374,6 +378,83 @@ impl Store for PostgresStore {
                 count_one_fewer(&*tx, "cmks", row.get(0), row.get(1)).await?;
             }
             tx.commit().await.map_err(backend)
+        })
+        .await
+    }
+
+    async fn replace_material(&self, cmk: &Cmk, sealed: &[u8]) -> StoreResult<Cmk> {
+        self.write(async {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await.map_err(backend)?;
+            let stored = update_cmk_row(&*tx, cmk).await?;
+            tx.execute("DELETE FROM cmk_material WHERE key_id=$1", &[&cmk.key_id])
+                .await
+                .map_err(backend)?;
+            insert_material(&*tx, &cmk.key_id, cmk.current_version, sealed).await?;
+            tx.commit().await.map_err(backend)?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn remove_material(&self, cmk: &Cmk) -> StoreResult<Cmk> {
+        self.write(async {
+            let mut c = self.client().await?;
+            let tx = c.transaction().await.map_err(backend)?;
+            let stored = update_cmk_row(&*tx, cmk).await?;
+            tx.execute("DELETE FROM cmk_material WHERE key_id=$1", &[&cmk.key_id])
+                .await
+                .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn cmks_with_expired_material(&self, now: i64) -> StoreResult<Vec<Cmk>> {
+        self.query_all(
+            &format!(
+                "SELECT {CMK_COLUMNS} FROM cmks WHERE valid_to > 0 AND valid_to<=$1 \
+                 AND origin='EXTERNAL' ORDER BY valid_to"
+            ),
+            &[&now],
+            row_to_cmk,
+        )
+        .await
+    }
+
+    async fn put_import_token(&self, token: &ImportToken) -> StoreResult<()> {
+        self.write(async {
+            let c = self.client().await?;
+            insert_import_token(&**c, token).await
+        })
+        .await
+    }
+
+    async fn get_import_token(&self, token_id: &str) -> StoreResult<Option<ImportToken>> {
+        self.query_one_opt(
+            &format!("SELECT {IMPORT_TOKEN_COLUMNS} FROM import_tokens WHERE token_id=$1"),
+            &[&token_id],
+            row_to_import_token,
+        )
+        .await
+    }
+
+    async fn use_import_token(&self, token_id: &str, key_id: &str, now: i64) -> StoreResult<bool> {
+        // Under READ COMMITTED a second updater waits for the first one's row lock and
+        // then re-checks the WHERE on the row it committed: used_at is no longer 0, so
+        // it matches nothing. Exactly one of any number of racing calls wins.
+        self.write(async {
+            let c = self.client().await?;
+            let n = c
+                .execute(
+                    "UPDATE import_tokens SET used_at=$3 WHERE token_id=$1 AND key_id=$2 \
+                     AND used_at=0 AND expires_at>$3",
+                    &[&token_id, &key_id, &now.max(1)],
+                )
+                .await
+                .map_err(backend)?;
+            Ok(n == 1)
         })
         .await
     }
@@ -607,6 +688,12 @@ impl Store for PostgresStore {
             c.execute("DELETE FROM nonces WHERE expires_at <= $1", &[&now])
                 .await
                 .map_err(backend)?;
+            c.execute(
+                "DELETE FROM import_tokens WHERE expires_at <= $1",
+                &[&(now - super::IMPORT_TOKEN_GRACE)],
+            )
+            .await
+            .map_err(backend)?;
             Ok(())
         })
         .await

@@ -4,13 +4,37 @@
 //! order SQLite's rowid gives.
 
 use crate::model::{
-    Cmk, Credential, DataKey, DataKeyState, KeySpec, KeyState, KeyUsage, Origin, Scope, Tag,
+    Cmk, Credential, DataKey, DataKeyState, ImportToken, KeySpec, KeyState, KeyUsage, Origin,
+    Scope, Tag,
 };
 use crate::store::{StoreError, StoreResult};
 use tokio_postgres::Row;
 
 /// The schema's versions, oldest first (see `store::schema`).
-pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, KEY_COUNTS_V2];
+pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, KEY_COUNTS_V2, IMPORT_V3];
+
+/// Version 3: bring your own key (as SQLite's version 2): a CMK's material expiry and
+/// import fingerprint, and the import tokens, as rows every replica sees.
+const IMPORT_V3: &str = "
+ALTER TABLE cmks ADD COLUMN valid_to BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE cmks ADD COLUMN import_fingerprint BYTEA;
+CREATE INDEX cmks_valid_to ON cmks(valid_to) WHERE valid_to > 0;
+CREATE TABLE import_tokens (
+    seq BIGSERIAL NOT NULL,
+    token_id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL,
+    account BIGINT NOT NULL,
+    region TEXT NOT NULL,
+    wrapping_algorithm TEXT NOT NULL,
+    wrapping_spec TEXT NOT NULL,
+    sealed_private_key BYTEA NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT NOT NULL
+);
+CREATE INDEX import_tokens_key ON import_tokens(key_id);
+CREATE INDEX import_tokens_expiry ON import_tokens(expires_at);
+";
 
 /// Version 2: a row per limited scope holding its number of keys, so that creating a
 /// key checks its limit in constant time under that row's lock, rather than counting
@@ -163,12 +187,17 @@ CREATE INDEX nonces_expiry ON nonces(expires_at);
 pub(super) const CMK_COLUMNS: &str =
     "key_id, account, region, alias, description, usage, cipher, origin, state, \
      created_at, deletion_date, rotation_enabled, rotate_days, next_rotate_time, \
-     last_rotate_time, current_version, tags, revision";
+     last_rotate_time, current_version, tags, revision, valid_to, import_fingerprint";
 
 const INSERT_CMK: &str = "INSERT INTO cmks (key_id, account, region, alias, \
      description, usage, cipher, origin, state, created_at, deletion_date, rotation_enabled, \
-     rotate_days, next_rotate_time, last_rotate_time, current_version, tags, revision) VALUES \
-     ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)";
+     rotate_days, next_rotate_time, last_rotate_time, current_version, tags, revision, \
+     valid_to, import_fingerprint) VALUES \
+     ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)";
+
+pub(super) const IMPORT_TOKEN_COLUMNS: &str =
+    "token_id, key_id, account, region, wrapping_algorithm, wrapping_spec, \
+     sealed_private_key, created_at, expires_at, used_at";
 
 pub(super) const DATA_KEY_COLUMNS: &str =
     "data_key_id, account, region, key_id, name, description, length, \
@@ -264,7 +293,57 @@ pub(super) fn row_to_cmk(row: &Row) -> StoreResult<Cmk> {
         current_version: unsigned(row, 15, "current_version")?,
         tags: tags_from_json(get(row, 16)?)?,
         revision: unsigned(row, 17, "revision")?,
+        valid_to: get(row, 18)?,
+        import_fingerprint: get(row, 19)?,
     })
+}
+
+pub(super) fn row_to_import_token(row: &Row) -> StoreResult<ImportToken> {
+    Ok(ImportToken {
+        token_id: get(row, 0)?,
+        key_id: get(row, 1)?,
+        scope: Scope {
+            account: unsigned(row, 2, "account")?,
+            region: get(row, 3)?,
+        },
+        wrapping_algorithm: get(row, 4)?,
+        wrapping_spec: get(row, 5)?,
+        sealed_private_key: get(row, 6)?,
+        created_at: get(row, 7)?,
+        expires_at: get(row, 8)?,
+        used_at: get(row, 9)?,
+    })
+}
+
+pub(super) async fn insert_import_token<C: GenericClient>(
+    c: &C,
+    t: &ImportToken,
+) -> StoreResult<()> {
+    c.execute(
+        &format!(
+            "INSERT INTO import_tokens ({IMPORT_TOKEN_COLUMNS}) VALUES \
+             ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
+        ),
+        &[
+            &t.token_id,
+            &t.key_id,
+            &(t.scope.account as i64),
+            &t.scope.region,
+            &t.wrapping_algorithm,
+            &t.wrapping_spec,
+            &t.sealed_private_key,
+            &t.created_at,
+            &t.expires_at,
+            &t.used_at,
+        ],
+    )
+    .await
+    .map_err(|e| {
+        db_error(e, |constraint| {
+            (constraint == "import_tokens_pkey").then_some(StoreError::AlreadyExists)
+        })
+    })?;
+    Ok(())
 }
 
 pub(super) fn row_to_data_key(row: &Row) -> StoreResult<DataKey> {
@@ -322,6 +401,8 @@ pub(super) async fn insert_cmk<C: GenericClient>(c: &C, cmk: &Cmk) -> StoreResul
             &(cmk.current_version as i64),
             &tags_to_json(&cmk.tags),
             &(cmk.revision as i64),
+            &cmk.valid_to,
+            &cmk.import_fingerprint,
         ],
     )
     .await
@@ -418,8 +499,8 @@ pub(super) async fn update_cmk_row<C: GenericClient>(c: &C, cmk: &Cmk) -> StoreR
         .execute(
             "UPDATE cmks SET alias=$2, description=$3, state=$4, deletion_date=$5, \
              rotation_enabled=$6, rotate_days=$7, next_rotate_time=$8, last_rotate_time=$9, \
-             current_version=$10, tags=$11, revision=revision+1 \
-             WHERE key_id=$1 AND revision=$12",
+             current_version=$10, tags=$11, valid_to=$13, import_fingerprint=$14, \
+             revision=revision+1 WHERE key_id=$1 AND revision=$12",
             &[
                 &cmk.key_id,
                 &cmk.alias,
@@ -433,6 +514,8 @@ pub(super) async fn update_cmk_row<C: GenericClient>(c: &C, cmk: &Cmk) -> StoreR
                 &(cmk.current_version as i64),
                 &tags_to_json(&cmk.tags),
                 &(cmk.revision as i64),
+                &cmk.valid_to,
+                &cmk.import_fingerprint,
             ],
         )
         .await

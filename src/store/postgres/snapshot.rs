@@ -1,8 +1,9 @@
 //! Every record out of the database, and into an empty one (`smkms store copy`).
 
 use super::rows::{
-    backend, insert_cmk, insert_credential, insert_data_key, insert_material, row_to_cmk,
-    row_to_credential, row_to_data_key, CMK_COLUMNS, CREDENTIAL_COLUMNS, DATA_KEY_COLUMNS,
+    backend, insert_cmk, insert_credential, insert_data_key, insert_import_token, insert_material,
+    row_to_cmk, row_to_credential, row_to_data_key, row_to_import_token, CMK_COLUMNS,
+    CREDENTIAL_COLUMNS, DATA_KEY_COLUMNS, IMPORT_TOKEN_COLUMNS,
 };
 use crate::store::{Snapshot, StoreError, StoreResult};
 use deadpool_postgres::Object;
@@ -67,6 +68,13 @@ pub(super) async fn export(c: &mut Object) -> StoreResult<Snapshot> {
                 ))
             })
             .collect::<StoreResult<_>>()?,
+        import_tokens: rows(format!(
+            "SELECT {IMPORT_TOKEN_COLUMNS} FROM import_tokens ORDER BY seq"
+        ))
+        .await?
+        .iter()
+        .map(row_to_import_token)
+        .collect::<StoreResult<_>>()?,
     };
     tx.commit().await.map_err(backend)?;
     Ok(snapshot)
@@ -78,7 +86,8 @@ pub(super) async fn export(c: &mut Object) -> StoreResult<Snapshot> {
 pub(super) async fn import(c: &mut Object, s: &Snapshot) -> StoreResult<()> {
     let tx = c.transaction().await.map_err(backend)?;
     tx.batch_execute(
-        "LOCK TABLE cmks, cmk_material, data_keys, credentials, meta IN EXCLUSIVE MODE",
+        "LOCK TABLE cmks, cmk_material, data_keys, credentials, meta, import_tokens \
+         IN EXCLUSIVE MODE",
     )
     .await
     .map_err(backend)?;
@@ -86,7 +95,7 @@ pub(super) async fn import(c: &mut Object, s: &Snapshot) -> StoreResult<()> {
         .query_one(
             "SELECT (SELECT COUNT(*) FROM cmks) + (SELECT COUNT(*) FROM cmk_material) \
              + (SELECT COUNT(*) FROM data_keys) + (SELECT COUNT(*) FROM credentials) \
-             + (SELECT COUNT(*) FROM meta)",
+             + (SELECT COUNT(*) FROM meta) + (SELECT COUNT(*) FROM import_tokens)",
             &[],
         )
         .await
@@ -114,6 +123,9 @@ pub(super) async fn import(c: &mut Object, s: &Snapshot) -> StoreResult<()> {
         )
         .await
         .map_err(backend)?;
+    }
+    for t in &s.import_tokens {
+        insert_import_token(&*tx, t).await?;
     }
     tx.batch_execute(super::rows::RECOUNT)
         .await

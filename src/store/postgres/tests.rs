@@ -124,9 +124,11 @@ async fn the_key_counts_migration_backfills() {
         .await
         .unwrap();
     let c = s.client().await.unwrap();
-    c.batch_execute("DROP TABLE key_counts; UPDATE smkms_schema SET version = 1")
-        .await
-        .unwrap();
+    c.batch_execute(&format!(
+        "DROP TABLE key_counts; {UNDO_V3} UPDATE smkms_schema SET version = 1"
+    ))
+    .await
+    .unwrap();
     drop((c, s));
     let s = store(&url).await;
     assert!(matches!(
@@ -144,11 +146,55 @@ async fn the_key_counts_migration_backfills() {
     ));
 }
 
+/// What version 3 added, taken away again: a database as version 2 left it.
+const UNDO_V3: &str = "DROP TABLE import_tokens; \
+    ALTER TABLE cmks DROP COLUMN valid_to, DROP COLUMN import_fingerprint;";
+
+/// A database at version 2 is brought to version 3: its keys read with no material
+/// expiry and no fingerprint, and import tokens can be stored.
+#[tokio::test]
+async fn the_import_migration_upgrades_version_2() {
+    let url = fresh_database().await;
+    let s = store(&url).await;
+    let kept = conformance::sample_cmk("v2-key", 56);
+    s.create_cmk(&kept, Some(b"m"), 10).await.unwrap();
+    let ext = conformance::sample_external_cmk("v2-ext", 56);
+    s.create_cmk(&ext, None, 10).await.unwrap();
+    let c = s.client().await.unwrap();
+    c.batch_execute(&format!("{UNDO_V3} UPDATE smkms_schema SET version = 2"))
+        .await
+        .unwrap();
+    drop((c, s));
+    let s = store(&url).await;
+    let v: i32 = s
+        .client()
+        .await
+        .unwrap()
+        .query_one("SELECT version FROM smkms_schema", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(v as usize, rows::MIGRATIONS.len());
+    assert_eq!(s.get_cmk(&kept.key_id).await.unwrap().unwrap(), kept);
+    let read = s.get_cmk(&ext.key_id).await.unwrap().unwrap();
+    assert_eq!((read.valid_to, read.import_fingerprint), (0, None));
+    let t = conformance::sample_token(&ext, 10_000);
+    s.put_import_token(&t).await.unwrap();
+    assert!(s
+        .use_import_token(&t.token_id, &ext.key_id, 1)
+        .await
+        .unwrap());
+}
+
 /// A database that does not answer gives an error within the timeout, never a hang,
 /// and the pool serves again once it answers.
 #[tokio::test]
 async fn a_stalled_database_is_a_bounded_error() {
     let url = fresh_database().await;
+    // The schema first, with the default bound: creating every table of a new
+    // database is not what this test times, and can take more than 500 ms on a busy
+    // machine.
+    drop(store(&url).await);
     let options = PostgresOptions {
         max_connections: 2,
         timeout: Duration::from_millis(500),

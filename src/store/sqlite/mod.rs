@@ -11,7 +11,7 @@
 //! stalls the async workers.
 
 use super::{Store, StoreError, StoreResult};
-use crate::model::{Cmk, Credential, DataKey, Scope};
+use crate::model::{Cmk, Credential, DataKey, ImportToken, Scope};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
@@ -24,8 +24,9 @@ mod rows;
 mod snapshot;
 
 use rows::{
-    insert_cmk, insert_data_key, is_unique_violation, row_to_cmk, row_to_credential,
-    row_to_data_key, tags_to_json, update_row, CMK_COLUMNS, DATA_KEY_COLUMNS,
+    insert_cmk, insert_data_key, insert_import_token, is_unique_violation, row_to_cmk,
+    row_to_credential, row_to_data_key, row_to_import_token, tags_to_json, update_row, CMK_COLUMNS,
+    DATA_KEY_COLUMNS, IMPORT_TOKEN_COLUMNS,
 };
 
 const READERS: usize = 4;
@@ -390,9 +391,93 @@ impl Store for SqliteStore {
             let tx = immediate(conn)?;
             tx.execute("DELETE FROM cmk_material WHERE key_id=?1", [&key_id])
                 .map_err(backend)?;
+            tx.execute("DELETE FROM import_tokens WHERE key_id=?1", [&key_id])
+                .map_err(backend)?;
             tx.execute("DELETE FROM cmks WHERE key_id=?1", [&key_id])
                 .map_err(backend)?;
             tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn replace_material(&self, cmk: &Cmk, sealed: &[u8]) -> StoreResult<Cmk> {
+        let cmk = cmk.clone();
+        let sealed = sealed.to_vec();
+        self.write(move |conn| {
+            let tx = immediate(conn)?;
+            let stored = update_row(&tx, &cmk)?;
+            tx.execute("DELETE FROM cmk_material WHERE key_id=?1", [&cmk.key_id])
+                .map_err(backend)?;
+            tx.execute(
+                "INSERT INTO cmk_material (key_id, version, sealed) VALUES (?1, ?2, ?3)",
+                params![cmk.key_id, cmk.current_version, sealed],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn remove_material(&self, cmk: &Cmk) -> StoreResult<Cmk> {
+        let cmk = cmk.clone();
+        self.write(move |conn| {
+            let tx = immediate(conn)?;
+            let stored = update_row(&tx, &cmk)?;
+            tx.execute("DELETE FROM cmk_material WHERE key_id=?1", [&cmk.key_id])
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn cmks_with_expired_material(&self, now: i64) -> StoreResult<Vec<Cmk>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {CMK_COLUMNS} FROM cmks WHERE valid_to > 0 AND valid_to<=?1 \
+                     AND origin='EXTERNAL' ORDER BY valid_to"
+                ))
+                .map_err(backend)?;
+            let rows = stmt.query_map([now], row_to_cmk).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn put_import_token(&self, token: &ImportToken) -> StoreResult<()> {
+        let token = token.clone();
+        self.write(move |conn| insert_import_token(conn, &token))
+            .await
+    }
+
+    async fn get_import_token(&self, token_id: &str) -> StoreResult<Option<ImportToken>> {
+        let id = token_id.to_string();
+        self.read(move |conn| {
+            conn.query_row(
+                &format!("SELECT {IMPORT_TOKEN_COLUMNS} FROM import_tokens WHERE token_id=?1"),
+                [id],
+                row_to_import_token,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn use_import_token(&self, token_id: &str, key_id: &str, now: i64) -> StoreResult<bool> {
+        let (id, key_id) = (token_id.to_string(), key_id.to_string());
+        // One statement: SQLite runs it under the write lock, so of two processes on
+        // one file only the first finds used_at = 0.
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE import_tokens SET used_at=?3 WHERE token_id=?1 AND key_id=?2 \
+                 AND used_at=0 AND expires_at>?3",
+                params![id, key_id, now.max(1)],
+            )
+            .map(|n| n == 1)
+            .map_err(backend)
         })
         .await
     }
@@ -631,8 +716,16 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
-    async fn housekeeping(&self, _now: i64) -> StoreResult<()> {
-        Ok(())
+    async fn housekeeping(&self, now: i64) -> StoreResult<()> {
+        self.write(move |conn| {
+            conn.execute(
+                "DELETE FROM import_tokens WHERE expires_at<=?1",
+                [now - super::IMPORT_TOKEN_GRACE],
+            )
+            .map(|_| ())
+            .map_err(backend)
+        })
+        .await
     }
 
     async fn export(&self) -> StoreResult<super::Snapshot> {
@@ -657,160 +750,4 @@ impl Store for SqliteStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn conformance_in_memory() {
-        let store = SqliteStore::open_in_memory().unwrap();
-        super::super::conformance::run_all(&store).await;
-    }
-
-    #[tokio::test]
-    async fn copies_between_stores() {
-        let from = SqliteStore::open_in_memory().unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let to = SqliteStore::open(&dir.path().join("smkms.db")).unwrap();
-        super::super::conformance::copy_between(&from, &to).await;
-    }
-
-    /// Two store objects on one file, as two processes would be.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn two_processes_on_one_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("smkms.db");
-        let a = std::sync::Arc::new(SqliteStore::open(&path).unwrap());
-        let b = std::sync::Arc::new(SqliteStore::open(&path).unwrap());
-        super::super::conformance::replicas(a, b).await;
-    }
-
-    /// A database whose recorded schema is newer than this build knows is refused.
-    #[test]
-    fn a_newer_schema_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("smkms.db");
-        drop(SqliteStore::open(&path).unwrap());
-        let conn = Connection::open(&path).unwrap();
-        conn.execute("UPDATE smkms_schema SET version = 99", [])
-            .unwrap();
-        drop(conn);
-        match SqliteStore::open(&path) {
-            Err(StoreError::SchemaTooNew { found: 99, .. }) => {}
-            Err(e) => panic!("{e}"),
-            Ok(_) => panic!("a newer schema was opened"),
-        }
-    }
-
-    /// Another process (here: another store object on the same file, as the
-    /// `smkms credentials` command is) committing a write moves our generation.
-    #[tokio::test]
-    async fn writes_by_another_connection_move_the_generation() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("smkms.db");
-        let ours = SqliteStore::open(&path).unwrap();
-        let theirs = SqliteStore::open(&path).unwrap();
-        let g0 = ours.generation().await.unwrap();
-        theirs
-            .create_cmk(
-                &super::super::conformance::sample_cmk("x", 7),
-                Some(b"m"),
-                10,
-            )
-            .await
-            .unwrap();
-        assert_ne!(ours.generation().await.unwrap(), g0);
-    }
-
-    /// Within one request, another process's write is not seen after the first question
-    /// (the request reads as of that instant); a write by this process is, at once; the
-    /// next request sees everything.
-    #[tokio::test]
-    async fn one_request_asks_once_but_sees_its_own_writes() {
-        use super::super::{conformance::sample_cmk, one_request};
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("smkms.db");
-        let ours = SqliteStore::open(&path).unwrap();
-        let theirs = SqliteStore::open(&path).unwrap();
-        one_request(async {
-            let g0 = ours.generation().await.unwrap();
-            theirs
-                .create_cmk(&sample_cmk("x", 7), Some(b"m"), 10)
-                .await
-                .unwrap();
-            assert_eq!(
-                ours.generation().await.unwrap(),
-                g0,
-                "asked once per request"
-            );
-            ours.create_cmk(&sample_cmk("y", 7), Some(b"m"), 10)
-                .await
-                .unwrap();
-            let g1 = ours.generation().await.unwrap();
-            assert_ne!(g1, g0, "this process wrote: asked again");
-            assert_ne!(g1.1, g0.1, "and the other process's write is seen too");
-        })
-        .await;
-        let before = one_request(async { ours.generation().await.unwrap() }).await;
-        theirs
-            .create_cmk(&sample_cmk("z", 7), Some(b"m"), 10)
-            .await
-            .unwrap();
-        let after = one_request(async { ours.generation().await.unwrap() }).await;
-        assert_ne!(before, after, "a new request asks again");
-    }
-
-    #[tokio::test]
-    async fn conformance_on_disk_and_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("smkms.db");
-        let store = SqliteStore::open(&path).unwrap();
-        super::super::conformance::run_all(&store).await;
-        let cmk = super::super::conformance::sample_cmk("persist-me", 9);
-        store.create_cmk(&cmk, Some(b"sealed"), 10).await.unwrap();
-        drop(store);
-        let again = SqliteStore::open(&path).unwrap();
-        assert_eq!(again.get_cmk(&cmk.key_id).await.unwrap().unwrap(), cmk);
-        let journal: String = again
-            .inner
-            .writer
-            .lock()
-            .unwrap()
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(journal, "wal");
-    }
-
-    /// The database and its -wal and -shm files are 0600; files an earlier version
-    /// left 0644 are tightened on open.
-    #[tokio::test]
-    async fn the_database_files_are_private() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("smkms.db");
-        let mode = |suffix: &str| {
-            let p = dir.path().join(format!("smkms.db{suffix}"));
-            std::fs::metadata(p).unwrap().permissions().mode() & 0o777
-        };
-        let store = SqliteStore::open(&path).unwrap();
-        store
-            .create_cmk(
-                &super::super::conformance::sample_cmk("x", 7),
-                Some(b"m"),
-                10,
-            )
-            .await
-            .unwrap();
-        for suffix in ["", "-wal", "-shm"] {
-            assert_eq!(mode(suffix), 0o600, "smkms.db{suffix}");
-        }
-        for suffix in ["", "-wal", "-shm"] {
-            let p = dir.path().join(format!("smkms.db{suffix}"));
-            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644)).unwrap();
-        }
-        let again = SqliteStore::open(&path).unwrap();
-        for suffix in ["", "-wal", "-shm"] {
-            assert_eq!(mode(suffix), 0o600, "smkms.db{suffix} reopened");
-        }
-        drop((store, again));
-    }
-}
+mod tests;

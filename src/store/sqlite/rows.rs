@@ -1,14 +1,39 @@
 //! The SQLite schema and the mapping between its rows and the core's records.
 
 use super::backend;
-use crate::model::{Cmk, DataKey, DataKeyState, KeySpec, KeyState, KeyUsage, Origin, Scope, Tag};
+use crate::model::{
+    Cmk, DataKey, DataKeyState, ImportToken, KeySpec, KeyState, KeyUsage, Origin, Scope, Tag,
+};
 use crate::store::{StoreError, StoreResult};
 use rusqlite::{params, OptionalExtension, Row};
 
 /// The schema's versions, oldest first (see `store::schema`). Version 1 is the schema
 /// of the releases before versions were recorded, written with `IF NOT EXISTS`, so a
 /// database they made is adopted as version 1 unchanged.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, IMPORT_V2];
+
+/// Version 2: bring your own key. A CMK's imported material has an expiry (`valid_to`,
+/// 0 = never) and a keyed fingerprint that outlives the material; import tokens are
+/// rows, so that they survive a restart.
+const IMPORT_V2: &str = "
+ALTER TABLE cmks ADD COLUMN valid_to INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cmks ADD COLUMN import_fingerprint BLOB;
+CREATE INDEX cmks_valid_to ON cmks(valid_to) WHERE valid_to > 0;
+CREATE TABLE import_tokens (
+    token_id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL,
+    account INTEGER NOT NULL,
+    region TEXT NOT NULL,
+    wrapping_algorithm TEXT NOT NULL,
+    wrapping_spec TEXT NOT NULL,
+    sealed_private_key BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER NOT NULL
+);
+CREATE INDEX import_tokens_key ON import_tokens(key_id);
+CREATE INDEX import_tokens_expiry ON import_tokens(expires_at);
+";
 
 /// Brings the database to the newest schema in one transaction, or refuses a newer one.
 pub(super) fn migrate(conn: &mut rusqlite::Connection) -> StoreResult<()> {
@@ -45,7 +70,7 @@ pub(super) fn migrate(conn: &mut rusqlite::Connection) -> StoreResult<()> {
     tx.commit().map_err(backend)
 }
 
-const SCHEMA_V1: &str = "
+pub(super) const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS cmks (
     key_id TEXT PRIMARY KEY,
     account INTEGER NOT NULL,
@@ -110,7 +135,11 @@ CREATE TABLE IF NOT EXISTS credentials (
 pub(super) const CMK_COLUMNS: &str =
     "key_id, account, region, alias, description, usage, cipher, origin, state, \
      created_at, deletion_date, rotation_enabled, rotate_days, next_rotate_time, \
-     last_rotate_time, current_version, tags, revision";
+     last_rotate_time, current_version, tags, revision, valid_to, import_fingerprint";
+
+pub(super) const IMPORT_TOKEN_COLUMNS: &str =
+    "token_id, key_id, account, region, wrapping_algorithm, wrapping_spec, \
+     sealed_private_key, created_at, expires_at, used_at";
 
 pub(super) const DATA_KEY_COLUMNS: &str =
     "data_key_id, account, region, key_id, name, description, length, \
@@ -151,7 +180,56 @@ pub(super) fn row_to_cmk(row: &Row<'_>) -> rusqlite::Result<Cmk> {
         current_version: row.get(15)?,
         tags: tags_from_json(&tags)?,
         revision: row.get::<_, i64>(17)? as u64,
+        valid_to: row.get(18)?,
+        import_fingerprint: row.get(19)?,
     })
+}
+
+pub(super) fn row_to_import_token(row: &Row<'_>) -> rusqlite::Result<ImportToken> {
+    Ok(ImportToken {
+        token_id: row.get(0)?,
+        key_id: row.get(1)?,
+        scope: Scope {
+            account: row.get::<_, i64>(2)? as u64,
+            region: row.get(3)?,
+        },
+        wrapping_algorithm: row.get(4)?,
+        wrapping_spec: row.get(5)?,
+        sealed_private_key: row.get(6)?,
+        created_at: row.get(7)?,
+        expires_at: row.get(8)?,
+        used_at: row.get(9)?,
+    })
+}
+
+/// Inserts an import token row; a taken token id is `AlreadyExists`.
+pub(super) fn insert_import_token(conn: &rusqlite::Connection, t: &ImportToken) -> StoreResult<()> {
+    conn.execute(
+        &format!(
+            "INSERT INTO import_tokens ({IMPORT_TOKEN_COLUMNS}) VALUES \
+             (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+        ),
+        params![
+            t.token_id,
+            t.key_id,
+            t.scope.account as i64,
+            t.scope.region,
+            t.wrapping_algorithm,
+            t.wrapping_spec,
+            t.sealed_private_key,
+            t.created_at,
+            t.expires_at,
+            t.used_at
+        ],
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e, "token_id") {
+            StoreError::AlreadyExists
+        } else {
+            backend(e)
+        }
+    })?;
+    Ok(())
 }
 
 pub(super) fn corrupt(what: &str) -> rusqlite::Error {
@@ -219,8 +297,8 @@ pub(super) fn update_row(tx: &rusqlite::Transaction<'_>, cmk: &Cmk) -> StoreResu
         .execute(
             "UPDATE cmks SET alias=?2, description=?3, state=?4, deletion_date=?5, \
              rotation_enabled=?6, rotate_days=?7, next_rotate_time=?8, last_rotate_time=?9, \
-             current_version=?10, tags=?11, revision=revision+1 \
-             WHERE key_id=?1 AND revision=?12",
+             current_version=?10, tags=?11, valid_to=?13, import_fingerprint=?14, \
+             revision=revision+1 WHERE key_id=?1 AND revision=?12",
             params![
                 cmk.key_id,
                 cmk.alias,
@@ -233,7 +311,9 @@ pub(super) fn update_row(tx: &rusqlite::Transaction<'_>, cmk: &Cmk) -> StoreResu
                 cmk.last_rotate_time,
                 cmk.current_version,
                 tags_to_json(&cmk.tags),
-                cmk.revision as i64
+                cmk.revision as i64,
+                cmk.valid_to,
+                cmk.import_fingerprint
             ],
         )
         .map_err(|e| {
@@ -266,7 +346,7 @@ pub(super) fn insert_cmk(tx: &rusqlite::Transaction<'_>, cmk: &Cmk) -> StoreResu
     tx.execute(
         &format!(
             "INSERT INTO cmks ({CMK_COLUMNS}) VALUES \
-             (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
+             (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)"
         ),
         params![
             cmk.key_id,
@@ -286,7 +366,9 @@ pub(super) fn insert_cmk(tx: &rusqlite::Transaction<'_>, cmk: &Cmk) -> StoreResu
             cmk.last_rotate_time,
             cmk.current_version,
             tags_to_json(&cmk.tags),
-            cmk.revision as i64
+            cmk.revision as i64,
+            cmk.valid_to,
+            cmk.import_fingerprint
         ],
     )
     .map_err(|e| {

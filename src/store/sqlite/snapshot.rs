@@ -1,8 +1,11 @@
 //! Every record out (for `smkms store copy`) and into an empty database.
 
 use super::backend;
-use super::rows::{insert_cmk, insert_data_key, row_to_cmk, row_to_credential, row_to_data_key};
-use super::rows::{CMK_COLUMNS, DATA_KEY_COLUMNS};
+use super::rows::{
+    insert_cmk, insert_data_key, insert_import_token, row_to_cmk, row_to_credential,
+    row_to_data_key, row_to_import_token,
+};
+use super::rows::{CMK_COLUMNS, DATA_KEY_COLUMNS, IMPORT_TOKEN_COLUMNS};
 use crate::store::{Snapshot, StoreError, StoreResult};
 use rusqlite::{params, Connection};
 
@@ -46,6 +49,11 @@ pub(super) fn export(conn: &Connection) -> StoreResult<Snapshot> {
             meta: all(conn, "SELECT name, value FROM meta ORDER BY name", |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?,
+            import_tokens: all(
+                conn,
+                &format!("SELECT {IMPORT_TOKEN_COLUMNS} FROM import_tokens ORDER BY rowid"),
+                row_to_import_token,
+            )?,
         })
     };
     let result = read();
@@ -61,10 +69,17 @@ pub(super) fn import(conn: &mut Connection, s: &Snapshot) -> StoreResult<()> {
         tx.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
             .map_err(backend)
     };
-    let held: i64 = ["cmks", "cmk_material", "data_keys", "credentials", "meta"]
-        .iter()
-        .map(|t| existing(t))
-        .sum::<StoreResult<i64>>()?;
+    let held: i64 = [
+        "cmks",
+        "cmk_material",
+        "data_keys",
+        "credentials",
+        "meta",
+        "import_tokens",
+    ]
+    .iter()
+    .map(|t| existing(t))
+    .sum::<StoreResult<i64>>()?;
     if held > 0 {
         return Err(StoreError::NotEmpty(format!("{held} records")));
     }
@@ -95,6 +110,9 @@ pub(super) fn import(conn: &mut Connection, s: &Snapshot) -> StoreResult<()> {
             params![name, value],
         )
         .map_err(backend)?;
+    }
+    for t in &s.import_tokens {
+        insert_import_token(&tx, t)?;
     }
     tx.commit().map_err(backend)
 }

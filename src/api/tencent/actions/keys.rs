@@ -26,7 +26,7 @@ pub(crate) fn key_metadata(k: &Cmk) -> Value {
         "NextRotateTime": k.next_rotate_time,
         "DeletionDate": k.deletion_date,
         "Origin": k.origin.as_str(),
-        "ValidTo": 0,
+        "ValidTo": k.valid_to,
         "ResourceId": format!("creatorUin/{}/{}", k.scope.account, k.key_id),
         "HsmClusterId": "",
         "RotateDays": k.rotate_days,

@@ -4,6 +4,7 @@
 mod asymmetric;
 mod crypto;
 mod data_keys;
+mod import;
 mod keys;
 mod service;
 
@@ -68,6 +69,9 @@ pub(crate) async fn dispatch(call: &Call<'_>, p: Params) -> Answer {
         "VerifyByAsymmetricKey" => asymmetric::verify(call, p).await,
         "AsymmetricSm2Decrypt" => asymmetric::sm2_decrypt(call, p).await,
         "AsymmetricRsaDecrypt" => asymmetric::rsa_decrypt(call, p).await,
+        "GetParametersForImport" => import::get_parameters_for_import(call, p).await,
+        "ImportKeyMaterial" => import::import_key_material(call, p).await,
+        "DeleteImportedKeyMaterial" => import::delete_imported_key_material(call, p).await,
         other if ALL_ACTIONS.contains(&other) => Err(Fail::Dialect(TcError::new(
             "UnsupportedOperation",
             format!("{other} is a KMS action that this server does not implement"),
