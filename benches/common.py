@@ -4,7 +4,8 @@ configurations of one server in interleaved rounds."""
 import json, os, shutil, signal, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "smkms")
+# SMKMS_BENCH_BIN names another build (to compare two builds on one machine in turn).
+BIN = os.environ.get("SMKMS_BENCH_BIN") or os.path.join(ROOT, "target", "release", "smkms")
 
 
 def log(*a):

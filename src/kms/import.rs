@@ -22,7 +22,7 @@ use super::context::RequestContext;
 use super::error::{Error, Field, ImportError, Internal, Resource, Result};
 use super::rules::require;
 use super::states::Op;
-use super::update::CONFLICT_RETRIES;
+use super::update::read_modify_write;
 use super::Kms;
 use crate::crypto::asym::{AsymmetricSpec, PrivateKey};
 use crate::crypto::cmk::CmkCipher;
@@ -78,6 +78,17 @@ fn without_material(k: &mut Cmk) {
 /// The symmetric cipher of a key that can take imported material; `None` for any
 /// other key, through the core's one helper that refuses asymmetric keys. Its
 /// material is the cipher's key length: SM4 128 bits, AES-256 256 bits.
+/// A store refusal of an import's write, in the core's terms.
+fn refused(e: StoreError, key: Cmk) -> Error {
+    match e {
+        StoreError::NotFound => Error::NotFound {
+            what: Resource::Cmk,
+            id: key.key_id,
+        },
+        e => e.into(),
+    }
+}
+
 fn import_cipher(key: &Cmk) -> Option<CmkCipher> {
     super::rules::symmetric_cipher(key, Op::Import).ok()
 }
@@ -259,45 +270,32 @@ impl Kms {
         let sealed = self
             .sealer
             .seal(&seal::cmk_identity(&key.key_id, 1), material.expose());
-        for attempt in 0..CONFLICT_RETRIES {
-            let current = if attempt == 0 {
-                key.clone()
-            } else {
-                self.external_key(ctx, key_id, Op::Import).await?
-            };
-            if let Some(first) = &current.import_fingerprint {
-                if !seal::fingerprints_match(first, &fingerprint) {
-                    return Err(problem(ImportError::MaterialMismatch));
+        let store = &self.store;
+        let sealed = &sealed;
+        let stored = read_modify_write(
+            (Resource::Cmk, key_id),
+            || async { Ok((*self.external_key(ctx, key_id, Op::Import).await?).clone()) },
+            |next: &mut Cmk| {
+                if let Some(first) = &next.import_fingerprint {
+                    if !seal::fingerprints_match(first, &fingerprint) {
+                        return Err(problem(ImportError::MaterialMismatch));
+                    }
                 }
-            }
-            let mut next = (*current).clone();
-            if next.state == KeyState::PendingImport {
-                next.state = KeyState::Enabled;
-            }
-            next.current_version = 1;
-            next.valid_to = valid_to;
-            next.import_fingerprint = Some(fingerprint.to_vec());
-            match self.store.replace_material(&next, &sealed).await {
-                Ok(stored) => {
-                    self.materials.forget(&key.key_id);
-                    tracing::info!(key_id = %key.key_id, valid_to, "imported key material");
-                    return Ok(stored);
+                if next.state == KeyState::PendingImport {
+                    next.state = KeyState::Enabled;
                 }
-                Err(StoreError::Conflict) => continue,
-                Err(StoreError::NotFound) => {
-                    return Err(Error::NotFound {
-                        what: Resource::Cmk,
-                        id: key.key_id.clone(),
-                    })
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(Internal::Contended {
-            what: Resource::Cmk,
-            id: key.key_id.clone(),
-        }
-        .into())
+                next.current_version = 1;
+                next.valid_to = valid_to;
+                next.import_fingerprint = Some(fingerprint.to_vec());
+                Ok(())
+            },
+            |next| async move { store.replace_material(&next, sealed).await },
+            refused,
+        )
+        .await?;
+        self.materials.forget(key_id);
+        tracing::info!(key_id, valid_to, "imported key material");
+        Ok(stored)
     }
 
     /// Removes an EXTERNAL key's material: the key is PendingImport again (or stays
@@ -307,34 +305,27 @@ impl Kms {
         ctx: &RequestContext,
         key_id: &str,
     ) -> Result<Cmk> {
-        for _ in 0..CONFLICT_RETRIES {
-            let key = self
-                .external_key(ctx, key_id, Op::DeleteImportedMaterial)
-                .await?;
-            let mut next = (*key).clone();
-            without_material(&mut next);
-            next.valid_to = 0;
-            match self.store.remove_material(&next).await {
-                Ok(stored) => {
-                    self.materials.forget(&key.key_id);
-                    tracing::info!(key_id = %key.key_id, "deleted imported key material");
-                    return Ok(stored);
-                }
-                Err(StoreError::Conflict) => continue,
-                Err(StoreError::NotFound) => {
-                    return Err(Error::NotFound {
-                        what: Resource::Cmk,
-                        id: key.key_id.clone(),
-                    })
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(Internal::Contended {
-            what: Resource::Cmk,
-            id: key_id.to_string(),
-        }
-        .into())
+        let store = &self.store;
+        let stored = read_modify_write(
+            (Resource::Cmk, key_id),
+            || async {
+                let key = self
+                    .external_key(ctx, key_id, Op::DeleteImportedMaterial)
+                    .await?;
+                Ok((*key).clone())
+            },
+            |next: &mut Cmk| {
+                without_material(next);
+                next.valid_to = 0;
+                Ok(())
+            },
+            |next| async move { store.remove_material(&next).await },
+            refused,
+        )
+        .await?;
+        self.materials.forget(key_id);
+        tracing::info!(key_id, "deleted imported key material");
+        Ok(stored)
     }
 
     /// Removes the material of every EXTERNAL key past its `valid_to`; the keys are
