@@ -279,7 +279,7 @@ impl Kms {
             next.import_fingerprint = Some(fingerprint.to_vec());
             match self.store.replace_material(&next, &sealed).await {
                 Ok(stored) => {
-                    self.materials.forget(&key.key_id);
+                    self.forget_material(&key.key_id);
                     tracing::info!(key_id = %key.key_id, valid_to, "imported key material");
                     return Ok(stored);
                 }
@@ -316,7 +316,7 @@ impl Kms {
             next.valid_to = 0;
             match self.store.remove_material(&next).await {
                 Ok(stored) => {
-                    self.materials.forget(&key.key_id);
+                    self.forget_material(&key.key_id);
                     tracing::info!(key_id = %key.key_id, "deleted imported key material");
                     return Ok(stored);
                 }
@@ -349,7 +349,7 @@ impl Kms {
             next.valid_to = 0;
             match self.store.remove_material(&next).await {
                 Ok(_) => {
-                    self.materials.forget(&key.key_id);
+                    self.forget_material(&key.key_id);
                     expired += 1;
                     tracing::info!(key_id = %key.key_id, "imported key material expired and was removed");
                 }
