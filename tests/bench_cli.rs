@@ -150,6 +150,14 @@ fn every_mix_entry_runs_clean() {
         "Decrypt@AES_256",
         "GenerateDataKey@AES_256",
         "CreateKey",
+        "GetPublicKey-SM2",
+        "SignByAsymmetricKey-SM2DSA",
+        "SignByAsymmetricKey-ECC",
+        "SignByAsymmetricKey-RSA-PSS",
+        "SignByAsymmetricKey-RSA-PKCS1",
+        "VerifyByAsymmetricKey-SM2DSA",
+        "AsymmetricSm2Decrypt",
+        "AsymmetricRsaDecrypt-OAEP-256",
     ];
     // The binary's catalogue and this list agree, so a new entry cannot go untested.
     for name in listed_actions() {
@@ -174,12 +182,13 @@ fn every_mix_entry_runs_clean() {
         assert_clean(&s, entry, 200);
         assert_eq!(s["connections"], 4);
     }
-    // The CMKs were created once and reused by every later run; CreateKey made one
-    // key per request (and one at setup), each under an alias of its own.
+    // The CMKs and the five asymmetric keys were created once and reused by every
+    // later run; CreateKey made one key per request (and one at setup), each under an
+    // alias of its own.
     let keys = server
         .client(&cred)
         .ok("ListKeys", serde_json::json!({"Limit": 200}));
-    assert_eq!(keys["TotalCount"], 2 + 201, "{keys}");
+    assert_eq!(keys["TotalCount"], 2 + 5 + 201, "{keys}");
 }
 
 #[test]

@@ -424,6 +424,8 @@ fn watch_caches(metrics: &Metrics, api: &Arc<Api>) {
     metrics.add_cache("cmk", move || k.cmk_cache_stats());
     let k = api.kms.clone();
     metrics.add_cache("material", move || k.material_cache_stats());
+    let k = api.kms.clone();
+    metrics.add_cache("opened_key", move || k.opened_key_cache_stats());
 }
 
 #[cfg(test)]

@@ -293,7 +293,7 @@ impl Kms {
             refused,
         )
         .await?;
-        self.materials.forget(key_id);
+        self.forget_material(key_id);
         tracing::info!(key_id, valid_to, "imported key material");
         Ok(stored)
     }
@@ -323,7 +323,7 @@ impl Kms {
             refused,
         )
         .await?;
-        self.materials.forget(key_id);
+        self.forget_material(key_id);
         tracing::info!(key_id, "deleted imported key material");
         Ok(stored)
     }
@@ -340,7 +340,7 @@ impl Kms {
             next.valid_to = 0;
             match self.store.remove_material(&next).await {
                 Ok(_) => {
-                    self.materials.forget(&key.key_id);
+                    self.forget_material(&key.key_id);
                     expired += 1;
                     tracing::info!(key_id = %key.key_id, "imported key material expired and was removed");
                 }

@@ -372,7 +372,7 @@ impl Kms {
         let due = self.store.cmks_due_for_deletion(self.now()).await?;
         for k in &due {
             self.store.destroy_cmk(&k.key_id).await?;
-            self.materials.forget(&k.key_id);
+            self.forget_material(&k.key_id);
             tracing::info!(key_id = %k.key_id, "destroyed key past its deletion date");
         }
         Ok(due.len())

@@ -1,6 +1,11 @@
 //! Unsealed CMK material, cached so that every Encrypt does not pay an unseal and a
 //! store read. Bounded; evicted entries are zeroized (SecretBytes zeroizes on drop).
 //!
+//! The same cache, over [`crate::crypto::asym::PrivateKey`]s instead of bytes, keeps
+//! asymmetric keys opened from their material (`Kms::opened`), so that a signature
+//! does not parse PKCS#8 and rebuild an RSA key first; its entries wipe themselves on
+//! drop too, and it is forgotten with the material (`Kms::forget_material`).
+//!
 //! The cache is only consulted after the key's record has been read and its state
 //! checked, so a key destroyed or disabled elsewhere (another replica) is refused
 //! before any cached material could be used.
@@ -10,21 +15,29 @@ use crate::store::cache::{CacheStats, HitCounter};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-pub struct MaterialCache {
+pub struct MaterialCache<T = SecretBytes> {
     capacity: usize,
-    inner: Mutex<Inner>,
+    inner: Mutex<Inner<T>>,
     counts: HitCounter,
 }
 
 /// Versions by key id, so that a lookup by `&str` allocates nothing (every Encrypt and
 /// GenerateDataKey makes one).
-#[derive(Default)]
-struct Inner {
-    by_key: HashMap<String, Vec<(u32, Arc<SecretBytes>)>>,
+struct Inner<T> {
+    by_key: HashMap<String, Vec<(u32, Arc<T>)>>,
     len: usize,
 }
 
-impl MaterialCache {
+impl<T> Default for Inner<T> {
+    fn default() -> Self {
+        Inner {
+            by_key: HashMap::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> MaterialCache<T> {
     pub fn new(capacity: usize) -> Self {
         MaterialCache {
             capacity: capacity.max(1),
@@ -33,11 +46,11 @@ impl MaterialCache {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner<T>> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn get(&self, key_id: &str, version: u32) -> Option<Arc<SecretBytes>> {
+    pub fn get(&self, key_id: &str, version: u32) -> Option<Arc<T>> {
         let found = {
             let inner = self.lock();
             inner.by_key.get(key_id).and_then(|versions| {
@@ -56,7 +69,7 @@ impl MaterialCache {
         self.counts.stats()
     }
 
-    pub fn insert(&self, key_id: &str, version: u32, material: Arc<SecretBytes>) {
+    pub fn insert(&self, key_id: &str, version: u32, material: Arc<T>) {
         let mut inner = self.lock();
         let inner = &mut *inner;
         let present = inner
@@ -108,7 +121,7 @@ mod tests {
 
     #[test]
     fn bounded_and_forgetful() {
-        let c = MaterialCache::new(2);
+        let c: MaterialCache = MaterialCache::new(2);
         for v in 1..=5 {
             c.insert("k", v, Arc::new(SecretBytes::from_slice(&[v as u8])));
         }

@@ -69,6 +69,8 @@ pub struct Limits {
     pub cmks_per_scope: u32,
     /// How many unsealed material versions are kept in memory.
     pub material_cache: usize,
+    /// How many asymmetric private keys are kept opened (parsed) in memory.
+    pub opened_key_cache: usize,
     /// Hosted data keys per account, across all scopes.
     pub data_keys_per_account: u32,
     /// Public-key steps allowed at once on the blocking pool; 0 runs them on the async
@@ -81,6 +83,7 @@ impl Default for Limits {
         Limits {
             cmks_per_scope: 1000,
             material_cache: 10_000,
+            opened_key_cache: 1_000,
             data_keys_per_account: 10_000,
             public_key_pool: 0,
         }
@@ -94,6 +97,10 @@ pub struct Kms {
     pub(crate) limits: Limits,
     pub(crate) default_cipher: CmkCipher,
     pub(crate) materials: material::MaterialCache,
+    /// Asymmetric keys opened from their material (version 1), under the same rules
+    /// as `materials`: consulted only after the key's record and state were checked,
+    /// forgotten with the material ([`Kms::forget_material`]).
+    pub(crate) opened: material::MaterialCache<crate::crypto::asym::OpenedKey>,
     pub(crate) recipient_keys: Arc<crate::crypto::deliver::KeyCache>,
     /// CMK records by id, exact (emptied by any write to the store): most requests
     /// read one key and write nothing.
@@ -115,6 +122,7 @@ impl Kms {
             sealer,
             clock,
             materials: material::MaterialCache::new(limits.material_cache),
+            opened: material::MaterialCache::new(limits.opened_key_cache),
             recipient_keys: crate::crypto::deliver::KeyCache::default().into(),
             keys: crate::store::cache::VersionedCache::new(10_000),
             public_key_pool: (limits.public_key_pool > 0)
@@ -165,6 +173,18 @@ impl Kms {
     /// Lookups of the exact CMK record cache so far (see `store::cache`).
     pub fn cmk_cache_stats(&self) -> crate::store::cache::CacheStats {
         self.keys.stats()
+    }
+
+    /// Forgets every cached form of a key's material (unsealed bytes, opened private
+    /// key): on destruction, and when imported material is replaced or removed.
+    pub(crate) fn forget_material(&self, key_id: &str) {
+        self.materials.forget(key_id);
+        self.opened.forget(key_id);
+    }
+
+    /// Lookups of the opened asymmetric key cache so far: counts only.
+    pub fn opened_key_cache_stats(&self) -> crate::store::cache::CacheStats {
+        self.opened.stats()
     }
 
     /// Lookups of the unsealed material cache so far: counts only.

@@ -385,6 +385,31 @@ impl PrivateKey {
     }
 }
 
+/// A private key opened from its PKCS#8 material together with its public key,
+/// derived once: what the core keeps between requests, so that a signature, a
+/// decryption or a verification does not parse the key (for RSA, also validate it and
+/// build the constant-time form) and derive the public point every time. The private
+/// key wipes itself on drop; `Debug` shows only the spec.
+pub struct OpenedKey {
+    pub private: PrivateKey,
+    pub public: PublicKey,
+}
+
+impl OpenedKey {
+    /// [`PrivateKey::from_der`], then its public key.
+    pub fn from_der(spec: AsymmetricSpec, der: &[u8]) -> Result<OpenedKey, BadKey> {
+        let private = PrivateKey::from_der(spec, der)?;
+        let public = private.public_key();
+        Ok(OpenedKey { private, public })
+    }
+}
+
+impl std::fmt::Debug for OpenedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OpenedKey({})", self.private.spec())
+    }
+}
+
 /// A public key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PublicKey(PublicInner);

@@ -23,10 +23,21 @@ Mix entries (--mix ACTION[@CMK][:WEIGHT],...; weights default to 1):
   CreateKey                       a new SM4 CMK per request (a write: one commit each),
                                   aliases smkms-bench-new-RUN-N; a long run needs a
                                   higher limits.cmks_per_region on the server
+  GetPublicKey-SM2                the public key of an SM2 signing key
+  SignByAsymmetricKey-SM2DSA      SM2DSA of a 256-byte message (MessageType RAW)
+  SignByAsymmetricKey-ECC         ECC_P256_R1 of a 256-byte message
+  SignByAsymmetricKey-RSA-PSS     RSA_PSS_SHA_256 of a 256-byte message (RSA-2048)
+  SignByAsymmetricKey-RSA-PKCS1   RSA_PKCS1_SHA_256 of a 256-byte message (RSA-2048)
+  VerifyByAsymmetricKey-SM2DSA    a valid SM2DSA signature (made at setup) checked
+  AsymmetricSm2Decrypt            32 bytes SM2-encrypted (C1C3C2 ASN.1) at setup to the
+                                  key's GetPublicKey key
+  AsymmetricRsaDecrypt-OAEP-256   32 bytes RSAES_OAEP_SHA_256-encrypted at setup to an
+                                  RSA-2048 decryption key
 
 GenerateDataKey*, Encrypt and Decrypt use an SM4 CMK; add @AES_256 to use an AES-256
 CMK instead (Encrypt@AES_256). The CMKs are created on the first run under the aliases
-smkms-bench-sm4 and smkms-bench-aes256 and reused afterwards.
+smkms-bench-sm4 and smkms-bench-aes256 and reused afterwards; so are the asymmetric
+keys, under smkms-bench-sign-sm2, -sign-ecc, -sign-rsa, -decrypt-sm2 and -decrypt-rsa.
 
 Latency percentiles are over successful requests. The exit status is non-zero if any
 request failed (the summary is printed first).
@@ -46,10 +57,51 @@ pub enum Op {
     ListAlgorithms,
     GetServiceStatus,
     GenerateDataKey,
-    Deliver { alg: Algorithm, fresh: bool },
+    Deliver {
+        alg: Algorithm,
+        fresh: bool,
+    },
     Encrypt,
     Decrypt,
     CreateKey,
+    GetPublicKey(AsymKey),
+    /// Signature algorithm by its Tencent name.
+    Sign(AsymKey, &'static str),
+    Verify(AsymKey, &'static str),
+    /// "SM2" for AsymmetricSm2Decrypt, else the RSA encryption algorithm's name.
+    AsymDecrypt(AsymKey, &'static str),
+}
+
+/// The asymmetric keys the Sign/Verify/decrypt entries use: one of each, found by alias
+/// or created at setup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsymKey {
+    SignSm2,
+    SignEcc,
+    SignRsa,
+    DecryptSm2,
+    DecryptRsa,
+}
+
+impl AsymKey {
+    pub fn usage(self) -> &'static str {
+        match self {
+            AsymKey::SignSm2 => "ASYMMETRIC_SIGN_VERIFY_SM2",
+            AsymKey::SignEcc => "ASYMMETRIC_SIGN_VERIFY_ECC",
+            AsymKey::SignRsa => "ASYMMETRIC_SIGN_VERIFY_RSA_2048",
+            AsymKey::DecryptSm2 => "ASYMMETRIC_DECRYPT_SM2",
+            AsymKey::DecryptRsa => "ASYMMETRIC_DECRYPT_RSA_2048",
+        }
+    }
+    pub fn alias(self) -> &'static str {
+        match self {
+            AsymKey::SignSm2 => "smkms-bench-sign-sm2",
+            AsymKey::SignEcc => "smkms-bench-sign-ecc",
+            AsymKey::SignRsa => "smkms-bench-sign-rsa",
+            AsymKey::DecryptSm2 => "smkms-bench-decrypt-sm2",
+            AsymKey::DecryptRsa => "smkms-bench-decrypt-rsa",
+        }
+    }
 }
 
 const CATALOGUE: &[(&str, Op)] = &[
@@ -109,6 +161,35 @@ const CATALOGUE: &[(&str, Op)] = &[
     ("Encrypt", Op::Encrypt),
     ("Decrypt", Op::Decrypt),
     ("CreateKey", Op::CreateKey),
+    ("GetPublicKey-SM2", Op::GetPublicKey(AsymKey::SignSm2)),
+    (
+        "SignByAsymmetricKey-SM2DSA",
+        Op::Sign(AsymKey::SignSm2, "SM2DSA"),
+    ),
+    (
+        "SignByAsymmetricKey-ECC",
+        Op::Sign(AsymKey::SignEcc, "ECC_P256_R1"),
+    ),
+    (
+        "SignByAsymmetricKey-RSA-PSS",
+        Op::Sign(AsymKey::SignRsa, "RSA_PSS_SHA_256"),
+    ),
+    (
+        "SignByAsymmetricKey-RSA-PKCS1",
+        Op::Sign(AsymKey::SignRsa, "RSA_PKCS1_SHA_256"),
+    ),
+    (
+        "VerifyByAsymmetricKey-SM2DSA",
+        Op::Verify(AsymKey::SignSm2, "SM2DSA"),
+    ),
+    (
+        "AsymmetricSm2Decrypt",
+        Op::AsymDecrypt(AsymKey::DecryptSm2, "SM2"),
+    ),
+    (
+        "AsymmetricRsaDecrypt-OAEP-256",
+        Op::AsymDecrypt(AsymKey::DecryptRsa, "RSAES_OAEP_SHA_256"),
+    ),
 ];
 
 /// The names `--mix` accepts (and `--list-actions` prints).
@@ -126,6 +207,21 @@ impl Op {
             Op::Encrypt => "Encrypt",
             Op::Decrypt => "Decrypt",
             Op::CreateKey => "CreateKey",
+            Op::GetPublicKey(_) => "GetPublicKey",
+            Op::Sign(..) => "SignByAsymmetricKey",
+            Op::Verify(..) => "VerifyByAsymmetricKey",
+            Op::AsymDecrypt(_, "SM2") => "AsymmetricSm2Decrypt",
+            Op::AsymDecrypt(..) => "AsymmetricRsaDecrypt",
+        }
+    }
+
+    /// The asymmetric key an entry uses, if any.
+    pub fn asym_key(self) -> Option<AsymKey> {
+        match self {
+            Op::GetPublicKey(k) | Op::Sign(k, _) | Op::Verify(k, _) | Op::AsymDecrypt(k, _) => {
+                Some(k)
+            }
+            _ => None,
         }
     }
 

@@ -10,12 +10,13 @@
 use super::answer::{self, Answer};
 use super::args::Config;
 use super::conn::{Conn, Signer, Target};
-use super::mix::{Cmk, Entry, Op};
+use super::mix::{AsymKey, Cmk, Entry, Op};
 use super::recipients::Recipients;
 use super::REQUEST_TIMEOUT;
 use serde_json::{json, Map, Value};
 use smkms::auth::tc3;
 use smkms::b64;
+use smkms::crypto::asym::{Message, PublicKey, SignAlgorithm};
 use smkms::crypto::deliver;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
@@ -142,11 +143,40 @@ impl SetupClient {
 
     /// The CMK under `cmk`'s alias if it exists and is enabled, else a new one.
     async fn cmk(&mut self, cmk: Cmk) -> Result<String, String> {
+        self.find_or_create(
+            cmk.alias(),
+            cmk.spec(),
+            |m| m["Type"].as_i64() == Some(cmk.metadata_type()),
+            json!({"KeySpec": cmk.spec()}),
+        )
+        .await
+    }
+
+    /// The asymmetric key under `k`'s alias if it exists and is enabled, else a new one.
+    async fn asym_key(&mut self, k: AsymKey) -> Result<String, String> {
+        self.find_or_create(
+            k.alias(),
+            k.usage(),
+            |m| m["KeyUsage"] == k.usage(),
+            json!({"KeyUsage": k.usage()}),
+        )
+        .await
+    }
+
+    /// The enabled key under `alias` that `fits`, else one made by CreateKey with
+    /// `create` (plus alias and description). `what` names it in the progress lines.
+    async fn find_or_create(
+        &mut self,
+        alias: &str,
+        what: &str,
+        fits: impl Fn(&Value) -> bool,
+        create: Value,
+    ) -> Result<String, String> {
         let fail = |what: &str, e: CallError| format!("setup: {what} failed: {e}");
         let found = self
             .call(
                 "ListKeyDetail",
-                json!({"SearchKeyAlias": cmk.alias(), "KeyState": 1, "Limit": 200}),
+                json!({"SearchKeyAlias": alias, "KeyState": 1, "Limit": 200}),
             )
             .await
             .map_err(|e| fail("ListKeyDetail", e))?;
@@ -155,51 +185,59 @@ impl SetupClient {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .find(|m| {
-                m["Alias"] == cmk.alias()
-                    && m["Type"].as_i64() == Some(cmk.metadata_type())
-                    && m["KeyState"] == "Enabled"
-            })
+            .find(|m| m["Alias"] == alias && fits(m) && m["KeyState"] == "Enabled")
             .and_then(|m| m["KeyId"].as_str());
         if let Some(id) = existing {
-            eprintln!(
-                "bench: setup: using {} CMK {id} ({})",
-                cmk.spec(),
-                cmk.alias()
-            );
+            eprintln!("bench: setup: using {what} key {id} ({alias})");
             return Ok(id.to_string());
         }
-        let mut alias = cmk.alias().to_string();
+        let mut name = alias.to_string();
         for attempt in 0..2 {
-            let created = self
-                .call(
-                    "CreateKey",
-                    json!({
-                        "Alias": alias,
-                        "Description": "smkms bench (reused by later runs)",
-                        "KeySpec": cmk.spec(),
-                    }),
-                )
-                .await;
-            match created {
+            let mut params = create.clone();
+            params["Alias"] = json!(name);
+            params["Description"] = json!("smkms bench (reused by later runs)");
+            match self.call("CreateKey", params).await {
                 Ok(r) => {
                     let id = r["KeyId"].as_str().unwrap_or_default().to_string();
-                    eprintln!("bench: setup: created {} CMK {id} ({alias})", cmk.spec());
+                    eprintln!("bench: setup: created {what} key {id} ({name})");
                     return Ok(id);
                 }
-                // The alias is taken by a key that is not an enabled CMK of this
-                // cipher: make one under a name of its own.
+                // The alias is taken by a key that is not an enabled key of this
+                // kind: make one under a name of its own.
                 Err(e) if attempt == 0 && e.code.ends_with("AliasAlreadyExists") => {
-                    alias = format!(
-                        "{}-{}",
-                        cmk.alias(),
-                        hex::encode(smkms::crypto::random::bytes(4))
-                    );
+                    name = format!("{alias}-{}", hex::encode(smkms::crypto::random::bytes(4)));
                 }
                 Err(e) => return Err(fail("CreateKey", e)),
             }
         }
         unreachable!("the loop returns")
+    }
+}
+
+/// An asymmetric key of the mix: its id and public key (from GetPublicKey).
+struct Asym {
+    kind: AsymKey,
+    id: String,
+    pem: String,
+    public: PublicKey,
+}
+
+/// What the setup checks answers against.
+pub struct Expect<'a> {
+    keys: &'a Recipients,
+    /// What Encrypt and the asymmetric encryptions at setup encrypted.
+    secret: Vec<u8>,
+    /// What the Sign and Verify entries sign.
+    message: Vec<u8>,
+    asym: Vec<Asym>,
+}
+
+impl Expect<'_> {
+    fn asym(&self, k: AsymKey) -> &Asym {
+        self.asym
+            .iter()
+            .find(|a| a.kind == k)
+            .expect("every key the mix uses is set up first")
     }
 }
 
@@ -224,7 +262,34 @@ pub async fn setup(cfg: &Config, keys: &Recipients) -> Result<Vec<Prepared>, Str
             .map(|(_, id)| id.clone())
             .unwrap_or_default()
     };
-    let secret = smkms::crypto::random::bytes(32);
+    let mut expect = Expect {
+        keys,
+        secret: smkms::crypto::random::bytes(32),
+        message: smkms::crypto::random::bytes(256),
+        asym: Vec::new(),
+    };
+    for k in cfg.entries.iter().filter_map(|e| e.op.asym_key()) {
+        if expect.asym.iter().all(|a| a.kind != k) {
+            let id = client.asym_key(k).await?;
+            let r = client
+                .call("GetPublicKey", json!({"KeyId": id}))
+                .await
+                .map_err(|e| format!("setup: GetPublicKey of {id} failed: {e}"))?;
+            let public = r
+                .get("PublicKey")
+                .and_then(unb64)
+                .and_then(|der| PublicKey::from_spki_der(&der).ok())
+                .ok_or_else(|| format!("setup: GetPublicKey of {id}: no usable PublicKey"))?;
+            let pem = r["PublicKeyPem"].as_str().unwrap_or_default().to_string();
+            expect.asym.push(Asym {
+                kind: k,
+                id,
+                pem,
+                public,
+            });
+        }
+    }
+    let secret = expect.secret.clone();
     let mut prepared = Vec::new();
     let run = hex::encode(smkms::crypto::random::bytes(4));
     for e in &cfg.entries {
@@ -272,13 +337,55 @@ pub async fn setup(cfg: &Config, keys: &Recipients) -> Result<Vec<Prepared>, Str
                     })?;
                 vec![json!({"CiphertextBlob": r["CiphertextBlob"]})]
             }
+            Op::GetPublicKey(k) => vec![json!({"KeyId": expect.asym(k).id})],
+            Op::Sign(k, alg) => vec![json!({
+                "KeyId": expect.asym(k).id,
+                "Algorithm": alg,
+                "MessageType": "RAW",
+                "Message": b64::encode(&expect.message),
+            })],
+            Op::Verify(k, alg) => {
+                let mut body = json!({
+                    "KeyId": expect.asym(k).id,
+                    "Algorithm": alg,
+                    "MessageType": "RAW",
+                    "Message": b64::encode(&expect.message),
+                });
+                let r = client
+                    .call("SignByAsymmetricKey", body.clone())
+                    .await
+                    .map_err(|err| {
+                        fail(format!(
+                            "SignByAsymmetricKey (for the signature) failed: {err}"
+                        ))
+                    })?;
+                body["SignatureValue"] = r["Signature"].clone();
+                vec![body]
+            }
+            Op::AsymDecrypt(k, alg) => {
+                let a = expect.asym(k);
+                let recipient = deliver::parse_public_key(&a.pem)
+                    .map_err(|err| fail(format!("GetPublicKey's PublicKeyPem: {err}")))?;
+                let scheme = if alg == "SM2" {
+                    deliver::Algorithm::Sm2C1C3C2Asn1
+                } else {
+                    deliver::Algorithm::parse(Some(alg)).map_err(|err| fail(err.to_string()))?
+                };
+                let ciphertext = deliver::deliver(&recipient, scheme, &secret)
+                    .map_err(|err| fail(format!("encrypting to the key failed: {err}")))?;
+                let mut body = json!({"KeyId": a.id, "Ciphertext": b64::encode(&ciphertext)});
+                if alg != "SM2" {
+                    body["Algorithm"] = json!(alg);
+                }
+                vec![body]
+            }
         };
         let bodies: Vec<Body> = bodies.iter().map(Body::new).collect();
         let first = client
             .send(e.op.x_tc_action(), &bodies[0])
             .await
             .map_err(|err| fail(err.to_string()))?;
-        check_setup_answer(e, &first, keys, &secret).map_err(fail)?;
+        check_setup_answer(e, &first, &expect).map_err(fail)?;
         prepared.push(Prepared {
             x_tc_action: e.op.x_tc_action(),
             bodies,
@@ -287,7 +394,7 @@ pub async fn setup(cfg: &Config, keys: &Recipients) -> Result<Vec<Prepared>, Str
         });
     }
     for i in 1..cfg.endpoints.len() {
-        check_through(cfg, i, &prepared, keys, &secret).await?;
+        check_through(cfg, i, &prepared, &expect).await?;
     }
     if cfg.endpoints.len() > 1 {
         eprintln!(
@@ -303,8 +410,7 @@ async fn check_through(
     cfg: &Config,
     i: usize,
     prepared: &[Prepared],
-    keys: &Recipients,
-    secret: &[u8],
+    expect: &Expect<'_>,
 ) -> Result<(), String> {
     let mut client = SetupClient::new(cfg, i);
     let url = &cfg.endpoints[i].url;
@@ -322,7 +428,7 @@ async fn check_through(
                 )))
             }
         };
-        check_setup_answer(e, &fields, keys, secret).map_err(fail)?;
+        check_setup_answer(e, &fields, expect).map_err(fail)?;
     }
     Ok(())
 }
@@ -332,9 +438,9 @@ async fn check_through(
 fn check_setup_answer(
     e: &Entry,
     r: &Map<String, Value>,
-    keys: &Recipients,
-    secret: &[u8],
+    expect: &Expect<'_>,
 ) -> Result<(), String> {
+    let (keys, secret) = (expect.keys, expect.secret.as_slice());
     let plaintext = || {
         r.get("Plaintext")
             .and_then(unb64)
@@ -372,12 +478,40 @@ fn check_setup_answer(
             Some(b) if !b.is_empty() => Ok(()),
             _ => Err("the answer has no CiphertextBlob".into()),
         },
-        Op::Decrypt => {
+        Op::Decrypt | Op::AsymDecrypt(..) => {
             if plaintext()? == secret {
                 Ok(())
             } else {
-                Err("Decrypt did not return what was encrypted".into())
+                Err("the decryption did not return what was encrypted".into())
             }
         }
+        Op::GetPublicKey(k) => {
+            let der = r.get("PublicKey").and_then(unb64);
+            if der == Some(expect.asym(k).public.spki_der()) {
+                Ok(())
+            } else {
+                Err("the answer's PublicKey is not the key's".into())
+            }
+        }
+        Op::Sign(k, alg) => {
+            let alg = SignAlgorithm::parse(alg).expect("the catalogue's names are Tencent's");
+            let signature = r
+                .get("Signature")
+                .and_then(unb64)
+                .ok_or_else(|| "the answer has no base64 Signature".to_string())?;
+            if expect
+                .asym(k)
+                .public
+                .verify(alg, Message::Raw(&expect.message), &signature)
+            {
+                Ok(())
+            } else {
+                Err("the signature does not verify under the key's public key".into())
+            }
+        }
+        Op::Verify(..) => match r.get("SignatureValid") {
+            Some(Value::Bool(true)) => Ok(()),
+            other => Err(format!("expected SignatureValid true, got {other:?}")),
+        },
     }
 }
