@@ -173,11 +173,14 @@ impl SetupClient {
         create: Value,
     ) -> Result<String, String> {
         let fail = |what: &str, e: CallError| format!("setup: {what} failed: {e}");
+        let mut query = json!({"SearchKeyAlias": alias, "KeyState": 1, "Limit": 200});
+        // Without a KeyUsage, ListKeyDetail lists ENCRYPT_DECRYPT keys only (Tencent's
+        // rule): an asymmetric key is found only when its usage is asked for.
+        if let Some(usage) = create.get("KeyUsage") {
+            query["KeyUsage"] = usage.clone();
+        }
         let found = self
-            .call(
-                "ListKeyDetail",
-                json!({"SearchKeyAlias": alias, "KeyState": 1, "Limit": 200}),
-            )
+            .call("ListKeyDetail", query)
             .await
             .map_err(|e| fail("ListKeyDetail", e))?;
         let existing = found
