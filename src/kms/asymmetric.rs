@@ -412,14 +412,29 @@ mod tests {
         let s = ctx();
         let signer = key(&k, KeyUsage::AsymmetricSignVerifySm2).await;
         let id = signer.key_id.as_str();
-        let sign = || k.sign(&s, id, SignAlgorithm::Sm2Dsa, MessageType::Raw, b"m".to_vec());
+        let sign = || {
+            k.sign(
+                &s,
+                id,
+                SignAlgorithm::Sm2Dsa,
+                MessageType::Raw,
+                b"m".to_vec(),
+            )
+        };
         let mut sigs = Vec::new();
         for _ in 0..3 {
             sigs.push(sign().await.unwrap().0);
         }
         let public = k.get_public_key(&s, id).await.unwrap();
         let (valid, _) = k
-            .verify(&s, id, SignAlgorithm::Sm2Dsa, MessageType::Raw, b"m".to_vec(), sigs[2].clone())
+            .verify(
+                &s,
+                id,
+                SignAlgorithm::Sm2Dsa,
+                MessageType::Raw,
+                b"m".to_vec(),
+                sigs[2].clone(),
+            )
             .await
             .unwrap();
         assert!(valid, "a signature made with the cached key verifies");
@@ -432,9 +447,16 @@ mod tests {
         assert_eq!(k.opened.len(), 1);
 
         k.disable_key(&s, id).await.unwrap();
-        assert!(sign().await.is_err(), "a disabled key does not sign, cached or not");
+        assert!(
+            sign().await.is_err(),
+            "a disabled key does not sign, cached or not"
+        );
         let st = k.opened_key_cache_stats();
-        assert_eq!(st.hits + st.misses, 5, "the state is checked before the cache");
+        assert_eq!(
+            st.hits + st.misses,
+            5,
+            "the state is checked before the cache"
+        );
 
         k.schedule_key_deletion(&s, id, 7).await.unwrap();
         clock.advance(8 * 86_400);
