@@ -88,6 +88,12 @@ pub(crate) async fn dispatch(call: &Call<'_>, b: Body) -> Result<Map<String, Val
         Action::DeleteTag => super::tags::delete(call, b).await,
         Action::ListProjectTags => super::tags::list_project(call, b).await,
         Action::ListByTags => super::tags::list_by_tags(call, b).await,
+        Action::GetPublicKey => super::asymmetric::get_public_key(call, b).await,
+        Action::Sign => super::asymmetric::sign(call, b).await,
+        Action::Verify => super::asymmetric::verify(call, b).await,
+        Action::GetParametersForImport => super::import::get_parameters(call, b).await,
+        Action::ImportKeyMaterial => super::import::import_material(call, b).await,
+        Action::DeleteImportedKeyMaterial => super::import::delete_material(call, b).await,
     };
     r.map_err(|f| match f {
         Fail::Dialect(e) => e,
@@ -211,7 +217,7 @@ pub(super) fn algorithm_field(b: &mut Body, name: &str) -> Result<(), HwError> {
         None | Some("SYMMETRIC_DEFAULT") => Ok(()),
         Some(a @ ("RSAES_OAEP_SHA_256" | "RSAES_OAEP_SHA_1" | "SM2_ENCRYPT")) => Err(HwError::bad(
             "KMS.2105",
-            format!("{name} {a} is for asymmetric keys; this server's keys are symmetric (SYMMETRIC_DEFAULT)"),
+            format!("{name} {a} (encryption with an asymmetric key) is not served here: encrypt to the key's public key from get-publickey, and decrypt-data decrypts it"),
         )),
         Some(a) => Err(HwError::invalid(format!(
             "{name} {a:?} is not one of SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, SM2_ENCRYPT"
@@ -253,7 +259,7 @@ pub(super) fn details(k: &Cmk) -> Value {
         "key_alias": k.alias,
         "realm": k.scope.region,
         "key_spec": k.spec.name(),
-        "key_usage": k.usage.as_str(),
+        "key_usage": super::errors::usage_name(k.usage),
         "key_description": k.description,
         "creation_date": ms(k.created_at),
         "scheduled_deletion_date": if k.state == KeyState::PendingDelete { ms(k.deletion_date) } else { String::new() },
@@ -271,38 +277,9 @@ pub(super) fn details(k: &Cmk) -> Value {
 async fn create_key(call: &Call<'_>, mut b: Body) -> Handled {
     let alias = b.req_str("key_alias", "KMS.1101")?;
     check_alias(&alias)?;
-    let cipher = match b.opt_str("key_spec", "KMS.0308")?.as_deref() {
-        None | Some("AES_256") => CmkCipher::Aes256Gcm,
-        Some("SM4") => CmkCipher::Sm4Gcm,
-        Some(s) if ASYMMETRIC_OR_HMAC_SPECS.contains(&s) => {
-            return Err(HwError::bad(
-                "KMS.0201",
-                format!("key_spec {s} (an asymmetric or HMAC key) is not implemented by this server; create an AES_256 or SM4 key"),
-            )
-            .into())
-        }
-        Some(s) => {
-            return Err(HwError::invalid(format!(
-                "key_spec {s:?} is not a key spec; use AES_256 or SM4"
-            ))
-            .into())
-        }
-    };
-    match b.opt_str("key_usage", "KMS.0308")?.as_deref() {
-        None | Some("ENCRYPT_DECRYPT") => {}
-        Some(u @ ("SIGN_VERIFY" | "GENERATE_VERIFY_MAC")) => {
-            return Err(HwError::invalid(format!(
-                "key_usage {u} needs an asymmetric or HMAC key, which this server does not create yet; use ENCRYPT_DECRYPT"
-            ))
-            .into())
-        }
-        Some(u) => {
-            return Err(HwError::invalid(format!(
-                "key_usage {u:?} is not ENCRYPT_DECRYPT or SIGN_VERIFY"
-            ))
-            .into())
-        }
-    }
+    let spec = b.opt_str("key_spec", "KMS.0308")?;
+    let usage_name = b.opt_str("key_usage", "KMS.0308")?;
+    let (cipher, usage) = key_spec_and_usage(spec.as_deref(), usage_name.as_deref())?;
     let description = b
         .opt_str("key_description", "KMS.1103")?
         .unwrap_or_default();
@@ -337,9 +314,9 @@ async fn create_key(call: &Call<'_>, mut b: Body) -> Handled {
             NewKey {
                 alias,
                 description,
-                usage: KeyUsage::EncryptDecrypt,
+                usage,
                 origin,
-                cipher: Some(cipher),
+                cipher,
                 tags: Vec::new(),
             },
         )
@@ -347,6 +324,69 @@ async fn create_key(call: &Call<'_>, mut b: Body) -> Handled {
     Ok(obj(json!({
         "key_info": { "key_id": key.key_id, "domain_id": call.ctx.scope.account.to_string() }
     })))
+}
+
+/// create-key's `key_spec` and `key_usage` as the core's cipher and usage. Symmetric
+/// specs (AES_256, the default, and SM4) take only ENCRYPT_DECRYPT; SM2 and RSA_2048
+/// take SIGN_VERIFY (the default for asymmetric keys, as Huawei's) or ENCRYPT_DECRYPT;
+/// EC_P256 only signs (KMS.1114, Huawei's "an EC key cannot encrypt").
+fn key_spec_and_usage(
+    spec: Option<&str>,
+    usage: Option<&str>,
+) -> Result<(Option<CmkCipher>, KeyUsage), HwError> {
+    match usage {
+        None | Some("ENCRYPT_DECRYPT" | "SIGN_VERIFY") => {}
+        Some(u @ "GENERATE_VERIFY_MAC") => {
+            return Err(HwError::invalid(format!(
+                "key_usage {u} needs an HMAC key, which this server does not create; use ENCRYPT_DECRYPT or SIGN_VERIFY"
+            )))
+        }
+        Some(u) => {
+            return Err(HwError::invalid(format!(
+                "key_usage {u:?} is not ENCRYPT_DECRYPT or SIGN_VERIFY"
+            )))
+        }
+    }
+    let signs = usage == Some("SIGN_VERIFY");
+    let asymmetric = |sign: KeyUsage, decrypt: Option<KeyUsage>, name: &str| {
+        match (usage, decrypt) {
+            (None | Some("SIGN_VERIFY"), _) => Ok((None, sign)),
+            (_, Some(d)) => Ok((None, d)),
+            (_, None) => Err(HwError::bad(
+                "KMS.1114",
+                format!("key_spec {name} keys only sign: use key_usage SIGN_VERIFY, or an SM2 or RSA_2048 key to encrypt"),
+            )),
+        }
+    };
+    match spec {
+        None | Some("AES_256") | Some("SM4") if signs => Err(HwError::bad(
+            "KMS.1115",
+            format!(
+                "key_spec {} is a symmetric key, which cannot sign; use key_spec SM2, RSA_2048 or EC_P256 with key_usage SIGN_VERIFY",
+                spec.unwrap_or("AES_256 (the default)")
+            ),
+        )),
+        None | Some("AES_256") => Ok((Some(CmkCipher::Aes256Gcm), KeyUsage::EncryptDecrypt)),
+        Some("SM4") => Ok((Some(CmkCipher::Sm4Gcm), KeyUsage::EncryptDecrypt)),
+        Some("SM2") => asymmetric(
+            KeyUsage::AsymmetricSignVerifySm2,
+            Some(KeyUsage::AsymmetricDecryptSm2),
+            "SM2",
+        ),
+        Some("RSA_2048") => asymmetric(
+            KeyUsage::AsymmetricSignVerifyRsa2048,
+            Some(KeyUsage::AsymmetricDecryptRsa2048),
+            "RSA_2048",
+        ),
+        Some("EC_P256") => asymmetric(KeyUsage::AsymmetricSignVerifyEcc, None, "EC_P256"),
+        Some(s) if ASYMMETRIC_OR_HMAC_SPECS.contains(&s) => Err(HwError::bad(
+            "KMS.0201",
+            format!("key_spec {s} is not implemented by this server; create an AES_256, SM4, SM2, RSA_2048 or EC_P256 key"),
+        )),
+        Some(s) => Err(HwError::invalid(format!(
+            "key_spec {s:?} is not a key spec; use AES_256, SM4, SM2, RSA_2048 or EC_P256"
+        ))),
+    }
 }
 
 /// The data key's length in bytes: `datakey_length` (bits) wins over `key_spec`; with
@@ -541,10 +581,27 @@ async fn encrypt_data(call: &Call<'_>, mut b: Body) -> Handled {
 async fn decrypt_data(call: &Call<'_>, mut b: Body) -> Handled {
     let cipher_text = b.req_str("cipher_text", "KMS.0308")?;
     let named = b.opt_str("key_id", "KMS.0205")?;
+    let algorithm = b.opt_str("encryption_algorithm", "KMS.0308")?;
+    if let Some(name) = algorithm.as_deref().filter(|a| *a != "SYMMETRIC_DEFAULT") {
+        let Some(alg) = super::asymmetric::decryption(name) else {
+            return Err(HwError::invalid(format!(
+                "encryption_algorithm {name:?} is not one of SYMMETRIC_DEFAULT, SM2_ENCRYPT, RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1"
+            ))
+            .into());
+        };
+        if aad(&mut b)?.is_some() {
+            return Err(HwError::invalid(
+                "additional_authenticated_data applies to symmetric keys only; omit it with an asymmetric encryption_algorithm",
+            )
+            .into());
+        }
+        b.sequence()?;
+        b.finish()?;
+        return super::asymmetric::decrypt_data(call, name, alg, named, &cipher_text).await;
+    }
     if let Some(id) = &named {
         check_key_id(id)?;
     }
-    symmetric_algorithm(&mut b)?;
     let context = aad(&mut b)?;
     b.sequence()?;
     b.finish()?;
@@ -773,5 +830,50 @@ mod tests {
             hex::encode(dek_digest(CmkCipher::Sm4Gcm, b"abc")),
             "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
         );
+    }
+}
+
+#[cfg(test)]
+mod asymmetric_create_tests {
+    use super::*;
+
+    #[test]
+    fn key_specs_and_usages() {
+        let ok = |s, u| key_spec_and_usage(s, u).unwrap();
+        let code = |s, u| key_spec_and_usage(s, u).unwrap_err().code;
+        assert_eq!(
+            ok(None, None),
+            (Some(CmkCipher::Aes256Gcm), KeyUsage::EncryptDecrypt)
+        );
+        assert_eq!(
+            ok(Some("SM4"), Some("ENCRYPT_DECRYPT")).0,
+            Some(CmkCipher::Sm4Gcm)
+        );
+        assert_eq!(
+            ok(Some("SM2"), None),
+            (None, KeyUsage::AsymmetricSignVerifySm2)
+        );
+        assert_eq!(
+            ok(Some("SM2"), Some("ENCRYPT_DECRYPT")).1,
+            KeyUsage::AsymmetricDecryptSm2
+        );
+        assert_eq!(
+            ok(Some("RSA_2048"), Some("SIGN_VERIFY")).1,
+            KeyUsage::AsymmetricSignVerifyRsa2048
+        );
+        assert_eq!(
+            ok(Some("RSA_2048"), Some("ENCRYPT_DECRYPT")).1,
+            KeyUsage::AsymmetricDecryptRsa2048
+        );
+        assert_eq!(
+            ok(Some("EC_P256"), None).1,
+            KeyUsage::AsymmetricSignVerifyEcc
+        );
+        assert_eq!(code(Some("EC_P256"), Some("ENCRYPT_DECRYPT")), "KMS.1114");
+        assert_eq!(code(Some("SM4"), Some("SIGN_VERIFY")), "KMS.1115");
+        assert_eq!(code(None, Some("SIGN_VERIFY")), "KMS.1115");
+        assert_eq!(code(Some("RSA_4096"), None), "KMS.0201");
+        assert_eq!(code(Some("RSA_1024"), None), "KMS.0308");
+        assert_eq!(code(Some("SM2"), Some("SIGN")), "KMS.0308");
     }
 }

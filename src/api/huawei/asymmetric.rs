@@ -1,0 +1,296 @@
+//! Asymmetric keys in Huawei's terms: get-publickey, sign, verify, and the asymmetric
+//! half of decrypt-data. Only translation: the core signs, verifies and decrypts.
+//!
+//! Conventions (Huawei's API reference, Sign / ValidateSignature / DecryptData):
+//! - `message` and `signature` are base64; `message_type` defaults to `DIGEST`.
+//! - `SM2DSA_SM3` signs only digests (Huawei: "SM2 keys can only be used to sign
+//!   message digests"), and the digest is SM3(Z_A ‖ M) with Z_A from the default user
+//!   id `1234567812345678` (GB/T 32918.2), not SM3(M): the same value the Tencent
+//!   dialect's DIGEST takes, so the signature verifies over M with OpenSSL
+//!   (`-rawin -digest sm3 -pkeyopt distid:1234567812345678`). RAW is refused for SM2
+//!   with a message saying how to compute the digest.
+//! - Signatures are DER (SM2DSA and ECDSA: `SEQUENCE { r, s }`); RSA signatures are
+//!   the 256 raw bytes. `verify` answers `signature_valid` `"true"`/`"false"`; a
+//!   malformed signature is `"false"`.
+//! - get-publickey answers the SubjectPublicKeyInfo as PEM `PUBLIC KEY`.
+//! - decrypt-data with `encryption_algorithm` `SM2_ENCRYPT` takes GM/T 0009 ASN.1
+//!   C1C3C2 ciphertext (what OpenSSL's `pkeyutl -encrypt` writes), with
+//!   `RSAES_OAEP_SHA_256` (or `RSAES_OAEP_SHA_1`) the RSA-2048 ciphertext, base64.
+
+use super::actions::{check_key_id, key_id, obj, Handled};
+use super::body::Body;
+use super::errors::HwError;
+use super::Call;
+use crate::b64;
+use crate::crypto::asym::{
+    AsymmetricSpec, DecryptAlgorithm, SignAlgorithm, DIGEST_LEN, MAX_RAW_LEN,
+};
+use crate::kms::asymmetric::MessageType;
+use crate::model::Cmk;
+use serde_json::json;
+
+/// Huawei's signing algorithms this server implements, and the core's algorithm.
+const SIGNING: [(&str, SignAlgorithm); 4] = [
+    ("SM2DSA_SM3", SignAlgorithm::Sm2Dsa),
+    ("ECDSA_SHA_256", SignAlgorithm::EccP256R1),
+    ("RSASSA_PSS_SHA_256", SignAlgorithm::RsaPssSha256),
+    ("RSASSA_PKCS1_V1_5_SHA_256", SignAlgorithm::RsaPkcs1Sha256),
+];
+/// Huawei's other signing algorithms: documented there, not implemented here.
+const OTHER_SIGNING: [&str; 8] = [
+    "RSASSA_PSS_SHA_384",
+    "RSASSA_PSS_SHA_512",
+    "RSASSA_PKCS1_V1_5_SHA_384",
+    "RSASSA_PKCS1_V1_5_SHA_512",
+    "ECDSA_SHA_384",
+    "ECDSA_SHA_512",
+    "ED25519_SHA_512",
+    "ED25519_PH_SHA_512",
+];
+/// The longest base64 `cipher_text` decrypt-data reads (Huawei's pattern allows 5648).
+const MAX_CIPHER_TEXT_CHARS: usize = 5648;
+
+fn huawei_sign_name(alg: SignAlgorithm) -> &'static str {
+    SIGNING
+        .iter()
+        .find(|(_, a)| *a == alg)
+        .map(|(n, _)| *n)
+        .unwrap_or("?")
+}
+
+fn signing_algorithm(b: &mut Body) -> Result<SignAlgorithm, HwError> {
+    let name = b.req_str("signing_algorithm", "KMS.0308")?;
+    if let Some((_, a)) = SIGNING.iter().find(|(n, _)| *n == name) {
+        return Ok(*a);
+    }
+    if OTHER_SIGNING.contains(&name.as_str()) {
+        return Err(HwError::bad(
+            "KMS.0332",
+            format!(
+                "signing_algorithm {name} is not supported by this server; use SM2DSA_SM3, \
+                 ECDSA_SHA_256, RSASSA_PSS_SHA_256 or RSASSA_PKCS1_V1_5_SHA_256"
+            ),
+        ));
+    }
+    Err(HwError::invalid(format!(
+        "signing_algorithm {name:?} is not a signing algorithm; use SM2DSA_SM3, ECDSA_SHA_256, \
+         RSASSA_PSS_SHA_256 or RSASSA_PKCS1_V1_5_SHA_256"
+    )))
+}
+
+fn message_type(b: &mut Body) -> Result<MessageType, HwError> {
+    match b.opt_str("message_type", "KMS.0308")?.as_deref() {
+        None | Some("DIGEST") => Ok(MessageType::Digest),
+        Some("RAW") => Ok(MessageType::Raw),
+        Some(t) => Err(HwError::invalid(format!(
+            "message_type {t:?} is not DIGEST or RAW"
+        ))),
+    }
+}
+
+fn base64_field(text: &str, name: &str) -> Result<Vec<u8>, HwError> {
+    b64::decode(text.trim()).ok_or_else(|| {
+        HwError::invalid(format!(
+            "{name} is not valid base64 (standard alphabet, with padding)"
+        ))
+    })
+}
+
+/// The message rules in Huawei's words, checked before the core sees the message.
+fn check_message(alg: SignAlgorithm, kind: MessageType, message: &[u8]) -> Result<(), HwError> {
+    match kind {
+        MessageType::Raw if alg == SignAlgorithm::Sm2Dsa => Err(HwError::invalid(
+            "SM2DSA_SM3 signs only digests (message_type DIGEST): send base64 of \
+             SM3(Z_A || M), Z_A computed with the user id 1234567812345678 and this key's \
+             public key (GB/T 32918.2), as Huawei's Sign API requires",
+        )),
+        MessageType::Raw if message.is_empty() || message.len() > MAX_RAW_LEN => {
+            Err(HwError::invalid(format!(
+                "message is {} bytes after base64 decoding; with message_type RAW it must be \
+                 1 to {MAX_RAW_LEN} bytes (sign a longer message as its SHA-256 digest, \
+                 message_type DIGEST)",
+                message.len()
+            )))
+        }
+        MessageType::Digest if message.len() != DIGEST_LEN => Err(HwError::bad(
+            "KMS.0329",
+            format!(
+                "message is {} bytes after base64 decoding; a DIGEST for {} must be the \
+                 {DIGEST_LEN}-byte {} digest",
+                message.len(),
+                huawei_sign_name(alg),
+                if alg == SignAlgorithm::Sm2Dsa {
+                    "SM3(Z_A || M)"
+                } else {
+                    "SHA-256"
+                }
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A signing algorithm that does not fit the key's spec: KMS.0332 naming the fitting
+/// ones. A symmetric key is left to the core (KMS.0331).
+fn check_fit(key: &Cmk, alg: SignAlgorithm) -> Result<(), HwError> {
+    let Some(spec) = key.spec.asymmetric() else {
+        return Ok(());
+    };
+    if alg.fits(spec) {
+        return Ok(());
+    }
+    let fitting: Vec<&str> = SIGNING
+        .iter()
+        .filter(|(_, a)| a.fits(spec))
+        .map(|(n, _)| *n)
+        .collect();
+    Err(HwError::bad(
+        "KMS.0332",
+        format!(
+            "signing_algorithm {} does not fit the key {}, a {} key; use {}",
+            huawei_sign_name(alg),
+            key.key_id,
+            spec.name(),
+            fitting.join(" or ")
+        ),
+    ))
+}
+
+pub(super) async fn get_public_key(call: &Call<'_>, mut b: Body) -> Handled {
+    let key_id = key_id(&mut b)?;
+    b.sequence()?;
+    b.finish()?;
+    let info = call.api.kms.get_public_key(&call.ctx, &key_id).await?;
+    Ok(obj(
+        json!({ "key_id": info.key.key_id, "public_key": info.pem }),
+    ))
+}
+
+/// The request both sign and verify read.
+struct Signing {
+    key_id: String,
+    alg: SignAlgorithm,
+    kind: MessageType,
+    message: Vec<u8>,
+}
+
+async fn read_signing(call: &Call<'_>, b: &mut Body) -> Result<Signing, HwError> {
+    let key_id = key_id(b)?;
+    let message = b.req_str("message", "KMS.0308")?;
+    let alg = signing_algorithm(b)?;
+    let kind = message_type(b)?;
+    let message = base64_field(&message, "message")?;
+    let _ = call;
+    Ok(Signing {
+        key_id,
+        alg,
+        kind,
+        message,
+    })
+}
+
+async fn checked(call: &Call<'_>, s: &Signing) -> Handled {
+    let key = call.api.kms.get_key(&call.ctx, &s.key_id).await?;
+    check_fit(&key, s.alg)?;
+    if key.spec.asymmetric().is_some() {
+        check_message(s.alg, s.kind, &s.message)?;
+    }
+    Ok(Default::default())
+}
+
+pub(super) async fn sign(call: &Call<'_>, mut b: Body) -> Handled {
+    let s = read_signing(call, &mut b).await?;
+    b.sequence()?;
+    b.finish()?;
+    checked(call, &s).await?;
+    let (signature, key) = call
+        .api
+        .kms
+        .sign(&call.ctx, &s.key_id, s.alg, s.kind, s.message)
+        .await?;
+    Ok(obj(json!({
+        "key_id": key.key_id,
+        "signature": b64::encode(signature),
+    })))
+}
+
+pub(super) async fn verify(call: &Call<'_>, mut b: Body) -> Handled {
+    let s = read_signing(call, &mut b).await?;
+    let signature = b.req_str("signature", "KMS.0308")?;
+    b.sequence()?;
+    b.finish()?;
+    let signature = base64_field(&signature, "signature")?;
+    checked(call, &s).await?;
+    let (valid, key) = call
+        .api
+        .kms
+        .verify(&call.ctx, &s.key_id, s.alg, s.kind, s.message, signature)
+        .await?;
+    Ok(obj(json!({
+        "key_id": key.key_id,
+        "signature_valid": valid.to_string(),
+    })))
+}
+
+/// The asymmetric decryption an `encryption_algorithm` names, if it names one.
+pub(super) fn decryption(name: &str) -> Option<DecryptAlgorithm> {
+    match name {
+        "SM2_ENCRYPT" => Some(DecryptAlgorithm::Sm2C1C3C2Asn1),
+        "RSAES_OAEP_SHA_256" => Some(DecryptAlgorithm::RsaOaepSha256),
+        "RSAES_OAEP_SHA_1" => Some(DecryptAlgorithm::RsaOaepSha1),
+        _ => None,
+    }
+}
+
+/// decrypt-data with an asymmetric `encryption_algorithm`: the named key's private key
+/// decrypts `cipher_text`.
+pub(super) async fn decrypt_data(
+    call: &Call<'_>,
+    alg_name: &str,
+    alg: DecryptAlgorithm,
+    key_id: Option<String>,
+    cipher_text: &str,
+) -> Handled {
+    let Some(key_id) = key_id else {
+        return Err(
+            HwError::missing("key_id (an asymmetric encryption_algorithm needs the key)").into(),
+        );
+    };
+    check_key_id(&key_id)?;
+    if cipher_text.len() > MAX_CIPHER_TEXT_CHARS {
+        return Err(HwError::invalid(format!(
+            "cipher_text is {} characters; at most {MAX_CIPHER_TEXT_CHARS} are allowed",
+            cipher_text.len()
+        ))
+        .into());
+    }
+    let ciphertext = base64_field(cipher_text, "cipher_text")?;
+    let kms = &call.api.kms;
+    let key = kms.get_key(&call.ctx, &key_id).await?;
+    if let Some(spec) = key.spec.asymmetric() {
+        if !alg.fits(spec) {
+            let want = match spec {
+                AsymmetricSpec::Sm2 => "SM2_ENCRYPT",
+                AsymmetricSpec::Rsa2048 => "RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1",
+                AsymmetricSpec::EccP256 => "nothing (an EC_P256 key only signs)",
+            };
+            return Err(HwError::bad(
+                "KMS.2106",
+                format!(
+                    "encryption_algorithm {alg_name} does not fit the key {key_id}, a {} key; use {want}",
+                    spec.name()
+                ),
+            )
+            .into());
+        }
+    }
+    let (plaintext, key) = match alg {
+        DecryptAlgorithm::Sm2C1C3C2Asn1 => kms.sm2_decrypt(&call.ctx, &key_id, ciphertext).await?,
+        _ => kms.rsa_decrypt(&call.ctx, &key_id, alg, ciphertext).await?,
+    };
+    Ok(obj(json!({
+        "key_id": key.key_id,
+        "plain_text": String::from_utf8_lossy(plaintext.expose()),
+        "plain_text_base64": b64::encode(plaintext.expose()),
+    })))
+}
