@@ -266,7 +266,8 @@ pub(super) fn details(k: &Cmk) -> Value {
         "key_state": key_state(k.state),
         "default_key_flag": if k.alias.ends_with("/default") { "1" } else { "0" },
         "key_type": "1",
-        "expiration_time": "",
+        // Imported material's expiry, in milliseconds like the other dates.
+        "expiration_time": if k.valid_to > 0 { ms(k.valid_to) } else { String::new() },
         "origin": match k.origin { Origin::Kms => "kms", Origin::External => "external" },
         "key_rotation_enabled": k.rotation_enabled.to_string(),
         "sys_enterprise_project_id": "0",
