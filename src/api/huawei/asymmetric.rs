@@ -147,7 +147,7 @@ fn check_fit(key: &Cmk, alg: SignAlgorithm) -> Result<(), HwError> {
     Err(HwError::bad(
         "KMS.0332",
         format!(
-            "signing_algorithm {} does not fit the key {}, a {} key; use {}",
+            "signing_algorithm {} does not fit the key {} (key_spec {}); use {}",
             huawei_sign_name(alg),
             key.key_id,
             spec.name(),
@@ -277,7 +277,7 @@ pub(super) async fn decrypt_data(
             return Err(HwError::bad(
                 "KMS.2106",
                 format!(
-                    "encryption_algorithm {alg_name} does not fit the key {key_id}, a {} key; use {want}",
+                    "encryption_algorithm {alg_name} does not fit the key {key_id} (key_spec {}); use {want}",
                     spec.name()
                 ),
             )
