@@ -17,7 +17,7 @@
 //!   C1C3C2 ciphertext (what OpenSSL's `pkeyutl -encrypt` writes), with
 //!   `RSAES_OAEP_SHA_256` (or `RSAES_OAEP_SHA_1`) the RSA-2048 ciphertext, base64.
 
-use super::actions::{check_key_id, key_id, obj, Handled};
+use super::actions::{check_key_id, key_id, obj, Fail, Handled};
 use super::body::Body;
 use super::errors::HwError;
 use super::Call;
@@ -174,13 +174,12 @@ struct Signing {
     message: Vec<u8>,
 }
 
-async fn read_signing(call: &Call<'_>, b: &mut Body) -> Result<Signing, HwError> {
+fn read_signing(b: &mut Body) -> Result<Signing, HwError> {
     let key_id = key_id(b)?;
     let message = b.req_str("message", "KMS.0308")?;
     let alg = signing_algorithm(b)?;
     let kind = message_type(b)?;
     let message = base64_field(&message, "message")?;
-    let _ = call;
     Ok(Signing {
         key_id,
         alg,
@@ -189,17 +188,19 @@ async fn read_signing(call: &Call<'_>, b: &mut Body) -> Result<Signing, HwError>
     })
 }
 
-async fn checked(call: &Call<'_>, s: &Signing) -> Handled {
+/// The checks Huawei words differently from the core (algorithm fit, message rules),
+/// made on the key as it is; a symmetric key is left to the core (KMS.0331).
+async fn checked(call: &Call<'_>, s: &Signing) -> Result<(), Fail> {
     let key = call.api.kms.get_key(&call.ctx, &s.key_id).await?;
     check_fit(&key, s.alg)?;
     if key.spec.asymmetric().is_some() {
         check_message(s.alg, s.kind, &s.message)?;
     }
-    Ok(Default::default())
+    Ok(())
 }
 
 pub(super) async fn sign(call: &Call<'_>, mut b: Body) -> Handled {
-    let s = read_signing(call, &mut b).await?;
+    let s = read_signing(&mut b)?;
     b.sequence()?;
     b.finish()?;
     checked(call, &s).await?;
@@ -215,7 +216,7 @@ pub(super) async fn sign(call: &Call<'_>, mut b: Body) -> Handled {
 }
 
 pub(super) async fn verify(call: &Call<'_>, mut b: Body) -> Handled {
-    let s = read_signing(call, &mut b).await?;
+    let s = read_signing(&mut b)?;
     let signature = b.req_str("signature", "KMS.0308")?;
     b.sequence()?;
     b.finish()?;
