@@ -295,3 +295,95 @@ pub(super) async fn decrypt_data(
         "plain_text_base64": b64::encode(plaintext.expose()),
     })))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(text: &str) -> Body {
+        Body::parse(text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn signing_algorithms_and_message_types() {
+        let alg = |t: &str| signing_algorithm(&mut body(t));
+        assert_eq!(
+            alg(r#"{"signing_algorithm":"SM2DSA_SM3"}"#).unwrap(),
+            SignAlgorithm::Sm2Dsa
+        );
+        assert_eq!(
+            alg(r#"{"signing_algorithm":"RSASSA_PKCS1_V1_5_SHA_256"}"#).unwrap(),
+            SignAlgorithm::RsaPkcs1Sha256
+        );
+        assert_eq!(
+            alg(r#"{"signing_algorithm":"ECDSA_SHA_512"}"#)
+                .unwrap_err()
+                .code,
+            "KMS.0332"
+        );
+        assert_eq!(
+            alg(r#"{"signing_algorithm":"SM2DSA"}"#).unwrap_err().code,
+            "KMS.0308"
+        );
+        assert_eq!(alg("{}").unwrap_err().code, "KMS.0204");
+        for (name, a) in SIGNING {
+            assert_eq!(huawei_sign_name(a), name);
+        }
+        let kind = |t: &str| message_type(&mut body(t));
+        assert_eq!(kind("{}").unwrap(), MessageType::Digest, "Huawei's default");
+        assert_eq!(kind(r#"{"message_type":"RAW"}"#).unwrap(), MessageType::Raw);
+        assert_eq!(
+            kind(r#"{"message_type":"raw"}"#).unwrap_err().code,
+            "KMS.0308"
+        );
+    }
+
+    #[test]
+    fn message_rules() {
+        use MessageType::*;
+        use SignAlgorithm::*;
+        assert!(check_message(Sm2Dsa, Digest, &[0; 32]).is_ok());
+        assert_eq!(
+            check_message(Sm2Dsa, Digest, &[0; 31]).unwrap_err().code,
+            "KMS.0329"
+        );
+        let raw_sm2 = check_message(Sm2Dsa, Raw, b"m").unwrap_err();
+        assert_eq!(raw_sm2.code, "KMS.0308");
+        assert!(raw_sm2.message.contains("Z_A"), "{}", raw_sm2.message);
+        assert!(check_message(EccP256R1, Raw, &[0; MAX_RAW_LEN]).is_ok());
+        assert_eq!(
+            check_message(EccP256R1, Raw, &[0; MAX_RAW_LEN + 1])
+                .unwrap_err()
+                .code,
+            "KMS.0308"
+        );
+        assert_eq!(
+            check_message(RsaPssSha256, Raw, b"").unwrap_err().code,
+            "KMS.0308"
+        );
+        assert_eq!(
+            check_message(RsaPssSha256, Digest, &[0; 48])
+                .unwrap_err()
+                .code,
+            "KMS.0329"
+        );
+    }
+
+    #[test]
+    fn decryption_names() {
+        assert_eq!(
+            decryption("SM2_ENCRYPT"),
+            Some(DecryptAlgorithm::Sm2C1C3C2Asn1)
+        );
+        assert_eq!(
+            decryption("RSAES_OAEP_SHA_256"),
+            Some(DecryptAlgorithm::RsaOaepSha256)
+        );
+        assert_eq!(
+            decryption("RSAES_OAEP_SHA_1"),
+            Some(DecryptAlgorithm::RsaOaepSha1)
+        );
+        assert_eq!(decryption("SYMMETRIC_DEFAULT"), None);
+        assert_eq!(decryption("RSAES_PKCS1_V1_5"), None);
+    }
+}
