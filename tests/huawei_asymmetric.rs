@@ -155,7 +155,8 @@ fn public_pem(hw: &Hw, key: &str) -> String {
     let r = hw.ok("get-publickey", json!({"key_id": key}));
     assert_eq!(r["key_id"], key);
     let pem = r["public_key"].as_str().unwrap().to_string();
-    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{pem}");
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\r\n"), "{pem}");
+    assert!(pem.ends_with("-----END PUBLIC KEY-----\r\n"), "{pem}");
     pem
 }
 

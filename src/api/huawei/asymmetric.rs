@@ -12,7 +12,11 @@
 //! - Signatures are DER (SM2DSA and ECDSA: `SEQUENCE { r, s }`); RSA signatures are
 //!   the 256 raw bytes. `verify` answers `signature_valid` `"true"`/`"false"`; a
 //!   malformed signature is `"false"`.
-//! - get-publickey answers the SubjectPublicKeyInfo as PEM `PUBLIC KEY`.
+//! - get-publickey answers the SubjectPublicKeyInfo as PEM `PUBLIC KEY` with CRLF line
+//!   ends, as Huawei's example answer has them. (That example's base64 is a PKCS#1
+//!   `RSAPublicKey` under the `PUBLIC KEY` label, which standard PEM readers refuse; the
+//!   SubjectPublicKeyInfo is what the label means and what OpenSSL, `cryptography` and
+//!   gmssl read, SM2 keys included.)
 //! - decrypt-data with `encryption_algorithm` `SM2_ENCRYPT` takes GM/T 0009 ASN.1
 //!   C1C3C2 ciphertext (what OpenSSL's `pkeyutl -encrypt` writes), with
 //!   `RSAES_OAEP_SHA_256` (or `RSAES_OAEP_SHA_1`) the RSA-2048 ciphertext, base64.
@@ -161,9 +165,9 @@ pub(super) async fn get_public_key(call: &Call<'_>, mut b: Body) -> Handled {
     b.sequence()?;
     b.finish()?;
     let info = call.api.kms.get_public_key(&call.ctx, &key_id).await?;
-    Ok(obj(
-        json!({ "key_id": info.key.key_id, "public_key": info.pem }),
-    ))
+    // Huawei's example answer ends its PEM lines with CRLF; every PEM reader takes it.
+    let pem = info.pem.replace("\r\n", "\n").replace('\n', "\r\n");
+    Ok(obj(json!({ "key_id": info.key.key_id, "public_key": pem })))
 }
 
 /// The request both sign and verify read.
