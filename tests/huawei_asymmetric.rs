@@ -309,6 +309,16 @@ fn decrypt_data_opens_what_openssl_encrypts() {
         );
         assert_eq!(r["plain_text"], "a field an app encrypted");
         assert_eq!(b64d(&r["plain_text_base64"]), b"a field an app encrypted");
+        // encrypt-data with the same algorithm: the server encrypts with the public key.
+        let e = hw.ok(
+            "encrypt-data",
+            json!({"key_id": key, "encryption_algorithm": alg, "plain_text": "server-side"}),
+        );
+        let r = hw.ok(
+            "decrypt-data",
+            json!({"key_id": key, "encryption_algorithm": alg, "cipher_text": e["cipher_text"]}),
+        );
+        assert_eq!(r["plain_text"], "server-side");
         let mut bad = ct.clone();
         *bad.last_mut().unwrap() ^= 1;
         let (s, code, _) = hw.err(

@@ -11,6 +11,7 @@ Confirmed by implementations that are not ours:
 | ECDSA_SHA_256, RSASSA_*          | Python cryptography and OpenSSL `dgst -sha256 -verify`       |
 | decrypt-data SM2_ENCRYPT         | gmssl (ASN.1 by hand) and OpenSSL `pkeyutl -encrypt` encrypt to our key |
 | decrypt-data RSAES_OAEP_SHA_*    | cryptography and OpenSSL encrypt to our key                  |
+| encrypt-data (asymmetric)        | the ciphertext has the shape OpenSSL writes (ASN.1 C1C3C2 parsed by pycryptodomex; RSA 256 bytes) and decrypt-data opens it |
 | import wrapping                  | cryptography and OpenSSL (RSAES_OAEP_SHA_256), gmssl and OpenSSL (SM2_ENCRYPT) |
 | one core, two dialects           | a Huawei-made SM2 key's signature verifies through the Tencent API |
 """
@@ -264,3 +265,45 @@ def test_one_core_two_dialects(c, post_a):
                      SignatureValue=b64(sig))
     assert r.SignatureValid is True
     assert kmstest.describe(tc, key_id).KeyUsage == "ASYMMETRIC_SIGN_VERIFY_SM2"
+
+
+@pytest.mark.parametrize("spec,alg", [("SM2", "SM2_ENCRYPT"), ("RSA_2048", "RSAES_OAEP_SHA_256"),
+                                      ("RSA_2048", "RSAES_OAEP_SHA_1")])
+def test_encrypt_data_with_the_public_key(c, spec, alg):
+    """Huawei's encrypt-data with an asymmetric encryption_algorithm: the server
+    encrypts with the public key; decrypt-data with the same algorithm opens it."""
+    from Cryptodome.Util.asn1 import DerSequence
+    key_id = create_key(c, key_spec=spec, key_usage="ENCRYPT_DECRYPT")
+    text = "银行卡号 6222 0000 1111"
+    e = call(c, "encrypt-data", key_id=key_id, plain_text=text, encryption_algorithm=alg)
+    assert e.key_id == key_id
+    raw = base64.b64decode(e.cipher_text, validate=True)
+    if spec == "SM2":
+        seq = DerSequence()
+        seq.decode(raw, strict=True)
+        assert len(seq) == 4, "GM/T 0009 SEQUENCE { x, y, C3, C2 }"
+    else:
+        assert len(raw) == 256
+    d = call(c, "decrypt-data", key_id=key_id, cipher_text=e.cipher_text, encryption_algorithm=alg)
+    assert d.plain_text == text
+    e2 = call(c, "encrypt-data", key_id=key_id, plain_text=text, encryption_algorithm=alg)
+    assert e2.cipher_text != e.cipher_text, "randomised"
+    if spec == "RSA_2048":
+        client_error(400, "KMS.0308", c, "encrypt-data", key_id=key_id, plain_text="x" * 300,
+                     encryption_algorithm=alg)
+        client_error(400, "KMS.2106", c, "encrypt-data", key_id=key_id, plain_text="x",
+                     encryption_algorithm="SM2_ENCRYPT")
+
+
+def test_encrypt_data_refusals(c):
+    symmetric = create_key(c, key_spec="SM4")
+    signer = create_key(c, key_spec="SM2", key_usage="SIGN_VERIFY")
+    ec = create_key(c, key_spec="EC_P256")
+    client_error(400, "KMS.2105", c, "encrypt-data", key_id=symmetric, plain_text="x",
+                 encryption_algorithm="SM2_ENCRYPT")
+    client_error(400, "KMS.0335", c, "encrypt-data", key_id=signer, plain_text="x",
+                 encryption_algorithm="SM2_ENCRYPT")
+    client_error(400, "KMS.2106", c, "encrypt-data", key_id=ec, plain_text="x",
+                 encryption_algorithm="SM2_ENCRYPT")
+    client_error(400, "KMS.0308", c, "encrypt-data", key_id=signer, plain_text="x",
+                 encryption_algorithm="RSAES_PKCS1_V1_5")

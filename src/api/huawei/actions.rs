@@ -206,18 +206,13 @@ pub(super) fn aad_field(b: &mut Body, name: &str) -> Result<Option<String>, HwEr
     }
 }
 
-/// `encryption_algorithm` of encrypt-data/decrypt-data: only the symmetric default.
-pub(super) fn symmetric_algorithm(b: &mut Body) -> Result<(), HwError> {
-    algorithm_field(b, "encryption_algorithm")
-}
-
-/// An encryption algorithm field by name: only the symmetric default is served.
+/// An encryption algorithm field of re-encrypt by name: only the symmetric default.
 pub(super) fn algorithm_field(b: &mut Body, name: &str) -> Result<(), HwError> {
     match b.opt_str(name, "KMS.0308")?.as_deref() {
         None | Some("SYMMETRIC_DEFAULT") => Ok(()),
         Some(a @ ("RSAES_OAEP_SHA_256" | "RSAES_OAEP_SHA_1" | "SM2_ENCRYPT")) => Err(HwError::bad(
             "KMS.2105",
-            format!("{name} {a} (encryption with an asymmetric key) is not served here: encrypt to the key's public key from get-publickey, and decrypt-data decrypts it"),
+            format!("{name} {a} is for asymmetric keys; re-encrypt takes only SYMMETRIC_DEFAULT (decrypt-data and encrypt-data take the asymmetric algorithms)"),
         )),
         Some(a) => Err(HwError::invalid(format!(
             "{name} {a:?} is not one of SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, SM2_ENCRYPT"
@@ -559,7 +554,28 @@ async fn decrypt_datakey(call: &Call<'_>, mut b: Body) -> Handled {
 async fn encrypt_data(call: &Call<'_>, mut b: Body) -> Handled {
     let key_id = key_id(&mut b)?;
     let plain_text = zeroize::Zeroizing::new(b.req_str("plain_text", "KMS.0308")?);
-    symmetric_algorithm(&mut b)?;
+    let algorithm = b.opt_str("encryption_algorithm", "KMS.0308")?;
+    if let Some(name) = algorithm.as_deref().filter(|a| *a != "SYMMETRIC_DEFAULT") {
+        let Some(alg) = super::asymmetric::encryption(name) else {
+            return Err(HwError::invalid(format!(
+                "encryption_algorithm {name:?} is not one of SYMMETRIC_DEFAULT, SM2_ENCRYPT, RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1"
+            ))
+            .into());
+        };
+        if aad(&mut b)?.is_some() {
+            return Err(HwError::invalid(
+                "additional_authenticated_data applies to symmetric keys only; omit it with an asymmetric encryption_algorithm",
+            )
+            .into());
+        }
+        b.sequence()?;
+        b.finish()?;
+        if plain_text.is_empty() {
+            return Err(HwError::invalid("plain_text must be 1 to 4096 characters").into());
+        }
+        return super::asymmetric::encrypt_data(call, name, alg, &key_id, plain_text.as_bytes())
+            .await;
+    }
     let context = aad(&mut b)?;
     b.sequence()?;
     b.finish()?;

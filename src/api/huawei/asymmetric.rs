@@ -29,6 +29,7 @@ use crate::b64;
 use crate::crypto::asym::{
     AsymmetricSpec, DecryptAlgorithm, SignAlgorithm, DIGEST_LEN, MAX_RAW_LEN,
 };
+use crate::crypto::deliver::Algorithm;
 use crate::kms::asymmetric::MessageType;
 use crate::model::Cmk;
 use serde_json::json;
@@ -300,6 +301,70 @@ pub(super) async fn decrypt_data(
     })))
 }
 
+/// The server-side encryption an `encryption_algorithm` names, if it names one: SM2
+/// as GM/T 0009 ASN.1 C1C3C2, RSA OAEP (what decrypt-data takes back).
+pub(super) fn encryption(name: &str) -> Option<Algorithm> {
+    match name {
+        "SM2_ENCRYPT" => Some(Algorithm::Sm2C1C3C2Asn1),
+        "RSAES_OAEP_SHA_256" => Some(Algorithm::RsaOaepSha256),
+        "RSAES_OAEP_SHA_1" => Some(Algorithm::RsaOaepSha1),
+        _ => None,
+    }
+}
+
+/// The algorithms that fit a spec, for a refusal's message.
+fn encryption_fits(spec: AsymmetricSpec) -> &'static str {
+    match spec {
+        AsymmetricSpec::Sm2 => "SM2_ENCRYPT",
+        AsymmetricSpec::Rsa2048 => "RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1",
+        AsymmetricSpec::EccP256 => "nothing (an EC_P256 key only signs)",
+    }
+}
+
+/// encrypt-data with an asymmetric `encryption_algorithm`: `plain_text` encrypted
+/// with the key's public key; `cipher_text` is base64 of the ciphertext decrypt-data
+/// takes with the same algorithm.
+pub(super) async fn encrypt_data(
+    call: &Call<'_>,
+    alg_name: &str,
+    alg: Algorithm,
+    key_id: &str,
+    plain_text: &[u8],
+) -> Handled {
+    let kms = &call.api.kms;
+    let key = kms.get_key(&call.ctx, key_id).await?;
+    match key.spec.asymmetric() {
+        None => {
+            return Err(HwError::bad(
+                "KMS.2105",
+                format!(
+                    "encryption_algorithm {alg_name} is for asymmetric keys; the key {key_id} is symmetric (use SYMMETRIC_DEFAULT or omit it)"
+                ),
+            )
+            .into())
+        }
+        Some(spec) if spec == AsymmetricSpec::EccP256 || alg.is_sm2() != (spec == AsymmetricSpec::Sm2) => {
+            return Err(HwError::bad(
+                "KMS.2106",
+                format!(
+                    "encryption_algorithm {alg_name} does not fit the key {key_id} (key_spec {}); use {}",
+                    spec.name(),
+                    encryption_fits(spec)
+                ),
+            )
+            .into())
+        }
+        Some(_) => {}
+    }
+    let (ciphertext, key) = kms
+        .asymmetric_encrypt(&call.ctx, key_id, alg, plain_text.to_vec())
+        .await?;
+    Ok(obj(json!({
+        "key_id": key.key_id,
+        "cipher_text": b64::encode(ciphertext),
+    })))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,5 +454,17 @@ mod tests {
         );
         assert_eq!(decryption("SYMMETRIC_DEFAULT"), None);
         assert_eq!(decryption("RSAES_PKCS1_V1_5"), None);
+    }
+
+    #[test]
+    fn encryption_names() {
+        assert_eq!(encryption("SM2_ENCRYPT"), Some(Algorithm::Sm2C1C3C2Asn1));
+        assert_eq!(
+            encryption("RSAES_OAEP_SHA_256"),
+            Some(Algorithm::RsaOaepSha256)
+        );
+        assert_eq!(encryption("RSAES_OAEP_SHA_1"), Some(Algorithm::RsaOaepSha1));
+        assert_eq!(encryption("SM2"), None);
+        assert_eq!(encryption("RSAES_PKCS1_V1_5"), None);
     }
 }
