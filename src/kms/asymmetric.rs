@@ -549,6 +549,57 @@ mod tests {
         ));
     }
 
+    /// Server-side encryption with a decryption key's public key: what the key's
+    /// decryption opens; a signing key, a symmetric key, an archived key and too long
+    /// an RSA plaintext are refused.
+    #[tokio::test]
+    async fn asymmetric_encrypt_is_opened_by_decrypt() {
+        let k = kms();
+        let s = ctx();
+        let sm2 = key(&k, KeyUsage::AsymmetricDecryptSm2).await;
+        let (ct, _) = k
+            .asymmetric_encrypt(&s, &sm2.key_id, Algorithm::Sm2C1C3C2Asn1, b"p".to_vec())
+            .await
+            .unwrap();
+        assert_eq!(
+            k.sm2_decrypt(&s, &sm2.key_id, ct).await.unwrap().0.expose(),
+            b"p"
+        );
+        let rsa = key(&k, KeyUsage::AsymmetricDecryptRsa2048).await;
+        let (ct, _) = k
+            .asymmetric_encrypt(&s, &rsa.key_id, Algorithm::RsaOaepSha256, b"q".to_vec())
+            .await
+            .unwrap();
+        let (pt, _) = k
+            .rsa_decrypt(&s, &rsa.key_id, DecryptAlgorithm::RsaOaepSha256, ct)
+            .await
+            .unwrap();
+        assert_eq!(pt.expose(), b"q");
+        assert!(matches!(
+            k.asymmetric_encrypt(&s, &rsa.key_id, Algorithm::RsaOaepSha256, vec![0; 191])
+                .await,
+            Err(Error::Invalid {
+                field: Field::Plaintext,
+                ..
+            })
+        ));
+        let signer = key(&k, KeyUsage::AsymmetricSignVerifySm2).await;
+        assert!(matches!(
+            k.asymmetric_encrypt(&s, &signer.key_id, Algorithm::Sm2C1C3C2Asn1, b"p".to_vec())
+                .await,
+            Err(Error::WrongUsage { .. })
+        ));
+        k.archive_key(&s, &sm2.key_id).await.unwrap();
+        assert!(matches!(
+            k.asymmetric_encrypt(&s, &sm2.key_id, Algorithm::Sm2C1C3C2Asn1, b"p".to_vec())
+                .await,
+            Err(Error::WrongState {
+                op: Op::Encrypt,
+                ..
+            })
+        ));
+    }
+
     /// A record marked for rotation by hand (the API refuses it) does not stop the
     /// background sweep, and its material is not replaced.
     #[tokio::test]
