@@ -218,6 +218,12 @@ fn error_codes_and_statuses() {
             400,
             "KMS.0308",
         ),
+        (
+            "create-key",
+            json!({"key_alias": "r", "key_spec": "SM2", "origin": "external"}),
+            400,
+            "KMS.0308",
+        ),
         // Asymmetric keys: usage, algorithm and message rules.
         ("get-publickey", json!({"key_id": key}), 400, "KMS.0331"),
         ("get-publickey", json!({"key_id": missing}), 404, "KMS.0207"),

@@ -287,6 +287,14 @@ async fn create_key(call: &Call<'_>, mut b: Body) -> Handled {
             return Err(HwError::invalid(format!("origin {o:?} is not kms or external")).into())
         }
     };
+    if origin == Origin::External && usage != KeyUsage::EncryptDecrypt {
+        return Err(HwError::invalid(format!(
+            "origin external (imported material) is supported for AES_256 and SM4 keys only, not key_spec {}; create the {} key with origin kms",
+            spec.as_deref().unwrap_or_default(),
+            spec.as_deref().unwrap_or_default()
+        ))
+        .into());
+    }
     // Enterprise projects group keys for billing and permissions; this server has none,
     // so the key belongs to the project in the URL whatever is named here.
     b.opt_str("enterprise_project_id", "KMS.0308")?;
