@@ -335,6 +335,18 @@ fn error_codes_and_statuses() {
             400,
             "KMS.0325",
         ),
+        (
+            "enable-key-rotation",
+            json!({"key_id": sm2_signer}),
+            400,
+            "KMS.0325",
+        ),
+        (
+            "create-datakey",
+            json!({"key_id": sm2_decrypter}),
+            400,
+            "KMS.0325",
+        ),
         // Import: a KMS-made key (KMS.0309), a bad algorithm, a token, a blob.
         (
             "get-parameters-for-import",
