@@ -32,7 +32,7 @@ const MAX_DESCRIPTION_CHARS: usize = 255;
 /// list-keys page size: the default and the largest allowed.
 const MAX_LIMIT: u64 = 1000;
 /// Huawei's key_spec values for keys this server does not create (yet).
-const ASYMMETRIC_OR_HMAC_SPECS: &[&str] = &[
+pub(super) const ASYMMETRIC_OR_HMAC_SPECS: &[&str] = &[
     "RSA_2048",
     "RSA_3072",
     "RSA_4096",
@@ -275,7 +275,8 @@ async fn create_key(call: &Call<'_>, mut b: Body) -> Handled {
     check_alias(&alias)?;
     let spec = b.opt_str("key_spec", "KMS.0308")?;
     let usage_name = b.opt_str("key_usage", "KMS.0308")?;
-    let (cipher, usage) = key_spec_and_usage(spec.as_deref(), usage_name.as_deref())?;
+    let (cipher, usage) =
+        super::asymmetric::key_spec_and_usage(spec.as_deref(), usage_name.as_deref())?;
     let description = b
         .opt_str("key_description", "KMS.1103")?
         .unwrap_or_default();
@@ -328,69 +329,6 @@ async fn create_key(call: &Call<'_>, mut b: Body) -> Handled {
     Ok(obj(json!({
         "key_info": { "key_id": key.key_id, "domain_id": call.ctx.scope.account.to_string() }
     })))
-}
-
-/// create-key's `key_spec` and `key_usage` as the core's cipher and usage. Symmetric
-/// specs (AES_256, the default, and SM4) take only ENCRYPT_DECRYPT; SM2 and RSA_2048
-/// take SIGN_VERIFY (the default for asymmetric keys, as Huawei's) or ENCRYPT_DECRYPT;
-/// EC_P256 only signs (KMS.1114, Huawei's "an EC key cannot encrypt").
-fn key_spec_and_usage(
-    spec: Option<&str>,
-    usage: Option<&str>,
-) -> Result<(Option<CmkCipher>, KeyUsage), HwError> {
-    match usage {
-        None | Some("ENCRYPT_DECRYPT" | "SIGN_VERIFY") => {}
-        Some(u @ "GENERATE_VERIFY_MAC") => {
-            return Err(HwError::invalid(format!(
-                "key_usage {u} needs an HMAC key, which this server does not create; use ENCRYPT_DECRYPT or SIGN_VERIFY"
-            )))
-        }
-        Some(u) => {
-            return Err(HwError::invalid(format!(
-                "key_usage {u:?} is not ENCRYPT_DECRYPT or SIGN_VERIFY"
-            )))
-        }
-    }
-    let signs = usage == Some("SIGN_VERIFY");
-    let asymmetric = |sign: KeyUsage, decrypt: Option<KeyUsage>, name: &str| {
-        match (usage, decrypt) {
-            (None | Some("SIGN_VERIFY"), _) => Ok((None, sign)),
-            (_, Some(d)) => Ok((None, d)),
-            (_, None) => Err(HwError::bad(
-                "KMS.1114",
-                format!("key_spec {name} keys only sign: use key_usage SIGN_VERIFY, or an SM2 or RSA_2048 key to encrypt"),
-            )),
-        }
-    };
-    match spec {
-        None | Some("AES_256") | Some("SM4") if signs => Err(HwError::bad(
-            "KMS.1115",
-            format!(
-                "key_spec {} is a symmetric key, which cannot sign; use key_spec SM2, RSA_2048 or EC_P256 with key_usage SIGN_VERIFY",
-                spec.unwrap_or("AES_256 (the default)")
-            ),
-        )),
-        None | Some("AES_256") => Ok((Some(CmkCipher::Aes256Gcm), KeyUsage::EncryptDecrypt)),
-        Some("SM4") => Ok((Some(CmkCipher::Sm4Gcm), KeyUsage::EncryptDecrypt)),
-        Some("SM2") => asymmetric(
-            KeyUsage::AsymmetricSignVerifySm2,
-            Some(KeyUsage::AsymmetricDecryptSm2),
-            "SM2",
-        ),
-        Some("RSA_2048") => asymmetric(
-            KeyUsage::AsymmetricSignVerifyRsa2048,
-            Some(KeyUsage::AsymmetricDecryptRsa2048),
-            "RSA_2048",
-        ),
-        Some("EC_P256") => asymmetric(KeyUsage::AsymmetricSignVerifyEcc, None, "EC_P256"),
-        Some(s) if ASYMMETRIC_OR_HMAC_SPECS.contains(&s) => Err(HwError::bad(
-            "KMS.0201",
-            format!("key_spec {s} is not implemented by this server; create an AES_256, SM4, SM2, RSA_2048 or EC_P256 key"),
-        )),
-        Some(s) => Err(HwError::invalid(format!(
-            "key_spec {s:?} is not a key spec; use AES_256, SM4, SM2, RSA_2048 or EC_P256"
-        ))),
-    }
 }
 
 /// The data key's length in bytes: `datakey_length` (bits) wins over `key_spec`; with
@@ -855,50 +793,5 @@ mod tests {
             hex::encode(dek_digest(CmkCipher::Sm4Gcm, b"abc")),
             "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
         );
-    }
-}
-
-#[cfg(test)]
-mod asymmetric_create_tests {
-    use super::*;
-
-    #[test]
-    fn key_specs_and_usages() {
-        let ok = |s, u| key_spec_and_usage(s, u).unwrap();
-        let code = |s, u| key_spec_and_usage(s, u).unwrap_err().code;
-        assert_eq!(
-            ok(None, None),
-            (Some(CmkCipher::Aes256Gcm), KeyUsage::EncryptDecrypt)
-        );
-        assert_eq!(
-            ok(Some("SM4"), Some("ENCRYPT_DECRYPT")).0,
-            Some(CmkCipher::Sm4Gcm)
-        );
-        assert_eq!(
-            ok(Some("SM2"), None),
-            (None, KeyUsage::AsymmetricSignVerifySm2)
-        );
-        assert_eq!(
-            ok(Some("SM2"), Some("ENCRYPT_DECRYPT")).1,
-            KeyUsage::AsymmetricDecryptSm2
-        );
-        assert_eq!(
-            ok(Some("RSA_2048"), Some("SIGN_VERIFY")).1,
-            KeyUsage::AsymmetricSignVerifyRsa2048
-        );
-        assert_eq!(
-            ok(Some("RSA_2048"), Some("ENCRYPT_DECRYPT")).1,
-            KeyUsage::AsymmetricDecryptRsa2048
-        );
-        assert_eq!(
-            ok(Some("EC_P256"), None).1,
-            KeyUsage::AsymmetricSignVerifyEcc
-        );
-        assert_eq!(code(Some("EC_P256"), Some("ENCRYPT_DECRYPT")), "KMS.1114");
-        assert_eq!(code(Some("SM4"), Some("SIGN_VERIFY")), "KMS.1115");
-        assert_eq!(code(None, Some("SIGN_VERIFY")), "KMS.1115");
-        assert_eq!(code(Some("RSA_4096"), None), "KMS.0201");
-        assert_eq!(code(Some("RSA_1024"), None), "KMS.0308");
-        assert_eq!(code(Some("SM2"), Some("SIGN")), "KMS.0308");
     }
 }

@@ -21,6 +21,7 @@
 //!   C1C3C2 ciphertext (what OpenSSL's `pkeyutl -encrypt` writes), with
 //!   `RSAES_OAEP_SHA_256` (or `RSAES_OAEP_SHA_1`) the RSA-2048 ciphertext, base64.
 
+use super::actions::ASYMMETRIC_OR_HMAC_SPECS;
 use super::actions::{check_key_id, key_id, obj, Fail, Handled};
 use super::body::Body;
 use super::errors::HwError;
@@ -29,9 +30,10 @@ use crate::b64;
 use crate::crypto::asym::{
     AsymmetricSpec, DecryptAlgorithm, SignAlgorithm, DIGEST_LEN, MAX_RAW_LEN,
 };
+use crate::crypto::cmk::CmkCipher;
 use crate::crypto::deliver::Algorithm;
 use crate::kms::asymmetric::MessageType;
-use crate::model::Cmk;
+use crate::model::{Cmk, KeyUsage};
 use serde_json::json;
 
 /// Huawei's signing algorithms this server implements, and the core's algorithm.
@@ -365,6 +367,69 @@ pub(super) async fn encrypt_data(
     })))
 }
 
+/// create-key's `key_spec` and `key_usage` as the core's cipher and usage. Symmetric
+/// specs (AES_256, the default, and SM4) take only ENCRYPT_DECRYPT; SM2 and RSA_2048
+/// take SIGN_VERIFY (the default for asymmetric keys, as Huawei's) or ENCRYPT_DECRYPT;
+/// EC_P256 only signs (KMS.1114, Huawei's "an EC key cannot encrypt").
+pub(super) fn key_spec_and_usage(
+    spec: Option<&str>,
+    usage: Option<&str>,
+) -> Result<(Option<CmkCipher>, KeyUsage), HwError> {
+    match usage {
+        None | Some("ENCRYPT_DECRYPT" | "SIGN_VERIFY") => {}
+        Some(u @ "GENERATE_VERIFY_MAC") => {
+            return Err(HwError::invalid(format!(
+                "key_usage {u} needs an HMAC key, which this server does not create; use ENCRYPT_DECRYPT or SIGN_VERIFY"
+            )))
+        }
+        Some(u) => {
+            return Err(HwError::invalid(format!(
+                "key_usage {u:?} is not ENCRYPT_DECRYPT or SIGN_VERIFY"
+            )))
+        }
+    }
+    let signs = usage == Some("SIGN_VERIFY");
+    let asymmetric = |sign: KeyUsage, decrypt: Option<KeyUsage>, name: &str| {
+        match (usage, decrypt) {
+            (None | Some("SIGN_VERIFY"), _) => Ok((None, sign)),
+            (_, Some(d)) => Ok((None, d)),
+            (_, None) => Err(HwError::bad(
+                "KMS.1114",
+                format!("key_spec {name} keys only sign: use key_usage SIGN_VERIFY, or an SM2 or RSA_2048 key to encrypt"),
+            )),
+        }
+    };
+    match spec {
+        None | Some("AES_256") | Some("SM4") if signs => Err(HwError::bad(
+            "KMS.1115",
+            format!(
+                "key_spec {} is a symmetric key, which cannot sign; use key_spec SM2, RSA_2048 or EC_P256 with key_usage SIGN_VERIFY",
+                spec.unwrap_or("AES_256 (the default)")
+            ),
+        )),
+        None | Some("AES_256") => Ok((Some(CmkCipher::Aes256Gcm), KeyUsage::EncryptDecrypt)),
+        Some("SM4") => Ok((Some(CmkCipher::Sm4Gcm), KeyUsage::EncryptDecrypt)),
+        Some("SM2") => asymmetric(
+            KeyUsage::AsymmetricSignVerifySm2,
+            Some(KeyUsage::AsymmetricDecryptSm2),
+            "SM2",
+        ),
+        Some("RSA_2048") => asymmetric(
+            KeyUsage::AsymmetricSignVerifyRsa2048,
+            Some(KeyUsage::AsymmetricDecryptRsa2048),
+            "RSA_2048",
+        ),
+        Some("EC_P256") => asymmetric(KeyUsage::AsymmetricSignVerifyEcc, None, "EC_P256"),
+        Some(s) if ASYMMETRIC_OR_HMAC_SPECS.contains(&s) => Err(HwError::bad(
+            "KMS.0201",
+            format!("key_spec {s} is not implemented by this server; create an AES_256, SM4, SM2, RSA_2048 or EC_P256 key"),
+        )),
+        Some(s) => Err(HwError::invalid(format!(
+            "key_spec {s:?} is not a key spec; use AES_256, SM4, SM2, RSA_2048 or EC_P256"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,5 +531,45 @@ mod tests {
         assert_eq!(encryption("RSAES_OAEP_SHA_1"), Some(Algorithm::RsaOaepSha1));
         assert_eq!(encryption("SM2"), None);
         assert_eq!(encryption("RSAES_PKCS1_V1_5"), None);
+    }
+
+    #[test]
+    fn key_specs_and_usages() {
+        let ok = |s, u| key_spec_and_usage(s, u).unwrap();
+        let code = |s, u| key_spec_and_usage(s, u).unwrap_err().code;
+        assert_eq!(
+            ok(None, None),
+            (Some(CmkCipher::Aes256Gcm), KeyUsage::EncryptDecrypt)
+        );
+        assert_eq!(
+            ok(Some("SM4"), Some("ENCRYPT_DECRYPT")).0,
+            Some(CmkCipher::Sm4Gcm)
+        );
+        assert_eq!(
+            ok(Some("SM2"), None),
+            (None, KeyUsage::AsymmetricSignVerifySm2)
+        );
+        assert_eq!(
+            ok(Some("SM2"), Some("ENCRYPT_DECRYPT")).1,
+            KeyUsage::AsymmetricDecryptSm2
+        );
+        assert_eq!(
+            ok(Some("RSA_2048"), Some("SIGN_VERIFY")).1,
+            KeyUsage::AsymmetricSignVerifyRsa2048
+        );
+        assert_eq!(
+            ok(Some("RSA_2048"), Some("ENCRYPT_DECRYPT")).1,
+            KeyUsage::AsymmetricDecryptRsa2048
+        );
+        assert_eq!(
+            ok(Some("EC_P256"), None).1,
+            KeyUsage::AsymmetricSignVerifyEcc
+        );
+        assert_eq!(code(Some("EC_P256"), Some("ENCRYPT_DECRYPT")), "KMS.1114");
+        assert_eq!(code(Some("SM4"), Some("SIGN_VERIFY")), "KMS.1115");
+        assert_eq!(code(None, Some("SIGN_VERIFY")), "KMS.1115");
+        assert_eq!(code(Some("RSA_4096"), None), "KMS.0201");
+        assert_eq!(code(Some("RSA_1024"), None), "KMS.0308");
+        assert_eq!(code(Some("SM2"), Some("SIGN")), "KMS.0308");
     }
 }
