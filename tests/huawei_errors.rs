@@ -34,6 +34,20 @@ fn error_codes_and_statuses() {
     let other = hw.new_key(json!({}));
     let long = "x".repeat(256);
     let seq = "919c82d4-8046-4722-9094-35c3c6524cff";
+    let sm2_signer = hw.new_key(json!({"key_spec": "SM2", "key_usage": "SIGN_VERIFY"}));
+    let sm2_decrypter = hw.new_key(json!({"key_spec": "SM2", "key_usage": "ENCRYPT_DECRYPT"}));
+    let disabled_signer = hw.new_key(json!({"key_spec": "SM2"}));
+    hw.ok("disable-key", json!({"key_id": disabled_signer}));
+    let external = hw.new_key(json!({"key_spec": "SM4", "origin": "external"}));
+    let token = hw.ok(
+        "get-parameters-for-import",
+        json!({"key_id": external, "wrapping_algorithm": "SM2_ENCRYPT"}),
+    )["import_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // 32 bytes of base64: a digest, and a blob that is no SM2 ciphertext.
+    let digest = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
     let cases: Vec<(&str, Value, u16, &str)> = vec![
         ("describe-key", json!({}), 400, "KMS.0204"),
@@ -147,25 +161,38 @@ fn error_codes_and_statuses() {
             400,
             "KMS.1104",
         ),
-        // Asymmetric and HMAC keys are not implemented (KMS.0201), unlike a spec that
-        // does not exist (KMS.0308).
+        // Huawei's other asymmetric and HMAC specs are not implemented (KMS.0201),
+        // unlike a spec that does not exist (KMS.0308).
         (
             "create-key",
-            json!({"key_alias": "r", "key_spec": "RSA_2048"}),
+            json!({"key_alias": "r", "key_spec": "RSA_3072"}),
             400,
             "KMS.0201",
         ),
         (
             "create-key",
-            json!({"key_alias": "r", "key_spec": "EC_P256"}),
+            json!({"key_alias": "r", "key_spec": "EC_P384"}),
             400,
             "KMS.0201",
         ),
         (
             "create-key",
-            json!({"key_alias": "r", "key_spec": "SM2"}),
+            json!({"key_alias": "r", "key_spec": "ED25519"}),
             400,
             "KMS.0201",
+        ),
+        // An EC key cannot encrypt (KMS.1114), a symmetric key cannot sign (KMS.1115).
+        (
+            "create-key",
+            json!({"key_alias": "r", "key_spec": "EC_P256", "key_usage": "ENCRYPT_DECRYPT"}),
+            400,
+            "KMS.1114",
+        ),
+        (
+            "create-key",
+            json!({"key_alias": "r", "key_spec": "SM4", "key_usage": "SIGN_VERIFY"}),
+            400,
+            "KMS.1115",
         ),
         (
             "create-key",
@@ -183,7 +210,191 @@ fn error_codes_and_statuses() {
             "create-key",
             json!({"key_alias": "r", "key_usage": "SIGN_VERIFY"}),
             400,
+            "KMS.1115",
+        ),
+        (
+            "create-key",
+            json!({"key_alias": "r", "key_usage": "SIGN"}),
+            400,
             "KMS.0308",
+        ),
+        (
+            "create-key",
+            json!({"key_alias": "r", "key_spec": "SM2", "origin": "external"}),
+            400,
+            "KMS.0308",
+        ),
+        // Asymmetric keys: usage, algorithm and message rules.
+        ("get-publickey", json!({"key_id": key}), 400, "KMS.0331"),
+        ("get-publickey", json!({"key_id": missing}), 404, "KMS.0207"),
+        (
+            "sign",
+            json!({"key_id": key, "signing_algorithm": "SM2DSA_SM3", "message": digest}),
+            400,
+            "KMS.0331",
+        ),
+        (
+            "sign",
+            json!({"key_id": sm2_decrypter, "signing_algorithm": "SM2DSA_SM3", "message": digest}),
+            400,
+            "KMS.0334",
+        ),
+        (
+            "sign",
+            json!({"key_id": sm2_signer, "signing_algorithm": "ECDSA_SHA_256", "message": digest}),
+            400,
+            "KMS.0332",
+        ),
+        (
+            "sign",
+            json!({"key_id": sm2_signer, "signing_algorithm": "RSASSA_PSS_SHA_512", "message": digest}),
+            400,
+            "KMS.0332",
+        ),
+        (
+            "sign",
+            json!({"key_id": sm2_signer, "signing_algorithm": "SM3WITHSM2", "message": digest}),
+            400,
+            "KMS.0308",
+        ),
+        (
+            "sign",
+            json!({"key_id": sm2_signer, "signing_algorithm": "SM2DSA_SM3", "message": "AAAA"}),
+            400,
+            "KMS.0329",
+        ),
+        (
+            "sign",
+            json!({"key_id": sm2_signer, "signing_algorithm": "SM2DSA_SM3", "message": digest, "message_type": "RAW"}),
+            400,
+            "KMS.0308",
+        ),
+        (
+            "sign",
+            json!({"key_id": sm2_signer, "signing_algorithm": "SM2DSA_SM3", "message": digest, "message_type": "TEXT"}),
+            400,
+            "KMS.0308",
+        ),
+        (
+            "sign",
+            json!({"key_id": sm2_signer, "signing_algorithm": "SM2DSA_SM3", "message": "!!"}),
+            400,
+            "KMS.0308",
+        ),
+        (
+            "sign",
+            json!({"key_id": sm2_signer, "signing_algorithm": "SM2DSA_SM3"}),
+            400,
+            "KMS.0204",
+        ),
+        (
+            "sign",
+            json!({"key_id": disabled_signer, "signing_algorithm": "SM2DSA_SM3", "message": digest}),
+            400,
+            "KMS.0209",
+        ),
+        (
+            "verify",
+            json!({"key_id": sm2_signer, "signing_algorithm": "SM2DSA_SM3", "message": digest}),
+            400,
+            "KMS.0204",
+        ),
+        (
+            "decrypt-data",
+            json!({"key_id": sm2_signer, "encryption_algorithm": "SM2_ENCRYPT", "cipher_text": digest}),
+            400,
+            "KMS.0335",
+        ),
+        (
+            "decrypt-data",
+            json!({"key_id": sm2_decrypter, "encryption_algorithm": "RSAES_OAEP_SHA_256", "cipher_text": digest}),
+            400,
+            "KMS.2106",
+        ),
+        (
+            "decrypt-data",
+            json!({"encryption_algorithm": "SM2_ENCRYPT", "cipher_text": digest}),
+            400,
+            "KMS.0204",
+        ),
+        (
+            "decrypt-data",
+            json!({"key_id": sm2_decrypter, "encryption_algorithm": "SM2_ENCRYPT", "cipher_text": digest}),
+            400,
+            "KMS.0308",
+        ),
+        (
+            "decrypt-data",
+            json!({"key_id": sm2_decrypter, "encryption_algorithm": "RSAES_PKCS1", "cipher_text": digest}),
+            400,
+            "KMS.0308",
+        ),
+        (
+            "encrypt-data",
+            json!({"key_id": sm2_signer, "plain_text": "p"}),
+            400,
+            "KMS.0325",
+        ),
+        (
+            "enable-key-rotation",
+            json!({"key_id": sm2_signer}),
+            400,
+            "KMS.0325",
+        ),
+        (
+            "create-datakey",
+            json!({"key_id": sm2_decrypter}),
+            400,
+            "KMS.0325",
+        ),
+        // Import: a KMS-made key (KMS.0309), a bad algorithm, a token, a blob.
+        (
+            "get-parameters-for-import",
+            json!({"key_id": key}),
+            400,
+            "KMS.0309",
+        ),
+        (
+            "get-parameters-for-import",
+            json!({"key_id": external, "wrapping_algorithm": "RSAES_PKCS1_V1_5"}),
+            400,
+            "KMS.0308",
+        ),
+        (
+            "import-key-material",
+            json!({"key_id": external, "import_token": "bm9wZQ==", "encrypted_key_material": digest}),
+            400,
+            "KMS.0308",
+        ),
+        (
+            "import-key-material",
+            json!({"key_id": external, "import_token": token, "encrypted_key_material": "!!"}),
+            400,
+            "KMS.0308",
+        ),
+        (
+            "import-key-material",
+            json!({"key_id": external, "import_token": token, "encrypted_key_material": digest, "encrypted_privatekey": digest}),
+            400,
+            "KMS.0308",
+        ),
+        (
+            "import-key-material",
+            json!({"key_id": external, "import_token": token}),
+            400,
+            "KMS.0204",
+        ),
+        (
+            "import-key-material",
+            json!({"key_id": external, "import_token": token, "encrypted_key_material": digest}),
+            400,
+            "KMS.0311",
+        ),
+        (
+            "delete-imported-key-material",
+            json!({"key_id": key}),
+            400,
+            "KMS.0309",
         ),
         (
             "create-key",

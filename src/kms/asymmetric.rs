@@ -288,6 +288,55 @@ impl Kms {
         self.asymmetric_decrypt(key, spec, alg, ciphertext).await
     }
 
+    /// Encryption with a decryption key's public key, on the server (Huawei's
+    /// encrypt-data with `SM2_ENCRYPT` or `RSAES_OAEP_*`): what a client would make
+    /// itself from GetPublicKey, and what [`Kms::sm2_decrypt`] / [`Kms::rsa_decrypt`]
+    /// open. `alg` is a delivery algorithm (SM2 as GM/T 0009 ASN.1 C1C3C2, RSA OAEP);
+    /// the key must be an asymmetric decryption key that the state table lets
+    /// encrypt (Enabled). Too long a plaintext for RSA is refused with both lengths.
+    pub async fn asymmetric_encrypt(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        alg: crate::crypto::deliver::Algorithm,
+        plaintext: Vec<u8>,
+    ) -> Result<(Vec<u8>, Arc<Cmk>)> {
+        use crate::crypto::deliver;
+        let (key, spec) = self
+            .asymmetric_key(
+                ctx,
+                key_id,
+                Op::AsymmetricDecrypt,
+                KeyUsage::decrypts_asymmetric,
+            )
+            .await?;
+        require(&key, Op::Encrypt)?;
+        let pem = self
+            .with_private_key(&key, spec, |k| k.public_key().pem())
+            .await?;
+        let recipient = deliver::parse_public_key(&pem).map_err(|_| Internal::CorruptRecord {
+            id: key.key_id.clone(),
+            what: "the key's public key does not parse",
+        })?;
+        let refused = |e: deliver::DeliveryError| {
+            Error::invalid(
+                Field::Plaintext,
+                format!(
+                    "cannot be encrypted with {} under the key {}: {}",
+                    alg.name(),
+                    key.key_id,
+                    e.message
+                ),
+            )
+        };
+        deliver::check(&recipient, alg, plaintext.len()).map_err(refused)?;
+        let ciphertext = self
+            .blocking_work(move || deliver::deliver(&recipient, alg, &plaintext))
+            .await?
+            .map_err(refused)?;
+        Ok((ciphertext, key))
+    }
+
     /// One opaque failure for every ciphertext that does not decrypt (wrong length,
     /// encoding, padding, tag): [`Error::InvalidCiphertext`].
     async fn asymmetric_decrypt(
@@ -585,6 +634,57 @@ mod tests {
             k.sm2_decrypt(&s, &decrypter.key_id, ct).await,
             Err(Error::WrongState {
                 op: Op::AsymmetricDecrypt,
+                ..
+            })
+        ));
+    }
+
+    /// Server-side encryption with a decryption key's public key: what the key's
+    /// decryption opens; a signing key, a symmetric key, an archived key and too long
+    /// an RSA plaintext are refused.
+    #[tokio::test]
+    async fn asymmetric_encrypt_is_opened_by_decrypt() {
+        let k = kms();
+        let s = ctx();
+        let sm2 = key(&k, KeyUsage::AsymmetricDecryptSm2).await;
+        let (ct, _) = k
+            .asymmetric_encrypt(&s, &sm2.key_id, Algorithm::Sm2C1C3C2Asn1, b"p".to_vec())
+            .await
+            .unwrap();
+        assert_eq!(
+            k.sm2_decrypt(&s, &sm2.key_id, ct).await.unwrap().0.expose(),
+            b"p"
+        );
+        let rsa = key(&k, KeyUsage::AsymmetricDecryptRsa2048).await;
+        let (ct, _) = k
+            .asymmetric_encrypt(&s, &rsa.key_id, Algorithm::RsaOaepSha256, b"q".to_vec())
+            .await
+            .unwrap();
+        let (pt, _) = k
+            .rsa_decrypt(&s, &rsa.key_id, DecryptAlgorithm::RsaOaepSha256, ct)
+            .await
+            .unwrap();
+        assert_eq!(pt.expose(), b"q");
+        assert!(matches!(
+            k.asymmetric_encrypt(&s, &rsa.key_id, Algorithm::RsaOaepSha256, vec![0; 191])
+                .await,
+            Err(Error::Invalid {
+                field: Field::Plaintext,
+                ..
+            })
+        ));
+        let signer = key(&k, KeyUsage::AsymmetricSignVerifySm2).await;
+        assert!(matches!(
+            k.asymmetric_encrypt(&s, &signer.key_id, Algorithm::Sm2C1C3C2Asn1, b"p".to_vec())
+                .await,
+            Err(Error::WrongUsage { .. })
+        ));
+        k.archive_key(&s, &sm2.key_id).await.unwrap();
+        assert!(matches!(
+            k.asymmetric_encrypt(&s, &sm2.key_id, Algorithm::Sm2C1C3C2Asn1, b"p".to_vec())
+                .await,
+            Err(Error::WrongState {
+                op: Op::Encrypt,
                 ..
             })
         ));

@@ -15,7 +15,7 @@
 //!    material, so that every CiphertextBlob made before still decrypts.
 //!
 //! Expiry (`valid_to`): from that second on the key reads as PendingImport (see
-//! [`as_of`]), so no request uses expired material even before the background sweep
+//! `as_of`), so no request uses expired material even before the background sweep
 //! ([`Kms::expire_imported_material`]) removes it from the store.
 
 use super::context::RequestContext;

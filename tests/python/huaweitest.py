@@ -46,6 +46,20 @@ ACTIONS = {
         "UpdateKeyDescriptionRequestBody",
     ),
     "gen-random": ("create_random", "CreateRandomRequest", "GenRandomRequestBody"),
+    "get-publickey": ("show_public_key", "ShowPublicKeyRequest", "OperateKeyRequestBody"),
+    "sign": ("sign", "SignRequest", "SignRequestBody"),
+    "verify": ("validate_signature", "ValidateSignatureRequest", "VerifyRequestBody"),
+    "get-parameters-for-import": (
+        "create_parameters_for_import",
+        "CreateParametersForImportRequest",
+        "GetParametersForImportRequestBody",
+    ),
+    "import-key-material": ("import_key_material", "ImportKeyMaterialRequest", "ImportKeyMaterialRequestBody"),
+    "delete-imported-key-material": (
+        "delete_imported_key_material",
+        "DeleteImportedKeyMaterialRequest",
+        "OperateKeyRequestBody",
+    ),
 }
 
 MISSING_KEY = "0d0466b0-e727-4d9c-b35d-f84bb474a37f"

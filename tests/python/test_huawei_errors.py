@@ -98,9 +98,6 @@ def test_sequence_is_checked_everywhere(c):
 @pytest.mark.parametrize("method, req", [
     ("create_grant", lambda: kms.CreateGrantRequest(body=kms.CreateGrantRequestBody(
         key_id=hw.MISSING_KEY, grantee_principal="x", operations=["describe-key"]))),
-    ("show_public_key", lambda: kms.ShowPublicKeyRequest(body=kms.OperateKeyRequestBody(key_id=hw.MISSING_KEY))),
-    ("create_parameters_for_import", lambda: kms.CreateParametersForImportRequest(
-        body=kms.GetParametersForImportRequestBody(key_id=hw.MISSING_KEY, wrapping_algorithm="RSAES_OAEP_SHA_256"))),
     ("show_user_quotas", lambda: kms.ShowUserQuotasRequest()),
     ("list_key_stores", lambda: kms.ListKeyStoresRequest()),
 ])

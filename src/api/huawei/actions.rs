@@ -32,7 +32,7 @@ const MAX_DESCRIPTION_CHARS: usize = 255;
 /// list-keys page size: the default and the largest allowed.
 const MAX_LIMIT: u64 = 1000;
 /// Huawei's key_spec values for keys this server does not create (yet).
-const ASYMMETRIC_OR_HMAC_SPECS: &[&str] = &[
+pub(super) const ASYMMETRIC_OR_HMAC_SPECS: &[&str] = &[
     "RSA_2048",
     "RSA_3072",
     "RSA_4096",
@@ -88,6 +88,12 @@ pub(crate) async fn dispatch(call: &Call<'_>, b: Body) -> Result<Map<String, Val
         Action::DeleteTag => super::tags::delete(call, b).await,
         Action::ListProjectTags => super::tags::list_project(call, b).await,
         Action::ListByTags => super::tags::list_by_tags(call, b).await,
+        Action::GetPublicKey => super::asymmetric::get_public_key(call, b).await,
+        Action::Sign => super::asymmetric::sign(call, b).await,
+        Action::Verify => super::asymmetric::verify(call, b).await,
+        Action::GetParametersForImport => super::import::get_parameters(call, b).await,
+        Action::ImportKeyMaterial => super::import::import_material(call, b).await,
+        Action::DeleteImportedKeyMaterial => super::import::delete_material(call, b).await,
     };
     r.map_err(|f| match f {
         Fail::Dialect(e) => e,
@@ -200,18 +206,13 @@ pub(super) fn aad_field(b: &mut Body, name: &str) -> Result<Option<String>, HwEr
     }
 }
 
-/// `encryption_algorithm` of encrypt-data/decrypt-data: only the symmetric default.
-pub(super) fn symmetric_algorithm(b: &mut Body) -> Result<(), HwError> {
-    algorithm_field(b, "encryption_algorithm")
-}
-
-/// An encryption algorithm field by name: only the symmetric default is served.
+/// An encryption algorithm field of re-encrypt by name: only the symmetric default.
 pub(super) fn algorithm_field(b: &mut Body, name: &str) -> Result<(), HwError> {
     match b.opt_str(name, "KMS.0308")?.as_deref() {
         None | Some("SYMMETRIC_DEFAULT") => Ok(()),
         Some(a @ ("RSAES_OAEP_SHA_256" | "RSAES_OAEP_SHA_1" | "SM2_ENCRYPT")) => Err(HwError::bad(
             "KMS.2105",
-            format!("{name} {a} is for asymmetric keys; this server's keys are symmetric (SYMMETRIC_DEFAULT)"),
+            format!("{name} {a} is for asymmetric keys; re-encrypt takes only SYMMETRIC_DEFAULT (decrypt-data and encrypt-data take the asymmetric algorithms)"),
         )),
         Some(a) => Err(HwError::invalid(format!(
             "{name} {a:?} is not one of SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, SM2_ENCRYPT"
@@ -253,14 +254,15 @@ pub(super) fn details(k: &Cmk) -> Value {
         "key_alias": k.alias,
         "realm": k.scope.region,
         "key_spec": k.spec.name(),
-        "key_usage": k.usage.as_str(),
+        "key_usage": super::errors::usage_name(k.usage),
         "key_description": k.description,
         "creation_date": ms(k.created_at),
         "scheduled_deletion_date": if k.state == KeyState::PendingDelete { ms(k.deletion_date) } else { String::new() },
         "key_state": key_state(k.state),
         "default_key_flag": if k.alias.ends_with("/default") { "1" } else { "0" },
         "key_type": "1",
-        "expiration_time": "",
+        // Imported material's expiry, in milliseconds like the other dates.
+        "expiration_time": if k.valid_to > 0 { ms(k.valid_to) } else { String::new() },
         "origin": match k.origin { Origin::Kms => "kms", Origin::External => "external" },
         "key_rotation_enabled": k.rotation_enabled.to_string(),
         "sys_enterprise_project_id": "0",
@@ -271,38 +273,10 @@ pub(super) fn details(k: &Cmk) -> Value {
 async fn create_key(call: &Call<'_>, mut b: Body) -> Handled {
     let alias = b.req_str("key_alias", "KMS.1101")?;
     check_alias(&alias)?;
-    let cipher = match b.opt_str("key_spec", "KMS.0308")?.as_deref() {
-        None | Some("AES_256") => CmkCipher::Aes256Gcm,
-        Some("SM4") => CmkCipher::Sm4Gcm,
-        Some(s) if ASYMMETRIC_OR_HMAC_SPECS.contains(&s) => {
-            return Err(HwError::bad(
-                "KMS.0201",
-                format!("key_spec {s} (an asymmetric or HMAC key) is not implemented by this server; create an AES_256 or SM4 key"),
-            )
-            .into())
-        }
-        Some(s) => {
-            return Err(HwError::invalid(format!(
-                "key_spec {s:?} is not a key spec; use AES_256 or SM4"
-            ))
-            .into())
-        }
-    };
-    match b.opt_str("key_usage", "KMS.0308")?.as_deref() {
-        None | Some("ENCRYPT_DECRYPT") => {}
-        Some(u @ ("SIGN_VERIFY" | "GENERATE_VERIFY_MAC")) => {
-            return Err(HwError::invalid(format!(
-                "key_usage {u} needs an asymmetric or HMAC key, which this server does not create yet; use ENCRYPT_DECRYPT"
-            ))
-            .into())
-        }
-        Some(u) => {
-            return Err(HwError::invalid(format!(
-                "key_usage {u:?} is not ENCRYPT_DECRYPT or SIGN_VERIFY"
-            ))
-            .into())
-        }
-    }
+    let spec = b.opt_str("key_spec", "KMS.0308")?;
+    let usage_name = b.opt_str("key_usage", "KMS.0308")?;
+    let (cipher, usage) =
+        super::asymmetric::key_spec_and_usage(spec.as_deref(), usage_name.as_deref())?;
     let description = b
         .opt_str("key_description", "KMS.1103")?
         .unwrap_or_default();
@@ -314,6 +288,14 @@ async fn create_key(call: &Call<'_>, mut b: Body) -> Handled {
             return Err(HwError::invalid(format!("origin {o:?} is not kms or external")).into())
         }
     };
+    if origin == Origin::External && usage != KeyUsage::EncryptDecrypt {
+        return Err(HwError::invalid(format!(
+            "origin external (imported material) is supported for AES_256 and SM4 keys only, not key_spec {}; create the {} key with origin kms",
+            spec.as_deref().unwrap_or_default(),
+            spec.as_deref().unwrap_or_default()
+        ))
+        .into());
+    }
     // Enterprise projects group keys for billing and permissions; this server has none,
     // so the key belongs to the project in the URL whatever is named here.
     b.opt_str("enterprise_project_id", "KMS.0308")?;
@@ -337,9 +319,9 @@ async fn create_key(call: &Call<'_>, mut b: Body) -> Handled {
             NewKey {
                 alias,
                 description,
-                usage: KeyUsage::EncryptDecrypt,
+                usage,
                 origin,
-                cipher: Some(cipher),
+                cipher,
                 tags: Vec::new(),
             },
         )
@@ -518,7 +500,28 @@ async fn decrypt_datakey(call: &Call<'_>, mut b: Body) -> Handled {
 async fn encrypt_data(call: &Call<'_>, mut b: Body) -> Handled {
     let key_id = key_id(&mut b)?;
     let plain_text = zeroize::Zeroizing::new(b.req_str("plain_text", "KMS.0308")?);
-    symmetric_algorithm(&mut b)?;
+    let algorithm = b.opt_str("encryption_algorithm", "KMS.0308")?;
+    if let Some(name) = algorithm.as_deref().filter(|a| *a != "SYMMETRIC_DEFAULT") {
+        let Some(alg) = super::asymmetric::encryption(name) else {
+            return Err(HwError::invalid(format!(
+                "encryption_algorithm {name:?} is not one of SYMMETRIC_DEFAULT, SM2_ENCRYPT, RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1"
+            ))
+            .into());
+        };
+        if aad(&mut b)?.is_some() {
+            return Err(HwError::invalid(
+                "additional_authenticated_data applies to symmetric keys only; omit it with an asymmetric encryption_algorithm",
+            )
+            .into());
+        }
+        b.sequence()?;
+        b.finish()?;
+        if plain_text.is_empty() {
+            return Err(HwError::invalid("plain_text must be 1 to 4096 characters").into());
+        }
+        return super::asymmetric::encrypt_data(call, name, alg, &key_id, plain_text.as_bytes())
+            .await;
+    }
     let context = aad(&mut b)?;
     b.sequence()?;
     b.finish()?;
@@ -541,10 +544,27 @@ async fn encrypt_data(call: &Call<'_>, mut b: Body) -> Handled {
 async fn decrypt_data(call: &Call<'_>, mut b: Body) -> Handled {
     let cipher_text = b.req_str("cipher_text", "KMS.0308")?;
     let named = b.opt_str("key_id", "KMS.0205")?;
+    let algorithm = b.opt_str("encryption_algorithm", "KMS.0308")?;
+    if let Some(name) = algorithm.as_deref().filter(|a| *a != "SYMMETRIC_DEFAULT") {
+        let Some(alg) = super::asymmetric::decryption(name) else {
+            return Err(HwError::invalid(format!(
+                "encryption_algorithm {name:?} is not one of SYMMETRIC_DEFAULT, SM2_ENCRYPT, RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1"
+            ))
+            .into());
+        };
+        if aad(&mut b)?.is_some() {
+            return Err(HwError::invalid(
+                "additional_authenticated_data applies to symmetric keys only; omit it with an asymmetric encryption_algorithm",
+            )
+            .into());
+        }
+        b.sequence()?;
+        b.finish()?;
+        return super::asymmetric::decrypt_data(call, name, alg, named, &cipher_text).await;
+    }
     if let Some(id) = &named {
         check_key_id(id)?;
     }
-    symmetric_algorithm(&mut b)?;
     let context = aad(&mut b)?;
     b.sequence()?;
     b.finish()?;

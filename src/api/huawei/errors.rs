@@ -11,7 +11,7 @@
 
 use super::Action;
 use crate::auth::AuthError;
-use crate::kms::error::{Error, Field, Limit, Resource};
+use crate::kms::error::{Error, Field, ImportError, Limit, Resource};
 use crate::kms::states::DataKeyOp;
 use crate::kms::states::Op;
 use crate::model::{DataKeyState, KeyState};
@@ -108,6 +108,13 @@ fn field_name(action: Action, field: Field) -> &'static str {
         Field::Plaintext => "plain_text",
         Field::Tags => "tags",
         Field::RotateDays => "rotation_interval",
+        Field::ValidTo => "expiration_time",
+        Field::ImportToken => "import_token",
+        Field::EncryptedKeyMaterial => "encrypted_key_material",
+        Field::WrappingAlgorithm => "wrapping_algorithm",
+        Field::WrappingKeySpec => "the wrapping key spec",
+        Field::Other("Message") => "message",
+        Field::Other("Algorithm") => "the algorithm",
         other => other.name(),
     }
 }
@@ -155,6 +162,16 @@ pub fn key_state(state: KeyState) -> &'static str {
         KeyState::PendingDelete => "4",
         KeyState::PendingImport => "5",
         KeyState::Archived => "7",
+    }
+}
+
+/// Huawei's `key_usage` of a core usage: `SIGN_VERIFY` for a signing key,
+/// `ENCRYPT_DECRYPT` for every other (symmetric keys and asymmetric decryption keys).
+pub fn usage_name(usage: crate::model::KeyUsage) -> &'static str {
+    if usage.signs() {
+        "SIGN_VERIFY"
+    } else {
+        "ENCRYPT_DECRYPT"
     }
 }
 
@@ -275,8 +292,13 @@ pub fn from_core(action: Action, e: Error, request_id: &str) -> HwError {
             HwError::bad(
                 code,
                 format!(
-                    "the key {key_id} has key_usage {} and does not allow {}",
-                    usage.as_str(),
+                    "the key {key_id} is {} with key_usage {} and does not allow {}",
+                    if usage == crate::model::KeyUsage::EncryptDecrypt {
+                        "a symmetric key"
+                    } else {
+                        "an asymmetric key"
+                    },
+                    usage_name(usage),
                     action.path()
                 ),
             )
@@ -291,11 +313,26 @@ pub fn from_core(action: Action, e: Error, request_id: &str) -> HwError {
                 format!("the key {key_id} holds imported (external) material, which does not allow {op:?}"),
             )
         }
-        // The Huawei import actions are not served yet (issue 15, item 7); an import
-        // problem can still reach this dialect only through a future action, so it
-        // gets the generic code with the core's own sentence.
+        // A key of KMS origin: KMS.0309 (the key's origin must be external); a
+        // wrapped blob that does not decrypt: KMS.0311 (private-key decryption failed,
+        // one answer for every reason); every other token or material problem the
+        // generic code with the core's sentence, which says what to do.
         Error::Import { key_id, problem } => {
-            HwError::invalid(format!("the key {key_id}: {problem}"))
+            let code = match problem {
+                ImportError::NotExternal => "KMS.0309",
+                ImportError::UnwrapFailed => "KMS.0311",
+                _ => "KMS.0308",
+            };
+            let hint = match problem {
+                ImportError::NotExternal => "; create the key with origin external to import material",
+                ImportError::TokenUnknown
+                | ImportError::TokenForeign
+                | ImportError::TokenUsed
+                | ImportError::TokenExpired => "; call get-parameters-for-import for a new import_token",
+                ImportError::UnwrapFailed => "; wrap the material with the public_key of the same get-parameters-for-import answer and its wrapping_algorithm",
+                _ => "",
+            };
+            HwError::bad(code, format!("the key {key_id}: {problem}{hint}"))
         }
         Error::LimitExceeded {
             what: Limit::CmksPerScope,

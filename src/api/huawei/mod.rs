@@ -12,8 +12,10 @@
 //! - Numbers travel as strings (`"512"`), key states as `"1"`..`"5"`.
 
 mod actions;
+mod asymmetric;
 mod body;
 pub mod errors;
+mod import;
 mod lifecycle;
 mod reencrypt;
 mod rotation;
@@ -69,10 +71,19 @@ pub enum Action {
     ListProjectTags,
     /// `POST resource_instances/action`: keys by tag.
     ListByTags,
+    /// `get-publickey`: an asymmetric key's public key.
+    GetPublicKey,
+    Sign,
+    /// `verify` (the SDK's `validate_signature`).
+    Verify,
+    /// `get-parameters-for-import` (the SDK's `create_parameters_for_import`).
+    GetParametersForImport,
+    ImportKeyMaterial,
+    DeleteImportedKeyMaterial,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 34] = [
         Action::CreateKey,
         Action::CreateDatakey,
         Action::CreateDatakeyWithoutPlaintext,
@@ -101,6 +112,12 @@ impl Action {
         Action::DeleteTag,
         Action::ListProjectTags,
         Action::ListByTags,
+        Action::GetPublicKey,
+        Action::Sign,
+        Action::Verify,
+        Action::GetParametersForImport,
+        Action::ImportKeyMaterial,
+        Action::DeleteImportedKeyMaterial,
     ];
 
     pub fn path(self) -> &'static str {
@@ -133,6 +150,12 @@ impl Action {
             Action::DeleteTag => "{key_id}/tags/{key}",
             Action::ListProjectTags => "tags",
             Action::ListByTags => "resource_instances/action",
+            Action::GetPublicKey => "get-publickey",
+            Action::Sign => "sign",
+            Action::Verify => "verify",
+            Action::GetParametersForImport => "get-parameters-for-import",
+            Action::ImportKeyMaterial => "import-key-material",
+            Action::DeleteImportedKeyMaterial => "delete-imported-key-material",
         }
     }
 

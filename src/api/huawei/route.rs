@@ -23,17 +23,11 @@ use serde_json::{json, Value};
 /// `/kms/`, up to the first `/` where the path carries an id). They are answered with
 /// "not implemented" rather than "no such API".
 const NOT_IMPLEMENTED: &[&str] = &[
-    "get-publickey",
     "create-grant",
     "revoke-grant",
     "retire-grant",
     "list-grants",
     "list-retirable-grants",
-    "get-parameters-for-import",
-    "import-key-material",
-    "delete-imported-key-material",
-    "sign",
-    "verify",
     "generate-mac",
     "verify-mac",
     "create-rsa-datakey-pair",
