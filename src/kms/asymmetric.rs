@@ -312,7 +312,7 @@ impl Kms {
             .await?;
         require(&key, Op::Encrypt)?;
         let pem = self
-            .with_private_key(&key, spec, |k| k.public_key().pem())
+            .with_private_key(&key, spec, |k| k.public.pem())
             .await?;
         let recipient = deliver::parse_public_key(&pem).map_err(|_| Internal::CorruptRecord {
             id: key.key_id.clone(),
