@@ -497,25 +497,35 @@ async fn decrypt_datakey(call: &Call<'_>, mut b: Body) -> Handled {
     })))
 }
 
+/// An asymmetric `encryption_algorithm` of encrypt-data or decrypt-data, parsed by
+/// `parse`, once the rest of the body is checked: no additional_authenticated_data
+/// (it binds symmetric ciphertexts only), nothing unknown.
+fn asymmetric_algorithm<A>(
+    mut b: Body,
+    name: &str,
+    parse: fn(&str) -> Option<A>,
+) -> Result<A, HwError> {
+    let Some(alg) = parse(name) else {
+        return Err(HwError::invalid(format!(
+            "encryption_algorithm {name:?} is not one of SYMMETRIC_DEFAULT, SM2_ENCRYPT, RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1"
+        )));
+    };
+    if aad(&mut b)?.is_some() {
+        return Err(HwError::invalid(
+            "additional_authenticated_data applies to symmetric keys only; omit it with an asymmetric encryption_algorithm",
+        ));
+    }
+    b.sequence()?;
+    b.finish()?;
+    Ok(alg)
+}
+
 async fn encrypt_data(call: &Call<'_>, mut b: Body) -> Handled {
     let key_id = key_id(&mut b)?;
     let plain_text = zeroize::Zeroizing::new(b.req_str("plain_text", "KMS.0308")?);
     let algorithm = b.opt_str("encryption_algorithm", "KMS.0308")?;
     if let Some(name) = algorithm.as_deref().filter(|a| *a != "SYMMETRIC_DEFAULT") {
-        let Some(alg) = super::asymmetric::encryption(name) else {
-            return Err(HwError::invalid(format!(
-                "encryption_algorithm {name:?} is not one of SYMMETRIC_DEFAULT, SM2_ENCRYPT, RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1"
-            ))
-            .into());
-        };
-        if aad(&mut b)?.is_some() {
-            return Err(HwError::invalid(
-                "additional_authenticated_data applies to symmetric keys only; omit it with an asymmetric encryption_algorithm",
-            )
-            .into());
-        }
-        b.sequence()?;
-        b.finish()?;
+        let alg = asymmetric_algorithm(b, name, super::asymmetric::encryption)?;
         if plain_text.is_empty() {
             return Err(HwError::invalid("plain_text must be 1 to 4096 characters").into());
         }
@@ -546,20 +556,7 @@ async fn decrypt_data(call: &Call<'_>, mut b: Body) -> Handled {
     let named = b.opt_str("key_id", "KMS.0205")?;
     let algorithm = b.opt_str("encryption_algorithm", "KMS.0308")?;
     if let Some(name) = algorithm.as_deref().filter(|a| *a != "SYMMETRIC_DEFAULT") {
-        let Some(alg) = super::asymmetric::decryption(name) else {
-            return Err(HwError::invalid(format!(
-                "encryption_algorithm {name:?} is not one of SYMMETRIC_DEFAULT, SM2_ENCRYPT, RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1"
-            ))
-            .into());
-        };
-        if aad(&mut b)?.is_some() {
-            return Err(HwError::invalid(
-                "additional_authenticated_data applies to symmetric keys only; omit it with an asymmetric encryption_algorithm",
-            )
-            .into());
-        }
-        b.sequence()?;
-        b.finish()?;
+        let alg = asymmetric_algorithm(b, name, super::asymmetric::decryption)?;
         return super::asymmetric::decrypt_data(call, name, alg, named, &cipher_text).await;
     }
     if let Some(id) = &named {
