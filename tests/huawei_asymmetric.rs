@@ -10,12 +10,11 @@
 mod common;
 mod huawei_common;
 use base64::Engine;
+use common::openssl::Scheme;
 use common::*;
 use huawei_common::*;
 use serde_json::{json, Value};
 use sm3::{Digest, Sm3};
-use std::path::Path;
-use std::process::Command;
 
 fn b64e(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
@@ -25,19 +24,6 @@ fn b64d(v: &Value) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
         .decode(v.as_str().unwrap())
         .unwrap()
-}
-
-fn openssl(dir: &Path, args: &[&str]) -> (bool, Vec<u8>, String) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run openssl");
-    (
-        out.status.success(),
-        out.stdout,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn pem_of_der(der: &[u8]) -> String {
@@ -62,41 +48,13 @@ fn der_of_pem(pem: &str) -> Vec<u8> {
 
 /// Whether OpenSSL accepts `sig` over `msg` under `pem` with Huawei's `alg`.
 fn openssl_verifies(pem: &str, alg: &str, msg: &[u8], sig: &[u8]) -> bool {
-    let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("pub.pem"), pem).unwrap();
-    std::fs::write(d.path().join("msg"), msg).unwrap();
-    std::fs::write(d.path().join("sig"), sig).unwrap();
-    let mut args = match alg {
-        "SM2DSA_SM3" => vec![
-            "pkeyutl",
-            "-verify",
-            "-pubin",
-            "-inkey",
-            "pub.pem",
-            "-in",
-            "msg",
-            "-rawin",
-            "-digest",
-            "sm3",
-            "-pkeyopt",
-            "distid:1234567812345678",
-            "-sigfile",
-            "sig",
-        ],
-        _ => vec!["dgst", "-sha256"],
+    let scheme = match alg {
+        "SM2DSA_SM3" => Scheme::Sm2,
+        "ECDSA_SHA_256" | "RSASSA_PKCS1_V1_5_SHA_256" => Scheme::Sha256,
+        "RSASSA_PSS_SHA_256" => Scheme::RsaPssSha256,
+        other => panic!("{other}"),
     };
-    if alg == "RSASSA_PSS_SHA_256" {
-        args.extend([
-            "-sigopt",
-            "rsa_padding_mode:pss",
-            "-sigopt",
-            "rsa_pss_saltlen:auto",
-        ]);
-    }
-    if alg != "SM2DSA_SM3" {
-        args.extend(["-verify", "pub.pem", "-signature", "sig", "msg"]);
-    }
-    openssl(d.path(), &args).0
+    common::openssl::verifies(pem, scheme, msg, sig)
 }
 
 /// `plaintext` encrypted to `pem` by OpenSSL: SM2 (ASN.1 C1C3C2) or RSA OAEP-SHA-256.
@@ -117,7 +75,7 @@ fn openssl_encrypt(pem: &str, plaintext: &[u8]) -> Vec<u8> {
             "rsa_mgf1_md:sha256",
         ]);
     }
-    let (ok, out, err) = openssl(d.path(), &args);
+    let (ok, out, err) = common::openssl::run(d.path(), &args);
     assert!(ok, "openssl encrypt: {err}");
     out
 }

@@ -7,10 +7,9 @@
 
 mod common;
 use base64::Engine;
+use common::openssl::Scheme;
 use common::*;
 use serde_json::{json, Value};
-use std::path::Path;
-use std::process::Command;
 
 fn b64d(v: &Value) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
@@ -62,67 +61,15 @@ fn verify(c: &Client, key: &str, alg: &str, msg: &[u8], kind: &str, sig: &[u8]) 
         .unwrap()
 }
 
-fn openssl(dir: &Path, args: &[&str]) -> (bool, Vec<u8>, String) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run openssl");
-    (
-        out.status.success(),
-        out.stdout,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Whether OpenSSL accepts `sig` over `msg` under `pem` with `alg`.
+/// Whether OpenSSL accepts `sig` over `msg` under `pem` with Tencent's `alg`.
 fn openssl_verifies(pem: &str, alg: &str, msg: &[u8], sig: &[u8]) -> bool {
-    let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("pub.pem"), pem).unwrap();
-    std::fs::write(d.path().join("msg"), msg).unwrap();
-    std::fs::write(d.path().join("sig"), sig).unwrap();
-    let args: Vec<&str> = match alg {
-        "SM2DSA" => vec![
-            "pkeyutl",
-            "-verify",
-            "-pubin",
-            "-inkey",
-            "pub.pem",
-            "-in",
-            "msg",
-            "-rawin",
-            "-digest",
-            "sm3",
-            "-pkeyopt",
-            "distid:1234567812345678",
-            "-sigfile",
-            "sig",
-        ],
-        "ECC_P256_R1" | "RSA_PKCS1_SHA_256" => vec![
-            "dgst",
-            "-sha256",
-            "-verify",
-            "pub.pem",
-            "-signature",
-            "sig",
-            "msg",
-        ],
-        "RSA_PSS_SHA_256" => vec![
-            "dgst",
-            "-sha256",
-            "-sigopt",
-            "rsa_padding_mode:pss",
-            "-sigopt",
-            "rsa_pss_saltlen:auto",
-            "-verify",
-            "pub.pem",
-            "-signature",
-            "sig",
-            "msg",
-        ],
+    let scheme = match alg {
+        "SM2DSA" => Scheme::Sm2,
+        "ECC_P256_R1" | "RSA_PKCS1_SHA_256" => Scheme::Sha256,
+        "RSA_PSS_SHA_256" => Scheme::RsaPssSha256,
         other => panic!("{other}"),
     };
-    openssl(d.path(), &args).0
+    common::openssl::verifies(pem, scheme, msg, sig)
 }
 
 /// `plaintext` encrypted to `pem` by OpenSSL: SM2 (C1C3C2 ASN.1) or RSA with `alg`.
@@ -147,7 +94,7 @@ fn openssl_encrypt(pem: &str, alg: &str, plaintext: &[u8]) -> Vec<u8> {
         ]),
         other => panic!("{other}"),
     }
-    let (ok, out, err) = openssl(d.path(), &args);
+    let (ok, out, err) = common::openssl::run(d.path(), &args);
     assert!(ok, "openssl encrypt: {err}");
     out
 }

@@ -3,6 +3,7 @@
 //! starts real PostgreSQL servers (through `.ci/postgres`) for the store tests.
 #![allow(dead_code)]
 
+pub mod openssl;
 pub mod postgres;
 pub mod tls;
 
